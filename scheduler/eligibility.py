@@ -1,0 +1,164 @@
+"""Which workers may serve a visit, and, when none can, a reason a coordinator can act on.
+
+A worker is eligible for a visit when they belong to the visit's provider (or,
+for a visit with no provider, to a provider of the visit's kind), have every
+required skill, are not excluded by the client, match the client's gender
+preference, can carry the visit's demand, and their shift can hold the visit
+inside its window. Travel is not considered here; the solver does that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from scheduler.model import Plan, Visit, Worker
+from scheduler.timeutil import format_hhmm
+
+
+@dataclass(frozen=True, slots=True)
+class Eligibility:
+    """The workers who may serve a visit, or why too few can.
+
+    ``reason`` and ``code`` are set when fewer than ``workers_required`` workers
+    are eligible; ``code`` is one of ``no_provider``, ``skill``, ``excluded``,
+    ``gender``, ``capacity``, ``shift``.
+    """
+
+    worker_ids: tuple[str, ...]
+    reason: str | None = None
+    code: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether enough workers are eligible."""
+        return self.reason is None
+
+
+def serves_kind(plan: Plan, worker: Worker, visit: Visit) -> bool:
+    """Return whether ``worker`` belongs to the visit's provider, or to one of its kind."""
+    if visit.provider_id is not None:
+        return worker.provider_id == visit.provider_id
+    return plan.provider(worker.provider_id).kind == visit.kind
+
+
+def shift_can_hold(worker: Worker, visit: Visit) -> bool:
+    """Return whether the visit can start in its window and end inside the worker's shift."""
+    earliest = max(visit.window.start, worker.shift.start)
+    return earliest <= visit.window.end and earliest + visit.duration_s <= worker.shift.end
+
+
+def _names(ids: Sequence[str], limit: int = 4) -> str:
+    shown = ", ".join(ids[:limit])
+    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def eligibility(plan: Plan, visit: Visit) -> Eligibility:
+    """Find the workers who may serve ``visit``, or say why too few can.
+
+    Parameters
+    ----------
+    plan
+        A validated plan.
+    visit
+        One of its visits.
+
+    Returns
+    -------
+    Eligibility
+        Eligible worker ids, and a reason when fewer than ``workers_required`` are eligible.
+    """
+    client = plan.client(visit.client_id)
+    need = visit.workers_required
+    window = f"{visit.window} ({visit.duration_min} min)"
+
+    def shortfall(ids: Sequence[str], what: str) -> str:
+        if need == 2 and ids:
+            return f"double-handed visit needs 2 workers {what}, only {_names(list(ids))} is"
+        return f"no worker {what}"
+
+    pool = [w for w in plan.workers if serves_kind(plan, w, visit)]
+    if len(pool) < need:
+        who = f"provider {visit.provider_id!r}" if visit.provider_id else f"a {visit.kind} provider"
+        return Eligibility(tuple(w.id for w in pool), shortfall([w.id for w in pool], f"of {who} is in the plan"), "no_provider")
+
+    steps: list[tuple[str, Callable[[Worker], bool], Callable[[list[Worker]], str]]] = [
+        (
+            "skill",
+            lambda w: visit.required_skills <= w.skills,
+            lambda left: (
+                f"with skill{'s' if len(visit.required_skills) > 1 else ''} "
+                f"{', '.join(repr(s) for s in sorted(visit.required_skills))} works for "
+                + (repr(visit.provider_id) if visit.provider_id else f"a {visit.kind} provider")
+            ),
+        ),
+        (
+            "excluded",
+            lambda w: w.id not in client.excluded_worker_ids,
+            lambda left: f"who could serve it is left once client {client.id!r} excludes {_names(sorted(client.excluded_worker_ids))}",
+        ),
+        (
+            "gender",
+            lambda w: client.gender_preference is None or w.gender == client.gender_preference,
+            lambda left: f"of gender {client.gender_preference!r} (client {client.id!r}'s preference) has the skills",
+        ),
+        (
+            "capacity",
+            lambda w: w.capacity is None or w.capacity >= visit.demand,
+            lambda left: f"can carry demand {visit.demand} (largest capacity {max((w.capacity or 0) for w in left)})",
+        ),
+        (
+            "shift",
+            lambda w: shift_can_hold(w, visit),
+            lambda left: f"who could serve it is on shift to start in {window}; their shifts: "
+            + _names([f"{w.id} {w.shift}" for w in left]),
+        ),
+    ]
+    for code, keep, explain in steps:
+        left = pool
+        pool = [w for w in pool if keep(w)]
+        if len(pool) < need:
+            return Eligibility(tuple(w.id for w in pool), shortfall([w.id for w in pool], explain(left)), code)
+    return Eligibility(tuple(w.id for w in pool))
+
+
+def is_eligible(plan: Plan, worker: Worker, visit: Visit) -> list[tuple[str, str]]:
+    """List the rules ``worker`` breaks by serving ``visit`` (empty when eligible).
+
+    Parameters
+    ----------
+    plan
+        A validated plan.
+    worker
+        The worker.
+    visit
+        The visit.
+
+    Returns
+    -------
+    list of (rule, message)
+        One entry per broken rule: ``provider``, ``skills``, ``excluded``, ``gender`` or ``capacity``.
+    """
+    client = plan.client(visit.client_id)
+    broken = []
+    if not serves_kind(plan, worker, visit):
+        want = f"provider {visit.provider_id!r}" if visit.provider_id else f"a {visit.kind} provider"
+        broken.append(("provider", f"worker {worker.id!r} of provider {worker.provider_id!r} is not of {want}"))
+    missing = visit.required_skills - worker.skills
+    if missing:
+        broken.append(("skills", f"worker {worker.id!r} lacks skill {', '.join(sorted(missing))}"))
+    if worker.id in client.excluded_worker_ids:
+        broken.append(("excluded", f"client {client.id!r} excludes worker {worker.id!r}"))
+    if client.gender_preference is not None and worker.gender != client.gender_preference:
+        broken.append(
+            ("gender", f"client {client.id!r} prefers gender {client.gender_preference!r}, "
+                       f"worker {worker.id!r} is {worker.gender!r}")
+        )
+    if worker.capacity is not None and visit.demand > worker.capacity:
+        broken.append(("capacity", f"demand {visit.demand} exceeds worker {worker.id!r}'s capacity {worker.capacity}"))
+    return broken
+
+
+def describe_window(visit: Visit) -> str:
+    """Return ``start HH:MM-HH:MM, N min`` for messages."""
+    return f"start {format_hhmm(visit.window.start)}-{format_hhmm(visit.window.end)}, {visit.duration_min} min"

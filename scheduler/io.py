@@ -1,0 +1,700 @@
+"""Read plans and read and write rosters, in the JSON and CSV forms of ``CONTRACT.md``.
+
+A plan is a JSON file or a folder of CSV files (``providers.csv``,
+``workers.csv``, ``clients.csv``, ``visits.csv`` and an optional one-row
+``plan.csv`` with ``date`` and ``network``). CSV columns use the JSON names with
+nested fields flattened by ``_`` (``shift_start``, ``location_lat``,
+``window_end``); list fields (``skills``, ``required_skills``,
+``preferred_worker_ids``, ``excluded_worker_ids``, ``tasks``) hold items
+separated by ``;``. Fields the contract does not name are kept in each
+record's ``extra`` and written back unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import math
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from scheduler.errors import PlanError, Problem, SchemaError
+from scheduler.model import Client, Location, Plan, Provider, TimeWindow, Visit, Worker
+from scheduler.roster import Kpis, Roster, Route, Stop, Unassigned
+from scheduler.timeutil import format_hhmm, parse_hhmm
+
+PLAN_LISTS = ("providers", "workers", "clients", "visits")
+LIST_SEPARATOR = ";"
+
+_KNOWN_FIELDS: dict[str, set[str]] = {
+    "providers": {"id", "name", "kind"},
+    "workers": {
+        "id", "provider_id", "name", "skills", "gender", "shift", "start_location",
+        "end_location", "travel_mode", "capacity",
+    },
+    "clients": {
+        "id", "location", "postcode", "name", "gender_preference", "preferred_worker_ids",
+        "excluded_worker_ids",
+    },
+    "visits": {
+        "id", "client_id", "kind", "provider_id", "window", "duration_min", "required_skills",
+        "workers_required", "priority", "demand", "tasks",
+    },
+}
+_NESTED = {"shift": ("start", "end"), "window": ("start", "end"),
+           "start_location": ("lat", "lon"), "end_location": ("lat", "lon"),
+           "location": ("lat", "lon")}
+_LIST_FIELDS = {"skills", "required_skills", "preferred_worker_ids", "excluded_worker_ids", "tasks"}
+_SINGULAR = {"providers": "provider", "workers": "worker", "clients": "client", "visits": "visit"}
+
+
+class _Record:
+    """Read the fields of one raw record, collecting problems instead of raising."""
+
+    def __init__(self, kind: str, raw: Mapping[str, Any], label: str, problems: list[Problem]):
+        self.kind = kind
+        self.raw = raw
+        self.problems = problems
+        rid = raw.get("id")
+        self.id = str(rid) if rid not in (None, "") else label
+        self.ok = True
+
+    def fail(self, field: str | None, message: str) -> None:
+        self.ok = False
+        self.problems.append(Problem(self.kind, self.id, field, message))
+
+    def get(self, name: str, *, required: bool = False) -> Any:
+        value = self.raw.get(name)
+        if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+            if required:
+                self.fail(name, f"{name} is missing")
+            return None
+        return value
+
+    def text(self, name: str, *, required: bool = False, default: str | None = None) -> str | None:
+        value = self.get(name, required=required)
+        if value is None:
+            return default
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            self.fail(name, f"{name} should be text, got {value!r}")
+            return default
+        return str(value).strip()
+
+    def integer(self, name: str, *, required: bool = False, default: int | None = None) -> int | None:
+        value = self.get(name, required=required)
+        if value is None:
+            return default
+        try:
+            number = float(value) if isinstance(value, str) else value
+            if isinstance(number, bool) or not float(number).is_integer():
+                raise ValueError
+            return int(number)
+        except (TypeError, ValueError):
+            self.fail(name, f"{name} should be a whole number, got {value!r}")
+            return default
+
+    def number(self, name: str, value: Any) -> float | None:
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            number = float(value)
+            if not math.isfinite(number):
+                raise ValueError
+            return number
+        except (TypeError, ValueError):
+            self.fail(name, f"{name} should be a number, got {value!r}")
+            return None
+
+    def strings(self, name: str) -> tuple[str, ...]:
+        value = self.get(name)
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            return tuple(s.strip() for s in value.split(LIST_SEPARATOR) if s.strip())
+        if isinstance(value, list | tuple) and all(isinstance(v, str | int) for v in value):
+            return tuple(str(v).strip() for v in value)
+        self.fail(name, f"{name} should be a list of text, got {value!r}")
+        return ()
+
+    def location(self, name: str, *, required: bool = True) -> Location | None:
+        value = self.get(name, required=required)
+        if value is None:
+            return None
+        if not isinstance(value, Mapping) or "lat" not in value or "lon" not in value:
+            self.fail(name, f"{name} should be {{'lat': …, 'lon': …}}, got {value!r}")
+            return None
+        lat = self.number(f"{name}.lat", value["lat"])
+        lon = self.number(f"{name}.lon", value["lon"])
+        if lat is None or lon is None:
+            return None
+        bad = False
+        if not -90 <= lat <= 90:
+            self.fail(f"{name}.lat", f"{name} latitude {lat} is not between -90 and 90")
+            bad = True
+        if not -180 <= lon <= 180:
+            self.fail(f"{name}.lon", f"{name} longitude {lon} is not between -180 and 180")
+            bad = True
+        return None if bad else Location(lat, lon)
+
+    def window(self, name: str) -> TimeWindow | None:
+        value = self.get(name, required=True)
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            self.fail(name, f"{name} should be {{'start': 'HH:MM', 'end': 'HH:MM'}}, got {value!r}")
+            return None
+        times = {}
+        for end in ("start", "end"):
+            try:
+                times[end] = parse_hhmm(value.get(end))  # type: ignore[arg-type]
+            except ValueError as exc:
+                self.fail(f"{name}.{end}", f"{name} {end}: {exc}")
+        if len(times) < 2:
+            return None
+        if times["end"] < times["start"]:
+            self.fail(
+                f"{name}.end",
+                f"{name} end {format_hhmm(times['end'])} is before start {format_hhmm(times['start'])}",
+            )
+            return None
+        return TimeWindow(times["start"], times["end"])
+
+    def extra(self, known: set[str]) -> dict[str, Any]:
+        return {k: v for k, v in self.raw.items() if k not in known}
+
+    def build(self, factory: Callable[..., Any], **kwargs: Any) -> Any:
+        if not self.ok:
+            return None
+        try:
+            return factory(**kwargs)
+        except PlanError as exc:
+            for p in exc.problems:
+                self.fail(p.field, p.message)
+            return None
+
+
+def _provider(r: _Record) -> Provider | None:
+    return r.build(Provider, id=r.text("id", required=True), kind=r.text("kind", required=True),
+                   name=r.text("name", default=""), extra=r.extra(_KNOWN_FIELDS["providers"]))
+
+
+def _worker(r: _Record) -> Worker | None:
+    start = r.location("start_location")
+    end = r.location("end_location", required=False) or start
+    gender = r.text("gender")
+    return r.build(
+        Worker, id=r.text("id", required=True), provider_id=r.text("provider_id", required=True),
+        name=r.text("name", default=""), skills=frozenset(r.strings("skills")),
+        gender=gender.lower() if gender else None, shift=r.window("shift"),
+        start_location=start, end_location=end,
+        travel_mode=r.text("travel_mode", default="drive"), capacity=r.integer("capacity"),
+        extra=r.extra(_KNOWN_FIELDS["workers"]),
+    )
+
+
+def _client(r: _Record) -> Client | None:
+    pref = r.text("gender_preference")
+    return r.build(
+        Client, id=r.text("id", required=True), location=r.location("location"),
+        postcode=r.text("postcode", default=""), name=r.text("name", default=""),
+        gender_preference=pref.lower() if pref else None,
+        preferred_worker_ids=r.strings("preferred_worker_ids"),
+        excluded_worker_ids=frozenset(r.strings("excluded_worker_ids")),
+        extra=r.extra(_KNOWN_FIELDS["clients"]),
+    )
+
+
+def _visit(r: _Record) -> Visit | None:
+    return r.build(
+        Visit, id=r.text("id", required=True), client_id=r.text("client_id", required=True),
+        kind=r.text("kind", required=True), provider_id=r.text("provider_id"),
+        window=r.window("window"), duration_min=r.integer("duration_min", required=True),
+        required_skills=frozenset(r.strings("required_skills")),
+        workers_required=r.integer("workers_required", default=1),
+        priority=r.text("priority", default="normal"), demand=r.integer("demand", default=0),
+        tasks=r.strings("tasks"), extra=r.extra(_KNOWN_FIELDS["visits"]),
+    )
+
+
+_PARSERS = {"providers": _provider, "workers": _worker, "clients": _client, "visits": _visit}
+
+
+def plan_from_dict(
+    data: Mapping[str, Any], *, source: Path | None = None, labels: Mapping[str, Callable[[int], str]] | None = None
+) -> Plan:
+    """Build and validate a plan from its JSON form.
+
+    Parameters
+    ----------
+    data
+        The plan as parsed JSON (see ``CONTRACT.md``).
+    source
+        File or folder the plan came from, used to resolve a relative ``network``.
+    labels
+        Per list, how to name a record that has no id (by default ``#N``, 1-based).
+
+    Returns
+    -------
+    Plan
+        The validated plan.
+
+    Raises
+    ------
+    SchemaError
+        If any record is malformed: every problem is listed.
+    PlanError
+        If the records contradict each other (see :func:`scheduler.validate.validate_plan`).
+    """
+    from scheduler.validate import validate_plan
+
+    if not isinstance(data, Mapping):
+        raise SchemaError([Problem("plan", None, None, f"a plan is a JSON object, got {type(data).__name__}")])
+    problems: list[Problem] = []
+    date = None
+    raw_date = data.get("date")
+    try:
+        date = dt.date.fromisoformat(str(raw_date))
+    except ValueError:
+        what = "is missing" if raw_date is None else f"{raw_date!r} is not a date as YYYY-MM-DD"
+        problems.append(Problem("plan", None, "date", f"date {what}"))
+    network = data.get("network")
+    if network is not None and not isinstance(network, str):
+        problems.append(Problem("plan", None, "network", f"network should be a file path, got {network!r}"))
+        network = None
+    records: dict[str, list[Any]] = {}
+    for name in PLAN_LISTS:
+        raw_list = data.get(name)
+        if raw_list is None:
+            raw_list = []
+            if name != "clients":
+                problems.append(Problem("plan", None, name, f"{name} is missing"))
+        if not isinstance(raw_list, list):
+            problems.append(Problem("plan", None, name, f"{name} should be a list"))
+            raw_list = []
+        label = (labels or {}).get(name, lambda i: f"#{i + 1}")
+        built = []
+        for i, raw in enumerate(raw_list):
+            kind = _SINGULAR[name]
+            if not isinstance(raw, Mapping):
+                problems.append(Problem(kind, label(i), None, f"should be an object, got {raw!r}"))
+                continue
+            record = _PARSERS[name](_Record(kind, raw, label(i), problems))
+            if record is not None:
+                built.append(record)
+        records[name] = built
+    if problems:
+        raise SchemaError(problems)
+    extra = {k: v for k, v in data.items() if k not in {"date", "network", *PLAN_LISTS}}
+    plan = Plan(
+        date=date,  # type: ignore[arg-type]
+        providers=tuple(records["providers"]),
+        workers=tuple(records["workers"]),
+        clients=tuple(records["clients"]),
+        visits=tuple(records["visits"]),
+        network=network,
+        source=source,
+        extra=extra,
+    )
+    validate_plan(plan)
+    return plan
+
+
+def load_plan(path: str | Path) -> Plan:
+    """Read and validate a plan from a JSON file or a folder of CSV files.
+
+    Parameters
+    ----------
+    path
+        A ``.json`` file, or a folder holding ``providers.csv``, ``workers.csv``,
+        ``clients.csv``, ``visits.csv`` and optionally ``plan.csv``.
+
+    Returns
+    -------
+    Plan
+        The validated plan.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    SchemaError
+        If the file cannot be parsed or a record is malformed (every problem listed).
+    PlanError
+        If records contradict each other.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no plan at {path}")
+    if path.is_dir():
+        data, labels = _read_csv_folder(path)
+        return plan_from_dict(data, source=path, labels=labels)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise SchemaError(
+            [Problem("plan", None, None, f"{path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]
+        ) from None
+    return plan_from_dict(data, source=path)
+
+
+def _read_csv_folder(folder: Path) -> tuple[dict[str, Any], dict[str, Callable[[int], str]]]:
+    import pandas as pd
+
+    data: dict[str, Any] = {}
+    meta = folder / "plan.csv"
+    if meta.exists():
+        frame = pd.read_csv(meta, dtype=str, keep_default_na=False)
+        if len(frame) != 1:
+            raise SchemaError([Problem("plan", None, None, f"{meta} should have exactly one row")])
+        data.update({k: (v or None) for k, v in frame.iloc[0].to_dict().items()})
+    missing = [f"{n}.csv" for n in PLAN_LISTS if n != "clients" and not (folder / f"{n}.csv").exists()]
+    if missing:
+        raise SchemaError([Problem("plan", None, None, f"{folder} has no {', '.join(missing)}")])
+    for name in PLAN_LISTS:
+        file = folder / f"{name}.csv"
+        if not file.exists():
+            continue
+        frame = pd.read_csv(file, dtype=str, keep_default_na=False)
+        data[name] = [_unflatten(row) for row in frame.to_dict(orient="records")]
+    labels = {name: (lambda i, n=name: f"{n}.csv row {i + 2}") for name in PLAN_LISTS}
+    return data, labels
+
+
+def _unflatten(row: Mapping[str, str]) -> dict[str, Any]:
+    record: dict[str, Any] = {}
+    for key, value in row.items():
+        key = str(key).strip()
+        value = value.strip() if isinstance(value, str) else value
+        for parent, children in _NESTED.items():
+            if key.startswith(parent + "_") and key[len(parent) + 1:] in children:
+                if value != "":
+                    record.setdefault(parent, {})[key[len(parent) + 1:]] = value
+                break
+        else:
+            if key in _LIST_FIELDS:
+                record[key] = [s.strip() for s in value.split(LIST_SEPARATOR) if s.strip()]
+            else:
+                record[key] = None if value == "" else value
+    return record
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    """Return a plan in its JSON form, extra fields included.
+
+    Parameters
+    ----------
+    plan
+        The plan.
+
+    Returns
+    -------
+    dict
+        JSON-ready data that :func:`plan_from_dict` reads back to an equal plan.
+    """
+    def loc(location: Location) -> dict[str, float]:
+        return {"lat": location.lat, "lon": location.lon}
+
+    def window(w: TimeWindow) -> dict[str, str]:
+        return {"start": format_hhmm(w.start), "end": format_hhmm(w.end)}
+
+    data: dict[str, Any] = {"date": plan.date.isoformat()}
+    if plan.network is not None:
+        data["network"] = plan.network
+    data["providers"] = [{"id": p.id, "name": p.name, "kind": p.kind, **p.extra} for p in plan.providers]
+    data["workers"] = [
+        {"id": w.id, "provider_id": w.provider_id, "name": w.name, "skills": sorted(w.skills),
+         "gender": w.gender, "shift": window(w.shift), "start_location": loc(w.start_location),
+         "end_location": loc(w.end_location), "travel_mode": w.travel_mode, "capacity": w.capacity,
+         **w.extra}
+        for w in plan.workers
+    ]
+    data["clients"] = [
+        {"id": c.id, "name": c.name, "location": loc(c.location), "postcode": c.postcode,
+         "gender_preference": c.gender_preference, "preferred_worker_ids": list(c.preferred_worker_ids),
+         "excluded_worker_ids": sorted(c.excluded_worker_ids), **c.extra}
+        for c in plan.clients
+    ]
+    data["visits"] = [
+        {"id": v.id, "client_id": v.client_id, "kind": v.kind, "provider_id": v.provider_id,
+         "window": window(v.window), "duration_min": v.duration_min,
+         "required_skills": sorted(v.required_skills), "workers_required": v.workers_required,
+         "priority": v.priority, "demand": v.demand, "tasks": list(v.tasks), **v.extra}
+        for v in plan.visits
+    ]
+    data.update(plan.extra)
+    return data
+
+
+def write_plan(plan: Plan, path: str | Path) -> Path:
+    """Write a plan as JSON.
+
+    Parameters
+    ----------
+    plan
+        The plan.
+    path
+        Destination ``.json`` file; parent folders are created.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(plan_to_dict(plan), indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- rosters
+
+def roster_to_dict(roster: Roster) -> dict[str, Any]:
+    """Return a roster in its JSON form (``CONTRACT.md``), times as ``HH:MM``.
+
+    Parameters
+    ----------
+    roster
+        The roster.
+
+    Returns
+    -------
+    dict
+        JSON-ready data.
+    """
+    def opt(t: int | None) -> str | None:
+        return None if t is None else format_hhmm(t)
+
+    return {
+        "date": roster.date.isoformat(),
+        "routes": [
+            {
+                "worker_id": r.worker_id,
+                "stops": [
+                    {"visit_id": s.visit_id, "client_id": s.client_id, "arrival": format_hhmm(s.arrival),
+                     "start": format_hhmm(s.start), "end": format_hhmm(s.end),
+                     "travel_s": s.travel_s, "travel_m": s.travel_m}
+                    for s in r.stops
+                ],
+                "travel_s": r.travel_s, "travel_m": r.travel_m, "work_s": r.work_s,
+                "service_s": r.service_s, "idle_s": r.idle_s,
+                "departure": opt(r.departure), "return_arrival": opt(r.return_arrival),
+                "end_travel_s": r.end_travel_s, "end_travel_m": r.end_travel_m,
+            }
+            for r in roster.routes
+        ],
+        "unassigned": [{"visit_id": u.visit_id, "reason": u.reason, "code": u.code} for u in roster.unassigned],
+        "kpis": roster.kpis.to_dict(),
+        "meta": dict(roster.meta),
+    }
+
+
+def roster_from_dict(data: Mapping[str, Any]) -> Roster:
+    """Read a roster from its JSON form, such as one written by another tool.
+
+    Only the contract's fields are needed; route totals that are missing are
+    recomputed from the stops.
+
+    Parameters
+    ----------
+    data
+        The roster as parsed JSON.
+
+    Returns
+    -------
+    Roster
+        The roster (KPIs as given, unchecked).
+
+    Raises
+    ------
+    SchemaError
+        If a field is missing or malformed (every problem listed).
+    """
+    problems: list[Problem] = []
+
+    def time(value: Any, where: str, rid: str | None, field: str) -> int:
+        try:
+            return parse_hhmm(value)
+        except ValueError as exc:
+            problems.append(Problem(where, rid, field, f"{field}: {exc}"))
+            return 0
+
+    def whole(value: Any, where: str, rid: str | None, field: str, default: int | None = None) -> int:
+        if value is None and default is not None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int | float) or not float(value).is_integer():
+            problems.append(Problem(where, rid, field, f"{field} should be a whole number, got {value!r}"))
+            return 0
+        return int(value)
+
+    if not isinstance(data, Mapping):
+        raise SchemaError([Problem("roster", None, None, "a roster is a JSON object")])
+    try:
+        date = dt.date.fromisoformat(str(data.get("date")))
+    except ValueError:
+        problems.append(Problem("roster", None, "date", f"date {data.get('date')!r} is not YYYY-MM-DD"))
+        date = dt.date(1970, 1, 1)
+    routes = []
+    for i, raw in enumerate(data.get("routes") or []):
+        wid = str(raw.get("worker_id", f"#{i + 1}")) if isinstance(raw, Mapping) else f"#{i + 1}"
+        if not isinstance(raw, Mapping) or "worker_id" not in raw:
+            problems.append(Problem("route", wid, "worker_id", "worker_id is missing"))
+            continue
+        stops = []
+        for j, s in enumerate(raw.get("stops") or []):
+            sid = str(s.get("visit_id", f"{wid} stop {j + 1}")) if isinstance(s, Mapping) else f"{wid} stop {j + 1}"
+            if not isinstance(s, Mapping) or "visit_id" not in s:
+                problems.append(Problem("stop", sid, "visit_id", "visit_id is missing"))
+                continue
+            stops.append(Stop(
+                visit_id=str(s["visit_id"]),
+                arrival=time(s.get("arrival"), "stop", sid, "arrival"),
+                start=time(s.get("start"), "stop", sid, "start"),
+                end=time(s.get("end"), "stop", sid, "end"),
+                travel_s=whole(s.get("travel_s"), "stop", sid, "travel_s"),
+                travel_m=whole(s.get("travel_m"), "stop", sid, "travel_m", default=0),
+                client_id=str(s.get("client_id") or ""),
+            ))
+        departure = raw.get("departure")
+        routes.append(Route(
+            worker_id=wid,
+            stops=tuple(stops),
+            travel_s=whole(raw.get("travel_s"), "route", wid, "travel_s", default=sum(s.travel_s for s in stops)),
+            travel_m=whole(raw.get("travel_m"), "route", wid, "travel_m", default=sum(s.travel_m for s in stops)),
+            work_s=whole(raw.get("work_s"), "route", wid, "work_s",
+                         default=(stops[-1].end - stops[0].arrival) if stops else 0),
+            service_s=whole(raw.get("service_s"), "route", wid, "service_s",
+                            default=sum(s.end - s.start for s in stops)),
+            idle_s=whole(raw.get("idle_s"), "route", wid, "idle_s", default=sum(s.wait_s for s in stops)),
+            departure=time(departure, "route", wid, "departure") if departure else None,
+            return_arrival=(time(raw["return_arrival"], "route", wid, "return_arrival")
+                            if raw.get("return_arrival") else None),
+            end_travel_s=whole(raw.get("end_travel_s"), "route", wid, "end_travel_s", default=0),
+            end_travel_m=whole(raw.get("end_travel_m"), "route", wid, "end_travel_m", default=0),
+        ))
+    unassigned = []
+    for i, raw in enumerate(data.get("unassigned") or []):
+        if not isinstance(raw, Mapping) or "visit_id" not in raw:
+            problems.append(Problem("unassigned", f"#{i + 1}", "visit_id", "visit_id is missing"))
+            continue
+        unassigned.append(Unassigned(str(raw["visit_id"]), str(raw.get("reason") or ""), str(raw.get("code") or "unassigned")))
+    if problems:
+        raise SchemaError(problems)
+    k = dict(data.get("kpis") or {})
+    known = set(Kpis.__dataclass_fields__) - {"extra"}
+    kpis = Kpis(**{f: k.get(f, 0) for f in known}, extra={f: v for f, v in k.items() if f not in known})
+    return Roster(date=date, routes=tuple(routes), unassigned=tuple(unassigned), kpis=kpis,
+                  meta=dict(data.get("meta") or {}))
+
+
+def load_roster(path: str | Path) -> Roster:
+    """Read a roster JSON file.
+
+    Parameters
+    ----------
+    path
+        A roster ``.json`` file.
+
+    Returns
+    -------
+    Roster
+        The roster.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+    SchemaError
+        If the file is not a roster.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise SchemaError([Problem("roster", None, None, f"{path} is not valid JSON: {exc.msg}")]) from None
+    return roster_from_dict(data)
+
+
+ROSTER_CSV_COLUMNS = (
+    "worker_id", "provider_id", "stop", "visit_id", "client_id", "postcode", "arrival", "start", "end",
+    "duration_min", "travel_s", "travel_m", "workers_required", "status", "reason",
+)
+
+
+def roster_rows(plan: Plan, roster: Roster) -> Iterable[dict[str, Any]]:
+    """Yield one flat row per stop, then one per unassigned visit (``status`` tells which).
+
+    Parameters
+    ----------
+    plan
+        The plan, for provider, client and postcode columns.
+    roster
+        The roster.
+
+    Yields
+    ------
+    dict
+        A row with the keys of :data:`ROSTER_CSV_COLUMNS`.
+    """
+    for route in roster.routes:
+        worker = plan.worker(route.worker_id) if plan.has_worker(route.worker_id) else None
+        for n, s in enumerate(route.stops, start=1):
+            visit = plan.visit(s.visit_id) if plan.has_visit(s.visit_id) else None
+            client = plan.client(visit.client_id) if visit else None
+            yield {
+                "worker_id": route.worker_id, "provider_id": worker.provider_id if worker else "",
+                "stop": n, "visit_id": s.visit_id, "client_id": s.client_id or (client.id if client else ""),
+                "postcode": client.postcode if client else "", "arrival": format_hhmm(s.arrival),
+                "start": format_hhmm(s.start), "end": format_hhmm(s.end),
+                "duration_min": (s.end - s.start) // 60, "travel_s": s.travel_s, "travel_m": s.travel_m,
+                "workers_required": visit.workers_required if visit else "", "status": "assigned",
+                "reason": "",
+            }
+    for u in roster.unassigned:
+        visit = plan.visit(u.visit_id) if plan.has_visit(u.visit_id) else None
+        client = plan.client(visit.client_id) if visit else None
+        yield {
+            "worker_id": "", "provider_id": visit.provider_id or "" if visit else "", "stop": "",
+            "visit_id": u.visit_id, "client_id": client.id if client else "",
+            "postcode": client.postcode if client else "", "arrival": "", "start": "", "end": "",
+            "duration_min": visit.duration_min if visit else "", "travel_s": "", "travel_m": "",
+            "workers_required": visit.workers_required if visit else "", "status": "unassigned",
+            "reason": u.reason,
+        }
+
+
+def write_roster(roster: Roster, path: str | Path, *, plan: Plan | None = None) -> Path:
+    """Write a roster as JSON, or as CSV (one row per stop) when ``path`` ends in ``.csv``.
+
+    Parameters
+    ----------
+    roster
+        The roster.
+    path
+        Destination file; parent folders are created.
+    plan
+        The plan; needed for CSV, which adds provider and postcode columns.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    ValueError
+        If CSV is asked for without the plan.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".csv":
+        if plan is None:
+            raise ValueError("writing a roster as CSV needs its plan")
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=ROSTER_CSV_COLUMNS)
+            writer.writeheader()
+            writer.writerows(roster_rows(plan, roster))
+    else:
+        path.write_text(json.dumps(roster_to_dict(roster), indent=1) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,271 @@
+"""Typed, immutable domain model of a plan: one day's demand and workforce.
+
+Field names follow ``CONTRACT.md``. Times are ``int`` seconds since local
+midnight; durations keep the contract's unit in their name (``duration_min``).
+Each record checks its own fields on construction and raises
+:class:`~scheduler.errors.PlanError` listing every problem it found; rules that
+span records live in :func:`scheduler.validate.validate_plan`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scheduler.errors import PlanError, Problem
+from scheduler.timeutil import DAY_S, format_hhmm
+
+PROVIDER_KINDS = ("care", "hairdressing", "delivery", "equipment")
+TRAVEL_MODES = ("drive", "walk", "cycle")
+PRIORITIES = ("mandatory", "high", "normal", "low")
+GENDERS = ("f", "m", "x")
+GENDER_PREFERENCES = ("f", "m")
+
+
+def _raise(kind: str, record_id: str | None, problems: list[tuple[str, str]]) -> None:
+    if problems:
+        raise PlanError(Problem(kind, record_id, f, msg) for f, msg in problems)
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A point given as WGS84 latitude and longitude (degrees)."""
+
+    lat: float
+    lon: float
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not (math.isfinite(self.lat) and -90 <= self.lat <= 90):
+            problems.append(("lat", f"latitude {self.lat} is not between -90 and 90"))
+        if not (math.isfinite(self.lon) and -180 <= self.lon <= 180):
+            problems.append(("lon", f"longitude {self.lon} is not between -180 and 180"))
+        _raise("location", None, problems)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """An interval of the day, ``start`` and ``end`` in seconds since midnight."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start <= DAY_S or not 0 <= self.end <= DAY_S:
+            raise PlanError([Problem("window", None, None, "times must lie in 00:00-24:00")])
+        if self.end < self.start:
+            raise PlanError(
+                [
+                    Problem(
+                        "window",
+                        None,
+                        "end",
+                        f"end {format_hhmm(self.end)} is before start {format_hhmm(self.start)}",
+                    )
+                ]
+            )
+
+    @property
+    def length_s(self) -> int:
+        """Length of the window (seconds)."""
+        return self.end - self.start
+
+    def __str__(self) -> str:
+        """Return ``HH:MM-HH:MM``."""
+        return f"{format_hhmm(self.start)}-{format_hhmm(self.end)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """An organisation whose workers visit clients: a care agency, a hairdresser…"""
+
+    id: str
+    kind: str
+    name: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not self.id:
+            problems.append(("id", "id is empty"))
+        if self.kind not in PROVIDER_KINDS:
+            problems.append(("kind", f"kind {self.kind!r} is not one of {', '.join(PROVIDER_KINDS)}"))
+        _raise("provider", self.id, problems)
+
+
+@dataclass(frozen=True, slots=True)
+class Worker:
+    """A carer, hairdresser, driver or installer with one shift on the plan's day."""
+
+    id: str
+    provider_id: str
+    shift: TimeWindow
+    start_location: Location
+    end_location: Location
+    name: str = ""
+    skills: frozenset[str] = frozenset()
+    gender: str | None = None
+    travel_mode: str = "drive"
+    capacity: int | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not self.id:
+            problems.append(("id", "id is empty"))
+        if self.travel_mode not in TRAVEL_MODES:
+            problems.append(
+                ("travel_mode", f"travel_mode {self.travel_mode!r} is not one of {', '.join(TRAVEL_MODES)}")
+            )
+        if self.gender is not None and self.gender not in GENDERS:
+            problems.append(("gender", f"gender {self.gender!r} is not one of {', '.join(GENDERS)}"))
+        if self.capacity is not None and self.capacity < 0:
+            problems.append(("capacity", f"capacity {self.capacity} is negative"))
+        if self.shift.end == self.shift.start:
+            problems.append(("shift", f"shift {self.shift} is empty"))
+        _raise("worker", self.id, problems)
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """A person who receives visits at home."""
+
+    id: str
+    location: Location
+    postcode: str = ""
+    name: str = ""
+    gender_preference: str | None = None
+    preferred_worker_ids: tuple[str, ...] = ()
+    excluded_worker_ids: frozenset[str] = frozenset()
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not self.id:
+            problems.append(("id", "id is empty"))
+        if self.gender_preference is not None and self.gender_preference not in GENDER_PREFERENCES:
+            problems.append(
+                (
+                    "gender_preference",
+                    f"gender_preference {self.gender_preference!r} is not one of "
+                    f"{', '.join(GENDER_PREFERENCES)} or null",
+                )
+            )
+        _raise("client", self.id, problems)
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """One visit to a client: it must *start* inside ``window``."""
+
+    id: str
+    client_id: str
+    kind: str
+    window: TimeWindow
+    duration_min: int
+    provider_id: str | None = None
+    required_skills: frozenset[str] = frozenset()
+    workers_required: int = 1
+    priority: str = "normal"
+    demand: int = 0
+    tasks: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not self.id:
+            problems.append(("id", "id is empty"))
+        if self.kind not in PROVIDER_KINDS:
+            problems.append(("kind", f"kind {self.kind!r} is not one of {', '.join(PROVIDER_KINDS)}"))
+        if self.duration_min < 1:
+            problems.append(("duration_min", f"duration_min {self.duration_min} is not at least 1"))
+        elif self.duration_min > 24 * 60:
+            problems.append(("duration_min", f"duration_min {self.duration_min} is longer than a day"))
+        if self.workers_required not in (1, 2):
+            problems.append(
+                ("workers_required", f"workers_required {self.workers_required} is not 1 or 2")
+            )
+        if self.priority not in PRIORITIES:
+            problems.append(
+                ("priority", f"priority {self.priority!r} is not one of {', '.join(PRIORITIES)}")
+            )
+        if self.demand < 0:
+            problems.append(("demand", f"demand {self.demand} is negative"))
+        _raise("visit", self.id, problems)
+
+    @property
+    def duration_s(self) -> int:
+        """Length of the visit (seconds)."""
+        return self.duration_min * 60
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """One day's providers, workers, clients and visits.
+
+    A ``Plan`` is built by :func:`scheduler.io.load_plan` or
+    :func:`scheduler.io.plan_from_dict`, which also run
+    :func:`scheduler.validate.validate_plan`; code downstream trusts it.
+
+    Parameters
+    ----------
+    date
+        The day the plan is for.
+    providers, workers, clients, visits
+        The records, in the order given.
+    network
+        Path of the road network file as written in the plan, or ``None``.
+    source
+        File or folder the plan was read from, used to resolve ``network``.
+    """
+
+    date: dt.date
+    providers: tuple[Provider, ...]
+    workers: tuple[Worker, ...]
+    clients: tuple[Client, ...]
+    visits: tuple[Visit, ...]
+    network: str | None = None
+    source: Path | None = field(default=None, compare=False)
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _providers: dict[str, Provider] = field(init=False, repr=False, compare=False)
+    _workers: dict[str, Worker] = field(init=False, repr=False, compare=False)
+    _clients: dict[str, Client] = field(init=False, repr=False, compare=False)
+    _visits: dict[str, Visit] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_providers", {p.id: p for p in self.providers})
+        object.__setattr__(self, "_workers", {w.id: w for w in self.workers})
+        object.__setattr__(self, "_clients", {c.id: c for c in self.clients})
+        object.__setattr__(self, "_visits", {v.id: v for v in self.visits})
+
+    def provider(self, provider_id: str) -> Provider:
+        """Return the provider with this id (``KeyError`` if none)."""
+        return self._providers[provider_id]
+
+    def worker(self, worker_id: str) -> Worker:
+        """Return the worker with this id (``KeyError`` if none)."""
+        return self._workers[worker_id]
+
+    def client(self, client_id: str) -> Client:
+        """Return the client with this id (``KeyError`` if none)."""
+        return self._clients[client_id]
+
+    def visit(self, visit_id: str) -> Visit:
+        """Return the visit with this id (``KeyError`` if none)."""
+        return self._visits[visit_id]
+
+    def has_worker(self, worker_id: str) -> bool:
+        """Return whether a worker has this id."""
+        return worker_id in self._workers
+
+    def has_visit(self, visit_id: str) -> bool:
+        """Return whether a visit has this id."""
+        return visit_id in self._visits
+
+    def visit_location(self, visit: Visit) -> Location:
+        """Return where a visit takes place: its client's home."""
+        return self._clients[visit.client_id].location

@@ -1,0 +1,282 @@
+"""Check plans (cross-record rules) and rosters (every rule of ``CONTRACT.md``).
+
+:func:`validate_plan` raises one :class:`~scheduler.errors.PlanError` listing
+every problem. :func:`check_roster` returns every :class:`Violation`; an empty
+list means the roster obeys the contract.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from scheduler.eligibility import eligibility, is_eligible
+from scheduler.errors import PlanError, Problem, UnknownReferenceError
+from scheduler.model import Location, Plan, Visit, Worker
+from scheduler.roster import Roster, Stop
+from scheduler.timeutil import DAY_S, format_hhmm
+
+
+def validate_plan(plan: Plan) -> None:
+    """Check the rules that span records of a plan.
+
+    Parameters
+    ----------
+    plan
+        A plan whose records are each well-formed.
+
+    Raises
+    ------
+    UnknownReferenceError
+        If a record refers to a missing id (every problem is listed, with any others).
+    PlanError
+        If ids repeat, a visit's kind has no provider, or records contradict each other.
+    """
+    problems: list[Problem] = []
+    unknown = False
+
+    for kind, records in (("provider", plan.providers), ("worker", plan.workers),
+                          ("client", plan.clients), ("visit", plan.visits)):
+        for rid, n in Counter(r.id for r in records).items():
+            if n > 1:
+                problems.append(Problem(kind, rid, "id", f"id {rid!r} is used by {n} {kind}s"))
+
+    providers = {p.id: p for p in plan.providers}
+    workers = {w.id: w for w in plan.workers}
+    clients = {c.id: c for c in plan.clients}
+    kinds = {p.kind for p in plan.providers}
+
+    for w in plan.workers:
+        if w.provider_id not in providers:
+            problems.append(Problem("worker", w.id, "provider_id", f"provider_id {w.provider_id!r} is not a provider in the plan"))
+            unknown = True
+    for c in plan.clients:
+        for field in ("preferred_worker_ids", "excluded_worker_ids"):
+            for wid in sorted(getattr(c, field)):
+                if wid not in workers:
+                    problems.append(Problem("client", c.id, field, f"{field} names {wid!r}, which is not a worker in the plan"))
+                    unknown = True
+        both = set(c.preferred_worker_ids) & c.excluded_worker_ids
+        for wid in sorted(both):
+            problems.append(Problem("client", c.id, "excluded_worker_ids", f"worker {wid!r} is both preferred and excluded"))
+    for v in plan.visits:
+        if v.client_id not in clients:
+            problems.append(Problem("visit", v.id, "client_id", f"client_id {v.client_id!r} is not a client in the plan"))
+            unknown = True
+        if v.provider_id is not None:
+            provider = providers.get(v.provider_id)
+            if provider is None:
+                problems.append(Problem("visit", v.id, "provider_id", f"provider_id {v.provider_id!r} is not a provider in the plan"))
+                unknown = True
+            elif provider.kind != v.kind:
+                problems.append(Problem("visit", v.id, "kind", f"kind {v.kind!r} differs from provider {provider.id!r}'s kind {provider.kind!r}"))
+        elif v.kind not in kinds:
+            problems.append(Problem("visit", v.id, "kind", f"kind {v.kind!r} has no provider in the plan"))
+        if v.window.start + v.duration_s > DAY_S:
+            problems.append(Problem("visit", v.id, "duration_min", f"a {v.duration_min} min visit starting at {format_hhmm(v.window.start)} ends after midnight"))
+    if problems:
+        raise (UnknownReferenceError if unknown else PlanError)(problems)
+
+
+# --------------------------------------------------------------------------- rosters
+
+class TravelOracle(Protocol):
+    """Road-network travel between two points for a worker's travel mode."""
+
+    def leg(self, worker: Worker, origin: Location, destination: Location) -> tuple[int, int]:
+        """Return travel time (seconds) and distance (metres) from ``origin`` to ``destination``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One broken rule of a roster.
+
+    ``rule`` is one of ``reference``, ``coverage``, ``reason``, ``mandatory``,
+    ``window``, ``duration``, ``shift``, ``order``, ``travel``, ``provider``,
+    ``skills``, ``excluded``, ``gender``, ``double_handed``, ``capacity``, ``date``.
+    """
+
+    rule: str
+    record_kind: str
+    record_id: str | None
+    message: str
+
+    def __str__(self) -> str:
+        """Return ``[rule] kind 'id': message``."""
+        who = self.record_kind if self.record_id is None else f"{self.record_kind} {self.record_id!r}"
+        return f"[{self.rule}] {who}: {self.message}"
+
+
+def check_roster(
+    plan: Plan, roster: Roster, *, travel: TravelOracle | None = None, tolerance_s: int = 1
+) -> list[Violation]:
+    """Check a roster against every rule of ``CONTRACT.md``.
+
+    Parameters
+    ----------
+    plan
+        The plan the roster claims to serve.
+    roster
+        The roster to check.
+    travel
+        Road-network travel times; without it, ``travel_s`` is trusted as given and
+        the mandatory-visit rule is not checked.
+    tolerance_s
+        How far a stop's ``travel_s`` may differ from the network (seconds);
+        ``travel_m`` may differ by as many metres.
+
+    Returns
+    -------
+    list of Violation
+        Every violation found; empty for a valid roster.
+    """
+    out: list[Violation] = []
+
+    def bad(rule: str, kind: str, rid: str | None, message: str) -> None:
+        out.append(Violation(rule, kind, rid, message))
+
+    if roster.date != plan.date:
+        bad("date", "roster", None, f"roster date {roster.date} differs from plan date {plan.date}")
+
+    served: dict[str, list[tuple[str, Stop]]] = defaultdict(list)
+    seen_workers: set[str] = set()
+    for route in roster.routes:
+        wid = route.worker_id
+        if not plan.has_worker(wid):
+            bad("reference", "route", wid, f"worker {wid!r} is not in the plan")
+            continue
+        if wid in seen_workers:
+            bad("reference", "route", wid, f"worker {wid!r} has more than one route")
+        seen_workers.add(wid)
+        worker = plan.worker(wid)
+        _check_route(plan, worker, route.stops, travel, tolerance_s, bad)
+        for stop in route.stops:
+            if plan.has_visit(stop.visit_id):
+                served[stop.visit_id].append((wid, stop))
+
+    unassigned = Counter(u.visit_id for u in roster.unassigned)
+    for u in roster.unassigned:
+        if not plan.has_visit(u.visit_id):
+            bad("reference", "unassigned", u.visit_id, f"visit {u.visit_id!r} is not in the plan")
+        elif not u.reason.strip():
+            bad("reason", "visit", u.visit_id, "unassigned without a reason")
+
+    for visit in plan.visits:
+        stops = served.get(visit.id, [])
+        n_unassigned = unassigned.get(visit.id, 0)
+        if n_unassigned:
+            if stops:
+                bad("coverage", "visit", visit.id, f"listed as unassigned but served by {', '.join(w for w, _ in stops)}")
+            if n_unassigned > 1:
+                bad("coverage", "visit", visit.id, f"listed {n_unassigned} times as unassigned")
+            continue
+        if len(stops) != visit.workers_required:
+            bad("coverage", "visit", visit.id,
+                f"served {len(stops)} times, needs {visit.workers_required} worker(s) or an unassigned entry")
+        if visit.workers_required == 2 and len(stops) == 2:
+            (w1, s1), (w2, s2) = stops
+            if w1 == w2:
+                bad("double_handed", "visit", visit.id, f"both places of the double-handed visit go to worker {w1!r}")
+            if s1.start // 60 != s2.start // 60:
+                bad("double_handed", "visit", visit.id,
+                    f"double-handed visit starts at {format_hhmm(s1.start)} ({w1}) and {format_hhmm(s2.start)} ({w2})")
+
+    if travel is not None:
+        for visit_id in unassigned:
+            if plan.has_visit(visit_id) and plan.visit(visit_id).priority == "mandatory":
+                slot = _free_slot(plan, roster, plan.visit(visit_id), travel)
+                if slot:
+                    bad("mandatory", "visit", visit_id, f"mandatory visit is unassigned but {slot}")
+    return out
+
+
+def _check_route(plan: Plan, worker: Worker, stops: Iterable[Stop], travel: TravelOracle | None,
+                 tolerance_s: int, bad) -> None:  # noqa: ANN001
+    wid = worker.id
+    previous_end = worker.shift.start
+    previous_loc = worker.start_location
+    load = 0
+    for n, stop in enumerate(stops, start=1):
+        sid = stop.visit_id
+        if not plan.has_visit(sid):
+            bad("reference", "stop", sid, f"worker {wid!r} stop {n}: visit {sid!r} is not in the plan")
+            continue
+        visit = plan.visit(sid)
+        where = f"worker {wid!r} stop {n}"
+        if not visit.window.start <= stop.start <= visit.window.end:
+            bad("window", "visit", sid, f"{where} starts at {format_hhmm(stop.start)}, outside window {visit.window}")
+        if stop.end - stop.start != visit.duration_s:
+            bad("duration", "visit", sid, f"{where} lasts {(stop.end - stop.start) / 60:g} min, not {visit.duration_min}")
+        if stop.start < worker.shift.start or stop.end > worker.shift.end:
+            bad("shift", "visit", sid, f"{where} {format_hhmm(stop.start)}-{format_hhmm(stop.end)} is outside shift {worker.shift}")
+        if stop.arrival > stop.start:
+            bad("order", "visit", sid, f"{where} starts at {format_hhmm(stop.start)} before arriving at {format_hhmm(stop.arrival)}")
+        if stop.arrival < previous_end + stop.travel_s:
+            bad("order", "visit", sid,
+                f"{where} arrives at {format_hhmm(stop.arrival)}, before the previous end {format_hhmm(previous_end)} "
+                f"plus {stop.travel_s} s travel")
+        location = plan.visit_location(visit)
+        if travel is not None:
+            want_s, want_m = travel.leg(worker, previous_loc, location)
+            if abs(stop.travel_s - want_s) > tolerance_s:
+                bad("travel", "visit", sid, f"{where} travel_s {stop.travel_s} differs from the network's {want_s} s ({worker.travel_mode})")
+            if abs(stop.travel_m - want_m) > tolerance_s:
+                bad("travel", "visit", sid, f"{where} travel_m {stop.travel_m} differs from the network's {want_m} m ({worker.travel_mode})")
+        for rule, message in is_eligible(plan, worker, visit):
+            bad(rule, "visit", sid, f"{where}: {message}")
+        load += visit.demand
+        previous_end = max(previous_end, stop.end)
+        previous_loc = location
+    if worker.capacity is not None and load > worker.capacity:
+        bad("capacity", "worker", wid, f"stops carry demand {load}, more than capacity {worker.capacity}")
+
+
+def _free_slot(plan: Plan, roster: Roster, visit: Visit, travel: TravelOracle) -> str | None:
+    """Find room for ``visit`` in the roster as it stands, proving it could be served.
+
+    Other stops keep their times; a worker may take the visit between two stops
+    (or before the first, or after the last while still getting home by the
+    shift end) when travel both ways fits. Returns a description of the room
+    found, or ``None``.
+    """
+    if not eligibility(plan, visit).ok:
+        return None
+    location = plan.visit_location(visit)
+    busy = {r.worker_id: r for r in roster.routes}
+    options: dict[str, list[tuple[int, int]]] = {}
+    for wid in eligibility(plan, visit).worker_ids:
+        worker = plan.worker(wid)
+        route = busy.get(wid)
+        stops = [s for s in (route.stops if route else ()) if plan.has_visit(s.visit_id)]
+        if worker.capacity is not None and sum(plan.visit(s.visit_id).demand for s in stops) + visit.demand > worker.capacity:
+            continue
+        points = [(worker.shift.start, worker.start_location)] + [
+            (s.end, plan.visit_location(plan.visit(s.visit_id))) for s in stops
+        ]
+        nexts = [(s.start, plan.visit_location(plan.visit(s.visit_id))) for s in stops] + [
+            (worker.shift.end, worker.end_location)
+        ]
+        gaps = []
+        for (free_from, a), (free_until, b) in zip(points, nexts, strict=True):
+            lo = max(visit.window.start, free_from + travel.leg(worker, a, location)[0])
+            hi = min(visit.window.end, free_until - visit.duration_s - travel.leg(worker, location, b)[0])
+            lo = -(-lo // 60) * 60
+            if lo <= hi:
+                gaps.append((lo, hi))
+        if gaps:
+            options[wid] = gaps
+    if visit.workers_required == 1:
+        for wid, gaps in options.items():
+            return f"worker {wid!r} is free to start it at {format_hhmm(gaps[0][0])}"
+        return None
+    ids = sorted(options)
+    for i, w1 in enumerate(ids):
+        for w2 in ids[i + 1:]:
+            for lo1, hi1 in options[w1]:
+                for lo2, hi2 in options[w2]:
+                    if max(lo1, lo2) <= min(hi1, hi2):
+                        return f"workers {w1!r} and {w2!r} are both free to start it at {format_hhmm(max(lo1, lo2))}"
+    return None
