@@ -1,0 +1,185 @@
+"""Road networks, travel matrices and the OR-Tools model: plan in, roster out.
+
+Use :func:`solve`::
+
+    from scheduler.io import load_plan
+    from solver import SolveParams, solve
+
+    result = solve(load_plan("fixtures/plans/cambridge_weekday.json"),
+                   params=SolveParams(time_limit_s=30))
+    print(result.summary())
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Protocol
+
+from scheduler.bundled import resolve_path
+from scheduler.errors import NetworkError
+from scheduler.model import Plan
+from scheduler.roster import Roster, compute_kpis
+from solver.network import ATTRIBUTION, RoadNetwork, load_network
+from solver.params import SolveParams as SolveParams
+from solver.result import SolveResult as SolveResult
+from solver.routing import Progress as Progress
+from solver.travel import PlanTravel as PlanTravel, plan_travel
+
+log = logging.getLogger("homecare")
+
+__all__ = ["SolveParams", "SolveResult", "Progress", "PlanTravel", "solve", "network_for", "travel_for"]
+
+
+class Reporter(Protocol):
+    """Receives progress from :func:`solve`; every method is optional to act on."""
+
+    def stage(self, name: str, detail: str = "") -> None:
+        """A stage starts: ``network``, ``matrix``, ``model``, ``search`` or ``decode``."""
+
+    def advance(self, name: str, done: float, total: float) -> None:
+        """Work within a stage advanced."""
+
+    def search(self, progress: Progress) -> None:
+        """The search found a new solution."""
+
+
+class _Silent:
+    def stage(self, name: str, detail: str = "") -> None:
+        pass
+
+    def advance(self, name: str, done: float, total: float) -> None:
+        pass
+
+    def search(self, progress: Progress) -> None:
+        pass
+
+
+def network_for(plan: Plan, network: str | Path | RoadNetwork | None = None, *,
+                cache_dir: Path | None = None) -> RoadNetwork:
+    """Load the road network of a plan (or the one given instead).
+
+    Parameters
+    ----------
+    plan
+        The plan; its ``network`` field is used when ``network`` is ``None``.
+    network
+        A loaded network, or a file or place name that overrides the plan's.
+    cache_dir
+        Network cache folder, or ``None``.
+
+    Returns
+    -------
+    RoadNetwork
+        The network.
+
+    Raises
+    ------
+    NetworkError
+        If neither names a network, or the file cannot be read.
+    """
+    if isinstance(network, RoadNetwork):
+        return network
+    source = network if network is not None else plan.network
+    if source is None:
+        raise NetworkError("the plan names no network: give one with --network or the plan's 'network' field")
+    near = None if network is not None else plan.source
+    return load_network(resolve_path(source, near=near), cache_dir=cache_dir)
+
+
+def travel_for(plan: Plan, network: RoadNetwork, *, params: SolveParams | None = None,
+               cache_dir: Path | None = None, reporter: Reporter | None = None) -> PlanTravel:
+    """Compute the travel matrices of a plan (see :func:`solver.travel.plan_travel`)."""
+    params = params or SolveParams()
+    reporter = reporter or _Silent()
+    return plan_travel(plan, network, cache_dir=cache_dir, snap_limit_m=params.snap_limit_m,
+                       progress=lambda mode, done, total: reporter.advance(f"matrix:{mode}", done, total))
+
+
+def solve(
+    plan: Plan,
+    *,
+    params: SolveParams | None = None,
+    network: str | Path | RoadNetwork | None = None,
+    travel: PlanTravel | None = None,
+    cache_dir: Path | None = None,
+    reporter: Reporter | None = None,
+) -> SolveResult:
+    """Plan the day: assign every visit a worker and a start time, or say why not.
+
+    Parameters
+    ----------
+    plan
+        A validated plan.
+    params
+        Search parameters; defaults to :class:`SolveParams()`.
+    network
+        Road network (loaded, a file, or a place name) instead of the plan's own.
+    travel
+        Precomputed travel matrices for this plan (skips the network entirely).
+    cache_dir
+        Cache folder for networks and matrices, or ``None`` for none.
+    reporter
+        Receives progress.
+
+    Returns
+    -------
+    SolveResult
+        The roster with KPIs, and search figures.
+
+    Raises
+    ------
+    NetworkError
+        If the network cannot be loaded.
+    PlanError
+        If a location is too far from the road network.
+    SolverError
+        If OR-Tools fails unexpectedly.
+    """
+    from solver.explain import explain_unassigned
+    from solver.routing import build_model, decode, solve_model
+
+    params = params or SolveParams()
+    reporter = reporter or _Silent()
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    network_name = None
+    if travel is None:
+        reporter.stage("network", str(network or plan.network or ""))
+        road = network_for(plan, network, cache_dir=cache_dir)
+        network_name = road.name
+        timings["network_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        reporter.stage("matrix", f"{road.n_nodes} road nodes")
+        travel = travel_for(plan, road, params=params, cache_dir=cache_dir, reporter=reporter)
+        timings["matrix_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    reporter.stage("model")
+    model = build_model(plan, travel, params)
+    timings["model_s"] = time.perf_counter() - t
+    reporter.stage("search", f"{params.time_limit_s:g} s limit")
+    outcome = solve_model(model, on_progress=reporter.search)
+    timings["search_s"] = outcome.runtime_s
+    t = time.perf_counter()
+    reporter.stage("decode")
+    if outcome.assignment is None:
+        from scheduler.errors import SolverError
+
+        raise SolverError(f"OR-Tools found no solution ({outcome.status}); every visit is optional, so this "
+                          "should not happen: please report it with the plan")
+    routes, unassigned = decode(model, outcome.assignment)
+    unassigned = explain_unassigned(plan, routes, unassigned, travel)
+    timings["decode_s"] = time.perf_counter() - t
+    kpis = compute_kpis(plan, routes, unassigned)
+    meta = {
+        "solver": "OR-Tools routing", "status": outcome.status, "objective": outcome.objective,
+        "time_limit_s": params.time_limit_s, "seed": params.seed, "first_solution": params.first_solution,
+        "metaheuristic": params.metaheuristic, "search_s": round(outcome.runtime_s, 3),
+        "first_solution_s": None if outcome.first_solution_s is None else round(outcome.first_solution_s, 3),
+        "solutions": outcome.solutions, "network": network_name or travel.network_name,
+        "attribution": ATTRIBUTION,
+    }
+    roster = Roster(plan.date, tuple(routes), tuple(unassigned), kpis, meta)
+    return SolveResult(roster, outcome.objective, outcome.status, outcome.runtime_s,
+                       outcome.first_solution_s, {k: round(v, 3) for k, v in timings.items()})

@@ -1,0 +1,176 @@
+"""A first roster built by insertion, which seats double-handed visits as pairs.
+
+OR-Tools' first-solution heuristics insert one node at a time, so a visit that
+needs two workers at the same minute often blocks them. This heuristic inserts
+visits in order of difficulty (priority, then double-handed, then fewest
+eligible workers, then narrowest window), each at its cheapest feasible place;
+the two places of a double-handed visit go to two different workers at one
+common start minute, which is then fixed. Route feasibility is kept with the
+classic earliest/latest start times per stop, so each check is O(1).
+
+Everything is in the model's units: minutes for time, seconds for cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from solver.routing import RoutingModel
+
+
+@dataclass
+class _Route:
+    vehicle: int
+    start_loc: int
+    end_loc: int
+    shift_lo: int
+    shift_hi: int
+    capacity: int | None
+    tt: list[list[int]]
+    cost: list[list[int]]
+    nodes: list[int] = field(default_factory=list)
+    earliest: list[int] = field(default_factory=list)
+    latest: list[int] = field(default_factory=list)
+    load: int = 0
+
+
+class _Constructor:
+    def __init__(self, model: RoutingModel):
+        self.m = model
+        plan = model.plan
+        n = model.n_visit_nodes
+        self.loc = model.node_location[:n].tolist()
+        self.dur = [v.duration_min for v in model.node_visit]
+        self.lo = [-(-v.window.start // 60) for v in model.node_visit]
+        self.hi = [v.window.end // 60 for v in model.node_visit]
+        self.demand = [v.demand for v in model.node_visit]
+        self.fixed: dict[int, int] = {}
+        tt, cost = {}, {}
+        for mode in {w.travel_mode for w in plan.workers}:
+            seconds = model.travel.matrix(mode).time_s
+            cost[mode] = seconds.tolist()
+            tt[mode] = (-(-seconds // 60)).tolist()
+        self.routes = []
+        for k, w in enumerate(plan.workers):
+            self.routes.append(_Route(
+                k, int(model.node_location[n + 2 * k]), int(model.node_location[n + 2 * k + 1]),
+                -(-w.shift.start // 60), w.shift.end // 60, w.capacity, tt[w.travel_mode], cost[w.travel_mode]))
+
+    def _refresh(self, r: _Route) -> None:
+        loc, dur = self.loc, self.dur
+        e, prev_loc, ready = [], r.start_loc, r.shift_lo
+        for x in r.nodes:
+            t = max(self.lo[x], ready + r.tt[prev_loc][loc[x]])
+            t = self.fixed.get(x, t)
+            e.append(t)
+            ready, prev_loc = t + dur[x], loc[x]
+        late = [0] * len(r.nodes)
+        nxt_loc, bound = r.end_loc, r.shift_hi
+        for i in range(len(r.nodes) - 1, -1, -1):
+            x = r.nodes[i]
+            t = min(self.hi[x], bound - r.tt[loc[x]][nxt_loc] - dur[x])
+            if x in self.fixed:
+                t = min(t, self.fixed[x])
+            late[i] = t
+            bound, nxt_loc = t, loc[x]
+        r.earliest, r.latest = e, late
+
+    def _slots(self, x: int, r: _Route) -> list[tuple[int, int, int, int]]:
+        """Return (delta cost, lo, hi, position) of every feasible place for node x in r."""
+        if r.capacity is not None and r.load + self.demand[x] > r.capacity:
+            return []
+        loc, dur, tt, cost = self.loc, self.dur, r.tt, r.cost
+        lx, dx = loc[x], dur[x]
+        out = []
+        nodes = r.nodes
+        for p in range(len(nodes) + 1):
+            if p == 0:
+                prev_loc, ready = r.start_loc, r.shift_lo
+            else:
+                prev_loc, ready = loc[nodes[p - 1]], r.earliest[p - 1] + dur[nodes[p - 1]]
+            lo = max(self.lo[x], ready + tt[prev_loc][lx])
+            if lo > self.hi[x]:
+                break  # later positions only start later
+            if p < len(nodes):
+                next_loc = loc[nodes[p]]
+                hi = min(self.hi[x], r.latest[p] - tt[lx][next_loc] - dx)
+            else:
+                next_loc = r.end_loc
+                hi = min(self.hi[x], r.shift_hi - tt[lx][next_loc] - dx)
+            if lo <= hi:
+                out.append((cost[prev_loc][lx] + cost[lx][next_loc] - cost[prev_loc][next_loc], lo, hi, p))
+        return out
+
+    def _insert(self, x: int, r: _Route, p: int, at: int | None = None) -> None:
+        if at is not None:
+            self.fixed[x] = at
+        r.nodes.insert(p, x)
+        r.load += self.demand[x]
+        self._refresh(r)
+
+    def insert_single(self, x: int, allowed: list[int]) -> bool:
+        best = None
+        for v in allowed:
+            r = self.routes[v]
+            for delta, _, _, p in self._slots(x, r):
+                if best is None or delta < best[0]:
+                    best = (delta, v, p)
+        if best is None:
+            return False
+        self._insert(x, self.routes[best[1]], best[2])
+        return True
+
+    def insert_pair(self, a: int, b: int, allowed: list[int]) -> bool:
+        cands = sorted(
+            (delta, lo, hi, v, p) for v in allowed for delta, lo, hi, p in self._slots(a, self.routes[v]))
+        best = None
+        for i, (d1, lo1, hi1, v1, p1) in enumerate(cands):
+            if best is not None and 2 * d1 >= best[0]:
+                break
+            for d2, lo2, hi2, v2, p2 in cands[i + 1:]:
+                if best is not None and d1 + d2 >= best[0]:
+                    break
+                if v2 != v1 and max(lo1, lo2) <= min(hi1, hi2):
+                    best = (d1 + d2, max(lo1, lo2), v1, p1, v2, p2)
+                    break
+        if best is None:
+            return False
+        _, t, v1, p1, v2, p2 = best
+        self._insert(a, self.routes[v1], p1, at=t)
+        self._insert(b, self.routes[v2], p2, at=t)
+        return True
+
+
+def construct_routes(model: RoutingModel, allowed: list[list[int]]) -> list[list[int]]:
+    """Build a feasible first roster by insertion.
+
+    Parameters
+    ----------
+    model
+        The compiled model.
+    allowed
+        Per visit node, the vehicles (workers) allowed to serve it.
+
+    Returns
+    -------
+    list of list of int
+        Per vehicle, the visit *nodes* it serves in order; nodes that could not
+        be placed are left out.
+    """
+    c = _Constructor(model)
+    groups: dict[str, list[int]] = {}
+    for node, visit in enumerate(model.node_visit):
+        groups.setdefault(visit.id, []).append(node)
+    rank = {"mandatory": 0, "high": 1, "normal": 2, "low": 3}
+
+    def difficulty(nodes: list[int]) -> tuple:
+        v = model.node_visit[nodes[0]]
+        return (rank[v.priority], -len(nodes), len(allowed[nodes[0]]), c.hi[nodes[0]] - c.lo[nodes[0]], c.lo[nodes[0]])
+
+    for nodes in sorted(groups.values(), key=difficulty):
+        if len(nodes) == 1:
+            c.insert_single(nodes[0], allowed[nodes[0]])
+        else:
+            c.insert_pair(nodes[0], nodes[1], allowed[nodes[0]])
+    return [r.nodes for r in c.routes]
+

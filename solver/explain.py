@@ -1,0 +1,105 @@
+"""Reasons, in a coordinator's words, for visits the search left unassigned."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from scheduler.eligibility import eligibility
+from scheduler.model import Plan, Visit
+from scheduler.roster import Route, Unassigned
+from scheduler.timeutil import format_hhmm
+from scheduler.validate import _free_slot
+from solver.travel import PlanTravel
+
+
+def _names(ids: Sequence[str], limit: int = 4) -> str:
+    shown = ", ".join(ids[:limit])
+    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def explain_visit(plan: Plan, visit: Visit, routes: Sequence[Route], travel: PlanTravel) -> tuple[str, str]:
+    """Say why a visit that eligible workers exist for was left unassigned.
+
+    Parameters
+    ----------
+    plan
+        The plan.
+    visit
+        A visit the search dropped.
+    routes
+        The roster's routes as decoded.
+    travel
+        Travel between the plan's locations.
+
+    Returns
+    -------
+    tuple of (code, reason)
+        ``code`` is ``unreachable``, ``capacity``, ``search`` or ``busy``.
+    """
+    from scheduler.roster import Kpis, Roster
+
+    elig = eligibility(plan, visit)
+    home = plan.visit_location(visit)
+    window = f"{visit.window} ({visit.duration_min} min)"
+    pair = "both workers of this double-handed visit" if visit.workers_required == 2 else "it"
+    reachable, nearest = [], None
+    for wid in elig.worker_ids:
+        w = plan.worker(wid)
+        out_s = travel.leg(w, w.start_location, home)[0]
+        back_s = travel.leg(w, home, w.end_location)[0]
+        earliest = max(visit.window.start, w.shift.start + out_s)
+        if earliest <= visit.window.end and earliest + visit.duration_s + back_s <= w.shift.end:
+            reachable.append(wid)
+        elif nearest is None or earliest < nearest[1]:
+            nearest = (wid, earliest)
+    if len(reachable) < visit.workers_required:
+        hint = f"; the earliest anyone could start is {format_hhmm(nearest[1])} ({nearest[0]})" if nearest else ""
+        return "unreachable", (
+            f"no eligible worker can reach client {visit.client_id!r} to start in {window} and get back "
+            f"before their shift ends{hint}: widen the window or add a worker on shift nearby")
+    load = {r.worker_id: sum(plan.visit(s.visit_id).demand for s in r.stops) for r in routes}
+    if visit.demand:
+        room = [wid for wid in reachable
+                if plan.worker(wid).capacity is None or load.get(wid, 0) + visit.demand <= plan.worker(wid).capacity]
+        if len(room) < visit.workers_required:
+            return "capacity", (
+                f"every eligible van ({_names(reachable)}) is too full to add demand {visit.demand}: "
+                f"add a van or move the delivery to another slot")
+    empty = Kpis(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.0, 0.0)
+    slot = _free_slot(plan, Roster(plan.date, tuple(routes), (), empty), visit, travel)
+    if slot:
+        return "search", f"{slot}, but the search ended first: raise the time limit"
+    return "busy", (
+        f"the {len(reachable)} eligible worker(s) who can reach {pair} in time ({_names(reachable)}) are all booked "
+        f"around {window}: add a worker on shift then, or widen the window")
+
+
+def explain_unassigned(
+    plan: Plan, routes: Sequence[Route], unassigned: Sequence[Unassigned], travel: PlanTravel
+) -> list[Unassigned]:
+    """Fill in the reason of every unassigned visit the search dropped.
+
+    Parameters
+    ----------
+    plan
+        The plan.
+    routes
+        The roster's routes.
+    unassigned
+        Unassigned visits; those with code ``dropped`` get a reason.
+    travel
+        Travel between the plan's locations.
+
+    Returns
+    -------
+    list of Unassigned
+        The same visits, each with a specific reason.
+    """
+    out = []
+    for u in unassigned:
+        if u.code == "dropped":
+            code, reason = explain_visit(plan, plan.visit(u.visit_id), routes, travel)
+            out.append(Unassigned(u.visit_id, reason, code))
+        else:
+            out.append(u)
+    return out

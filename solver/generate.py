@@ -1,0 +1,120 @@
+"""Generate a day of visits on a real road network.
+
+:func:`generate_day` picks candidate sites (road nodes every travel mode can
+route between, in the central part of the network) and hands them to
+:func:`scheduler.generate.generate_plan`. Map data © OpenStreetMap
+contributors, ODbL 1.0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from scheduler.errors import NetworkError
+from scheduler.generate import DEFAULT_DATE, DayProfile, generate_plan
+from scheduler.model import TRAVEL_MODES, Plan
+from solver.network import RoadNetwork, load_network
+
+log = logging.getLogger("homecare.generate")
+
+#: Sites lie within this distance of the network's centroid (metres), so that travel
+#: stays town-like (DOMAIN.md: about 3 miles between visits).
+SITE_RADIUS_M = 4000.0
+#: Default seed of the bundled plans.
+DEFAULT_SEED = 20261124
+
+
+def candidate_sites(network: RoadNetwork, *, radius_m: float = SITE_RADIUS_M) -> np.ndarray:
+    """Return the nodes where clients and workers may live, sorted by OSM id.
+
+    A site is routable by every travel mode (``drive``, ``walk`` and ``cycle``:
+    each mode's largest strongly connected component) and lies within
+    ``radius_m`` of the centroid of the network's nodes.
+
+    Parameters
+    ----------
+    network
+        The road network.
+    radius_m
+        Largest straight-line distance from the centroid (metres).
+
+    Returns
+    -------
+    numpy.ndarray
+        Node indices into ``network.lat``/``network.lon``, in a stable order
+        (OSM id, then latitude and longitude) that does not depend on how the
+        file was parsed.
+
+    Raises
+    ------
+    NetworkError
+        If no node is routable by every mode within ``radius_m``.
+    """
+    common = network.mode(TRAVEL_MODES[0]).routable
+    for mode in TRAVEL_MODES[1:]:
+        common = np.intersect1d(common, network.mode(mode).routable)
+    centre = network.project(np.array([network.lat.mean()]), np.array([network.lon.mean()]))[0]
+    xy = network.project(network.lat[common], network.lon[common])
+    sites = common[np.hypot(*(xy - centre).T) <= radius_m]
+    if len(sites) == 0:
+        raise NetworkError(
+            f"network {network.name} has no node routable by {', '.join(TRAVEL_MODES)} "
+            f"within {radius_m / 1000:g} km of its centre")
+    order = np.lexsort((network.lon[sites], network.lat[sites], network.osmid[sites]))
+    return sites[order]
+
+
+def generate_day(
+    network_path: str | Path,
+    *,
+    seed: int = DEFAULT_SEED,
+    n_visits: int = 300,
+    n_workers: int | None = None,
+    date: dt.date | str = DEFAULT_DATE,
+    cache_dir: Path | None = None,
+    radius_m: float = SITE_RADIUS_M,
+    profile: DayProfile | None = None,
+) -> Plan:
+    """Generate a realistic day of visits on a road network file.
+
+    Parameters
+    ----------
+    network_path
+        OSM XML or GraphML file; written into the plan's ``network`` field as given.
+    seed
+        Seed of the generator: the same seed and network give an equal plan.
+    n_visits
+        Number of visits.
+    n_workers
+        Number of workers, or ``None`` to size the workforce from the demand (see
+        :func:`scheduler.generate.generate_plan`).
+    date
+        The plan's date.
+    cache_dir
+        Network cache folder, or ``None``.
+    radius_m
+        Sites lie within this distance of the network's centroid (metres).
+    profile
+        Shares and load targets, or ``None`` for the defaults.
+
+    Returns
+    -------
+    Plan
+        The validated plan, with ``network`` set to ``str(network_path)``.
+
+    Raises
+    ------
+    NetworkError
+        If the network cannot be read or has no suitable sites.
+    ValueError
+        If ``n_workers`` is too small for ``n_visits`` (see :func:`~scheduler.generate.generate_plan`).
+    """
+    network = load_network(network_path, cache_dir=cache_dir)
+    sites = candidate_sites(network, radius_m=radius_m)
+    log.info("generating %d visits on %d sites of %s (seed %d)", n_visits, len(sites), network.name, seed)
+    return generate_plan(network.lat[sites], network.lon[sites], seed=seed, n_visits=n_visits,
+                         n_workers=n_workers, date=date, network=str(network_path), profile=profile)

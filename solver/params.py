@@ -1,0 +1,111 @@
+"""Solver knobs, in one small checked object that can be read from TOML."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scheduler.errors import ConfigError
+
+FIRST_SOLUTION_STRATEGIES = (
+    "PAIR_INSERTION", "AUTOMATIC", "PATH_CHEAPEST_ARC", "PATH_MOST_CONSTRAINED_ARC", "SAVINGS", "PARALLEL_SAVINGS",
+    "SWEEP", "CHRISTOFIDES", "ALL_UNPERFORMED", "BEST_INSERTION", "PARALLEL_CHEAPEST_INSERTION",
+    "SEQUENTIAL_CHEAPEST_INSERTION", "LOCAL_CHEAPEST_INSERTION", "LOCAL_CHEAPEST_COST_INSERTION",
+    "GLOBAL_CHEAPEST_ARC", "LOCAL_CHEAPEST_ARC", "FIRST_UNBOUND_MIN_VALUE",
+)
+METAHEURISTICS = (
+    "AUTOMATIC", "GREEDY_DESCENT", "GUIDED_LOCAL_SEARCH", "SIMULATED_ANNEALING", "TABU_SEARCH",
+    "GENERIC_TABU_SEARCH",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SolveParams:
+    """How to search for a roster.
+
+    Parameters
+    ----------
+    time_limit_s
+        Wall-clock limit of the search (seconds).
+    seed
+        Reproducible variation: a non-zero seed shuffles the order in which visits
+        enter the model, which steers the search differently; 0 keeps plan order.
+    first_solution
+        ``PAIR_INSERTION`` (our insertion heuristic, which seats double-handed
+        visits as pairs; see :mod:`solver.construct`) or an OR-Tools
+        first-solution strategy (see :data:`FIRST_SOLUTION_STRATEGIES`).
+    metaheuristic
+        OR-Tools local-search metaheuristic (see :data:`METAHEURISTICS`).
+    penalty_mandatory, penalty_high, penalty_normal, penalty_low
+        Cost of leaving a visit unassigned, in the objective's unit (seconds of
+        travel). Mandatory must dwarf any route's travel.
+    snap_limit_m
+        Largest distance from a location to the road network (metres).
+    log_search
+        Let OR-Tools print its search log.
+    """
+
+    time_limit_s: float = 30.0
+    seed: int = 0
+    first_solution: str = "PAIR_INSERTION"
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    penalty_mandatory: int = 100_000_000
+    penalty_high: int = 1_000_000
+    penalty_normal: int = 100_000
+    penalty_low: int = 10_000
+    snap_limit_m: float = 1000.0
+    log_search: bool = False
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not self.time_limit_s > 0:
+            problems.append(f"time_limit_s must be positive, got {self.time_limit_s}")
+        if self.first_solution not in FIRST_SOLUTION_STRATEGIES:
+            problems.append(f"first_solution {self.first_solution!r} is not one of {', '.join(FIRST_SOLUTION_STRATEGIES)}")
+        if self.metaheuristic not in METAHEURISTICS:
+            problems.append(f"metaheuristic {self.metaheuristic!r} is not one of {', '.join(METAHEURISTICS)}")
+        pens = [self.penalty_mandatory, self.penalty_high, self.penalty_normal, self.penalty_low]
+        if any(p <= 0 for p in pens) or pens != sorted(pens, reverse=True):
+            problems.append("penalties must be positive with mandatory >= high >= normal >= low")
+        if not self.snap_limit_m > 0:
+            problems.append(f"snap_limit_m must be positive, got {self.snap_limit_m}")
+        if problems:
+            raise ConfigError("; ".join(problems))
+
+    def penalty(self, priority: str) -> int:
+        """Return the cost of leaving a visit of this priority unassigned."""
+        return int(getattr(self, f"penalty_{priority}"))
+
+    def replace(self, **changes: Any) -> SolveParams:
+        """Return a copy with some fields changed (checked again)."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> SolveParams:
+        """Read parameters from a TOML file (top level or a ``[solve]`` table).
+
+        Parameters
+        ----------
+        path
+            The TOML file.
+
+        Returns
+        -------
+        SolveParams
+            The parameters; missing keys keep their defaults.
+
+        Raises
+        ------
+        ConfigError
+            If a key is unknown or a value out of range.
+        """
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        data = data.get("solve", data)
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"{path}: unknown solve parameter(s) {', '.join(unknown)}")
+        return cls(**data)

@@ -1,0 +1,359 @@
+"""The OR-Tools routing model of a plan, and decoding its solution into a roster.
+
+This is the only module that imports OR-Tools. Modelling choices:
+
+* one vehicle per worker, with its own start and end node (home, or a depot);
+* a visit needing two workers becomes two nodes whose ``Time`` cumuls are equal
+  and that are both active or both inactive; a worker cannot serve both, since
+  the second would have to start after the first ended;
+* the ``Time`` dimension counts whole minutes: service minutes plus travel
+  seconds rounded up to the minute, so every start lands on a minute and
+  ``arrival >= previous end + travel_s`` holds exactly;
+* arc costs are travel seconds in the worker's mode (``RegisterTransitMatrix``
+  per mode), so the objective is travel time plus unassigned penalties;
+* eligibility (provider or kind, skills, exclusions, gender, capacity, shift)
+  restricts each node's vehicle variable; visits nobody may serve never enter
+  the model and are reported with their reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from scheduler.eligibility import Eligibility, eligibility
+from scheduler.errors import SolverError
+from scheduler.model import Plan, Visit
+from scheduler.roster import Stop, Unassigned, make_route
+from scheduler.timeutil import DAY_S
+from solver.params import SolveParams
+from solver.travel import PlanTravel
+
+log = logging.getLogger("homecare.routing")
+
+HORIZON_MIN = DAY_S // 60
+#: ``SolveParams.first_solution`` value that means: our pair-aware insertion
+#: (:mod:`solver.construct`), then OR-Tools' local search from there.
+DEFAULT_FIRST_SOLUTION = "PAIR_INSERTION"
+STATUS_NAMES = {
+    value: name.removeprefix("ROUTING_")
+    for name, value in routing_enums_pb2.RoutingSearchStatus.Value.items()
+}
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A snapshot of the search, passed to progress callbacks."""
+
+    elapsed_s: float
+    objective: int
+    assigned_nodes: int
+    total_nodes: int
+    solutions: int
+
+
+@dataclass
+class RoutingModel:
+    """A plan compiled into OR-Tools objects, with the maps needed to decode."""
+
+    plan: Plan
+    travel: PlanTravel
+    params: SolveParams
+    manager: pywrapcp.RoutingIndexManager
+    routing: pywrapcp.RoutingModel
+    time_dim: pywrapcp.RoutingDimension
+    node_visit: list[Visit]
+    node_location: np.ndarray
+    node_allowed: list[list[int]]
+    excluded: dict[str, Eligibility]
+
+    @property
+    def n_visit_nodes(self) -> int:
+        """Number of nodes that stand for visits (double-handed visits count twice)."""
+        return len(self.node_visit)
+
+
+def build_model(plan: Plan, travel: PlanTravel, params: SolveParams) -> RoutingModel:
+    """Compile a plan and its travel matrices into an OR-Tools routing model.
+
+    Parameters
+    ----------
+    plan
+        A validated plan.
+    travel
+        Travel between its locations for every mode its workers use.
+    params
+        Penalties and the seed.
+
+    Returns
+    -------
+    RoutingModel
+        The model, ready for :func:`solve_model`.
+    """
+    workers = plan.workers
+    visits = list(plan.visits)
+    if params.seed:
+        order = np.random.default_rng(params.seed).permutation(len(visits))
+        visits = [visits[i] for i in order]
+    worker_index = {w.id: k for k, w in enumerate(workers)}
+
+    excluded: dict[str, Eligibility] = {}
+    node_visit: list[Visit] = []
+    node_allowed: list[list[int]] = []
+    for visit in visits:
+        elig = eligibility(plan, visit)
+        if not elig.ok:
+            excluded[visit.id] = elig
+            continue
+        allowed = sorted(worker_index[w] for w in elig.worker_ids)
+        for _ in range(visit.workers_required):
+            node_visit.append(visit)
+            node_allowed.append(allowed)
+
+    n_visit = len(node_visit)
+    n_workers = len(workers)
+    n_nodes = n_visit + 2 * n_workers
+    loc = np.empty(n_nodes, dtype=np.int64)
+    for i, v in enumerate(node_visit):
+        loc[i] = travel.index(plan.visit_location(v))
+    starts, ends = [], []
+    for k, w in enumerate(workers):
+        loc[n_visit + 2 * k] = travel.index(w.start_location)
+        loc[n_visit + 2 * k + 1] = travel.index(w.end_location)
+        starts.append(n_visit + 2 * k)
+        ends.append(n_visit + 2 * k + 1)
+    service_min = np.zeros(n_nodes, dtype=np.int64)
+    service_min[:n_visit] = [v.duration_min for v in node_visit]
+
+    if n_workers == 0:
+        manager = pywrapcp.RoutingIndexManager(max(n_nodes, 1), 1, 0)
+    else:
+        manager = pywrapcp.RoutingIndexManager(n_nodes, n_workers, starts, ends)
+    routing = pywrapcp.RoutingModel(manager)
+    solver = routing.solver()
+
+    # Matrices come in node order; OR-Tools maps indices to nodes itself.
+    cost_eval: dict[str, int] = {}
+    time_eval: dict[str, int] = {}
+    for mode in sorted({w.travel_mode for w in workers}):
+        seconds = travel.matrix(mode).time_s[np.ix_(loc, loc)]
+        minutes = service_min[:, None] + (-(-seconds // 60))
+        cost_eval[mode] = routing.RegisterTransitMatrix(seconds.tolist())
+        time_eval[mode] = routing.RegisterTransitMatrix(minutes.tolist())
+    for k, w in enumerate(workers):
+        routing.SetArcCostEvaluatorOfVehicle(cost_eval[w.travel_mode], k)
+
+    if n_workers:
+        routing.AddDimensionWithVehicleTransits(
+            [time_eval[w.travel_mode] for w in workers], HORIZON_MIN, HORIZON_MIN, False, "Time")
+    else:
+        routing.AddDimension(routing.RegisterUnaryTransitVector([0] * n_nodes), HORIZON_MIN, HORIZON_MIN, False, "Time")
+    time_dim = routing.GetDimensionOrDie("Time")
+
+    for k, w in enumerate(workers):
+        lo, hi = -(-w.shift.start // 60), w.shift.end // 60
+        time_dim.CumulVar(routing.Start(k)).SetRange(lo, hi)
+        time_dim.CumulVar(routing.End(k)).SetRange(lo, hi)
+
+    demands = [v.demand for v in node_visit]
+    if any(demands):
+        total = int(sum(demands))
+        routing.AddDimensionWithVehicleCapacity(
+            routing.RegisterUnaryTransitVector(demands + [0] * (2 * n_workers)), 0,
+            [w.capacity if w.capacity is not None else total for w in workers], True, "Load")
+
+    first_node: dict[str, int] = {}
+    for i, visit in enumerate(node_visit):
+        index = manager.NodeToIndex(i)
+        time_dim.CumulVar(index).SetRange(-(-visit.window.start // 60), visit.window.end // 60)
+        routing.VehicleVar(index).SetValues([-1, *node_allowed[i]])
+        routing.AddDisjunction([index], params.penalty(visit.priority))
+        if visit.id in first_node:
+            other = manager.NodeToIndex(first_node[visit.id])
+            solver.Add(time_dim.CumulVar(index) == time_dim.CumulVar(other))
+            solver.Add(routing.ActiveVar(index) == routing.ActiveVar(other))
+        else:
+            first_node[visit.id] = i
+    # Visits start as early as their route allows; workers leave home just in time
+    # and come back as soon as they can.
+    for i in range(n_visit):
+        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(manager.NodeToIndex(i)))
+    for k in range(n_workers):
+        routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(k)))
+        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
+
+    return RoutingModel(plan, travel, params, manager, routing, time_dim, node_visit, loc, node_allowed, excluded)
+
+
+def search_parameters(params: SolveParams, time_limit_s: float | None = None) -> pywrapcp.DefaultRoutingSearchParameters:
+    """Return OR-Tools search parameters for ``params``."""
+    search = pywrapcp.DefaultRoutingSearchParameters()
+    strategy = "AUTOMATIC" if params.first_solution == DEFAULT_FIRST_SOLUTION else params.first_solution
+    search.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, strategy)
+    search.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic, params.metaheuristic)
+    limit = params.time_limit_s if time_limit_s is None else time_limit_s
+    search.time_limit.FromMilliseconds(max(1, int(limit * 1000)))
+    search.log_search = params.log_search
+    return search
+
+
+class _Monitor:
+    """At-solution callback that records the best objective and reports progress."""
+
+    def __init__(self, model: RoutingModel, on_progress: Callable[[Progress], None] | None, every_s: float):
+        self._model = weakref.ref(model)
+        self._on_progress = on_progress
+        self._every_s = every_s
+        self._t0 = time.perf_counter()
+        self._last = -1e9
+        self.solutions = 0
+        self.first_solution_s: float | None = None
+        self.best = None
+
+    def __call__(self) -> None:
+        model = self._model()
+        if model is None:
+            return
+        self.solutions += 1
+        now = time.perf_counter() - self._t0
+        if self.first_solution_s is None:
+            self.first_solution_s = now
+        objective = model.routing.CostVar().Value()
+        if self.best is None or objective < self.best:
+            self.best = objective
+        if self._on_progress is not None and now - self._last >= self._every_s:
+            self._last = now
+            routing = model.routing
+            active = sum(
+                1 for i in range(model.n_visit_nodes)
+                if routing.NextVar(model.manager.NodeToIndex(i)).Value() != model.manager.NodeToIndex(i)
+            )
+            self._on_progress(Progress(now, objective, active, model.n_visit_nodes, self.solutions))
+
+
+@dataclass
+class SearchOutcome:
+    """What the search returned."""
+
+    assignment: pywrapcp.Assignment | None
+    status: str
+    objective: int | None
+    runtime_s: float
+    first_solution_s: float | None
+    solutions: int
+
+
+def solve_model(
+    model: RoutingModel, *, on_progress: Callable[[Progress], None] | None = None, progress_every_s: float = 0.5
+) -> SearchOutcome:
+    """Run the search.
+
+    Parameters
+    ----------
+    model
+        From :func:`build_model`.
+    on_progress
+        Called with a :class:`Progress` on improving solutions, at most every
+        ``progress_every_s`` seconds.
+    progress_every_s
+        Least time between two progress reports (seconds).
+
+    Returns
+    -------
+    SearchOutcome
+        The best assignment (``None`` if none was found) and search figures.
+    """
+    from solver.construct import construct_routes
+
+    monitor = _Monitor(model, on_progress, progress_every_s)
+    routing = model.routing
+    routing.AddAtSolutionCallback(monitor)
+    t0 = time.perf_counter()
+    start = None
+    if model.params.first_solution == DEFAULT_FIRST_SOLUTION:
+        routes = construct_routes(model, model.node_allowed)
+        indices = [[model.manager.NodeToIndex(n) for n in nodes] for nodes in routes]
+        routing.CloseModelWithParameters(search_parameters(model.params))
+        start = routing.ReadAssignmentFromRoutes(indices, True)
+        if start is None:
+            log.warning("the constructed first roster was rejected by OR-Tools; using its own heuristic")
+    if start is not None:
+        left = model.params.time_limit_s - (time.perf_counter() - t0)
+        assignment = routing.SolveFromAssignmentWithParameters(
+            start, search_parameters(model.params, time_limit_s=max(left, 0.1)))
+    else:
+        assignment = routing.SolveWithParameters(search_parameters(model.params))
+    runtime = time.perf_counter() - t0
+    status = STATUS_NAMES.get(model.routing.status(), str(model.routing.status()))
+    objective = assignment.ObjectiveValue() if assignment is not None else None
+    log.info("search %s in %.1f s: objective %s after %d solutions", status, runtime, objective, monitor.solutions)
+    return SearchOutcome(assignment, status, objective, runtime, monitor.first_solution_s, monitor.solutions)
+
+
+def decode(model: RoutingModel, assignment: pywrapcp.Assignment) -> tuple[list, list[Unassigned]]:
+    """Turn an assignment into routes and the list of visits left out.
+
+    Returns
+    -------
+    tuple of (list of Route, list of Unassigned)
+        Every worker's route (empty ones included), and the visits nobody serves,
+        with the reasons of those excluded before the search. Reasons for visits
+        the search dropped are added by :func:`solver.explain.explain_unassigned`.
+
+    Raises
+    ------
+    SolverError
+        If a double-handed visit is served only once (the model forbids it).
+    """
+    plan, travel, manager, routing, time_dim = (
+        model.plan, model.travel, model.manager, model.routing, model.time_dim)
+    routes = []
+    served: dict[str, int] = {}
+    for k, worker in enumerate(plan.workers):
+        matrix = travel.matrix(worker.travel_mode)
+        index = routing.Start(k)
+        prev_loc = model.node_location[manager.IndexToNode(index)]
+        prev_end: int | None = None
+        departure: int | None = None
+        stops: list[Stop] = []
+        index = assignment.Value(routing.NextVar(index))
+        while not routing.IsEnd(index):
+            node = manager.IndexToNode(index)
+            visit = model.node_visit[node]
+            here = model.node_location[node]
+            leg_s, leg_m = int(matrix.time_s[prev_loc, here]), int(matrix.distance_m[prev_loc, here])
+            start = assignment.Value(time_dim.CumulVar(index)) * 60
+            if prev_end is None:
+                # Leave home just in time, but not before the shift starts.
+                departure = max(worker.shift.start, start - (-(-leg_s // 60)) * 60)
+                arrival = departure + (-(-leg_s // 60)) * 60
+            else:
+                arrival = prev_end + (-(-leg_s // 60)) * 60
+            stops.append(Stop(visit.id, arrival, start, start + visit.duration_s, leg_s, leg_m, visit.client_id))
+            served[visit.id] = served.get(visit.id, 0) + 1
+            prev_end, prev_loc = start + visit.duration_s, here
+            index = assignment.Value(routing.NextVar(index))
+        end_loc = model.node_location[manager.IndexToNode(index)]
+        routes.append(make_route(
+            worker.id, stops, departure=departure,
+            end_travel_s=int(matrix.time_s[prev_loc, end_loc]) if stops else 0,
+            end_travel_m=int(matrix.distance_m[prev_loc, end_loc]) if stops else 0,
+        ))
+    unassigned = []
+    for visit in plan.visits:
+        n = served.get(visit.id, 0)
+        if n and n != visit.workers_required:
+            raise SolverError(f"visit {visit.id!r} is served {n} times, needs {visit.workers_required}")
+        if n == 0:
+            elig = model.excluded.get(visit.id)
+            if elig is not None:
+                unassigned.append(Unassigned(visit.id, elig.reason or "", elig.code or "ineligible"))
+            else:
+                unassigned.append(Unassigned(visit.id, "", "dropped"))
+    return routes, unassigned
