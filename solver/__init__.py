@@ -154,6 +154,8 @@ def solve(
         reporter.stage("matrix", f"{road.n_nodes} road nodes")
         travel = travel_for(plan, road, params=params, cache_dir=cache_dir, reporter=reporter)
         timings["matrix_s"] = time.perf_counter() - t
+    if not plan.workers:
+        return _nobody_to_send(plan, travel, params, timings)
     t = time.perf_counter()
     reporter.stage("model")
     model = build_model(plan, travel, params)
@@ -183,3 +185,19 @@ def solve(
     roster = Roster(plan.date, tuple(routes), tuple(unassigned), kpis, meta)
     return SolveResult(roster, outcome.objective, outcome.status, outcome.runtime_s,
                        outcome.first_solution_s, {k: round(v, 3) for k, v in timings.items()})
+
+
+def _nobody_to_send(plan: Plan, travel: PlanTravel, params: SolveParams, timings: dict[str, float]) -> SolveResult:
+    """Return the roster of a plan with no workers: every visit unassigned, with its reason."""
+    from scheduler.eligibility import eligibility
+    from scheduler.roster import Unassigned
+
+    unassigned = []
+    for visit in plan.visits:
+        elig = eligibility(plan, visit)
+        unassigned.append(Unassigned(visit.id, elig.reason or "no worker is in the plan", elig.code or "no_provider"))
+    kpis = compute_kpis(plan, (), unassigned)
+    meta = {"solver": "none: the plan has no workers", "status": "NO_WORKERS", "objective": None,
+            "time_limit_s": params.time_limit_s, "network": travel.network_name, "attribution": ATTRIBUTION}
+    roster = Roster(plan.date, (), tuple(unassigned), kpis, meta)
+    return SolveResult(roster, None, "NO_WORKERS", 0.0, None, {k: round(v, 3) for k, v in timings.items()})

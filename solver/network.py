@@ -413,7 +413,9 @@ def load_network(source: str | Path, *, cache_dir: Path | None = None) -> RoadNe
     else:
         digest = hashlib.sha1(f"place:{source}".encode()).hexdigest()
         name = str(source)
-    cache_file = cache_dir / f"network-{digest}-v{NETWORK_FORMAT}.npz" if cache_dir else None
+    # The cached arrays hold drive speeds, so the speed table is part of the key.
+    key = hashlib.sha1(repr((digest, NETWORK_FORMAT, sorted(UK_SPEEDS_KPH.items()), FALLBACK_KPH)).encode()).hexdigest()
+    cache_file = cache_dir / f"network-{key}-v{NETWORK_FORMAT}.npz" if cache_dir else None
     if cache_file is not None and cache_file.exists():
         try:
             with np.load(cache_file) as data:

@@ -95,6 +95,11 @@ def build_model(plan: Plan, travel: PlanTravel, params: SolveParams) -> RoutingM
     -------
     RoutingModel
         The model, ready for :func:`solve_model`.
+
+    Raises
+    ------
+    SolverError
+        If the plan has no workers (there is nothing to route).
     """
     workers = plan.workers
     visits = list(plan.visits)
@@ -132,9 +137,8 @@ def build_model(plan: Plan, travel: PlanTravel, params: SolveParams) -> RoutingM
     service_min[:n_visit] = [v.duration_min for v in node_visit]
 
     if n_workers == 0:
-        manager = pywrapcp.RoutingIndexManager(max(n_nodes, 1), 1, 0)
-    else:
-        manager = pywrapcp.RoutingIndexManager(n_nodes, n_workers, starts, ends)
+        raise SolverError("a routing model needs at least one worker")
+    manager = pywrapcp.RoutingIndexManager(n_nodes, n_workers, starts, ends)
     routing = pywrapcp.RoutingModel(manager)
     solver = routing.solver()
 
@@ -149,11 +153,8 @@ def build_model(plan: Plan, travel: PlanTravel, params: SolveParams) -> RoutingM
     for k, w in enumerate(workers):
         routing.SetArcCostEvaluatorOfVehicle(cost_eval[w.travel_mode], k)
 
-    if n_workers:
-        routing.AddDimensionWithVehicleTransits(
-            [time_eval[w.travel_mode] for w in workers], HORIZON_MIN, HORIZON_MIN, False, "Time")
-    else:
-        routing.AddDimension(routing.RegisterUnaryTransitVector([0] * n_nodes), HORIZON_MIN, HORIZON_MIN, False, "Time")
+    routing.AddDimensionWithVehicleTransits(
+        [time_eval[w.travel_mode] for w in workers], HORIZON_MIN, HORIZON_MIN, False, "Time")
     time_dim = routing.GetDimensionOrDie("Time")
 
     for k, w in enumerate(workers):
