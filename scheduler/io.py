@@ -16,14 +16,14 @@ import csv
 import datetime as dt
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from scheduler.errors import PlanError, Problem, SchemaError
 from scheduler.model import Client, Location, Plan, Provider, TimeWindow, Visit, Worker
 from scheduler.roster import Kpis, Roster, Route, Stop, Unassigned
-from scheduler.timeutil import format_hhmm, parse_hhmm
+from scheduler.timeutil import ceil_minutes, format_hhmm, parse_hhmm
 
 PLAN_LISTS = ("providers", "workers", "clients", "visits")
 LIST_SEPARATOR = ";"
@@ -48,6 +48,23 @@ _NESTED = {"shift": ("start", "end"), "window": ("start", "end"),
            "location": ("lat", "lon")}
 _LIST_FIELDS = {"skills", "required_skills", "preferred_worker_ids", "excluded_worker_ids", "tasks"}
 _SINGULAR = {"providers": "provider", "workers": "worker", "clients": "client", "visits": "visit"}
+
+
+class _AnyId:
+    """Stands for the ids of records that could not be read at all: it contains every id."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+_ANY_ID = _AnyId()
+
+# Valid values for required fields that could not be read (see ``_Record.build``).
+_STAND_INS: dict[str, Any] = {
+    "id": "?", "provider_id": "?", "client_id": "?", "kind": "care", "duration_min": 1,
+    "shift": TimeWindow(0, 3600), "window": TimeWindow(0, 3600), "start_location": Location(0.0, 0.0),
+    "end_location": Location(0.0, 0.0), "location": Location(0.0, 0.0),
+}
 
 
 class _Record:
@@ -166,13 +183,16 @@ class _Record:
 
     def build(self, factory: Callable[..., Any], **kwargs: Any) -> Any:
         if not self.ok:
-            return None
+            # Still run the record's own checks on the fields that did parse, so that
+            # every problem is reported at once; unreadable fields get valid stand-ins.
+            kwargs = {k: _STAND_INS[k] if v is None and k in _STAND_INS else v for k, v in kwargs.items()}
         try:
-            return factory(**kwargs)
+            record = factory(**kwargs)
         except PlanError as exc:
             for p in exc.problems:
                 self.fail(p.field, p.message)
             return None
+        return record if self.ok else None
 
 
 def _provider(r: _Record) -> Provider | None:
@@ -264,6 +284,7 @@ def plan_from_dict(
         problems.append(Problem("plan", None, "network", f"network should be a file path, got {network!r}"))
         network = None
     records: dict[str, list[Any]] = {}
+    unloaded: dict[str, Container[str]] = {}
     for name in PLAN_LISTS:
         raw_list = data.get(name)
         if raw_list is None:
@@ -273,20 +294,37 @@ def plan_from_dict(
         if not isinstance(raw_list, list):
             problems.append(Problem("plan", None, name, f"{name} should be a list"))
             raw_list = []
+            unloaded[_SINGULAR[name]] = _ANY_ID
+        lost: set[str] = set()
         label = (labels or {}).get(name, lambda i: f"#{i + 1}")
         built = []
         for i, raw in enumerate(raw_list):
             kind = _SINGULAR[name]
             if not isinstance(raw, Mapping):
                 problems.append(Problem(kind, label(i), None, f"should be an object, got {raw!r}"))
+                unloaded[kind] = _ANY_ID
                 continue
             record = _PARSERS[name](_Record(kind, raw, label(i), problems))
             if record is not None:
                 built.append(record)
+            elif isinstance(raw.get("id"), str | int) and not isinstance(raw.get("id"), bool):
+                lost.add(str(raw["id"]).strip())
+            else:
+                unloaded[kind] = _ANY_ID
         records[name] = built
-    if problems:
-        raise SchemaError(problems)
+        unloaded.setdefault(_SINGULAR[name], lost)
     extra = {k: v for k, v in data.items() if k not in {"date", "network", *PLAN_LISTS}}
+    if problems:
+        # Report the cross-record problems of the records that could be read as well,
+        # without calling references to the unreadable ones unknown.
+        partial = Plan(date=date, providers=tuple(records["providers"]),  # type: ignore[arg-type]
+                       workers=tuple(records["workers"]), clients=tuple(records["clients"]),
+                       visits=tuple(records["visits"]))
+        try:
+            validate_plan(partial, unloaded=unloaded)
+        except PlanError as exc:
+            problems.extend(exc.problems)
+        raise SchemaError(problems)
     plan = Plan(
         date=date,  # type: ignore[arg-type]
         providers=tuple(records["providers"]),
@@ -380,6 +418,11 @@ def _unflatten(row: Mapping[str, str]) -> dict[str, Any]:
     return record
 
 
+def _hhmm_exact(seconds: int) -> str:
+    """Format a time as ``HH:MM``, or ``HH:MM:SS`` when it is not a whole minute (lossless)."""
+    return format_hhmm(seconds) + (f":{seconds % 60:02d}" if seconds % 60 else "")
+
+
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
     """Return a plan in its JSON form, extra fields included.
 
@@ -397,7 +440,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         return {"lat": location.lat, "lon": location.lon}
 
     def window(w: TimeWindow) -> dict[str, str]:
-        return {"start": format_hhmm(w.start), "end": format_hhmm(w.end)}
+        return {"start": _hhmm_exact(w.start), "end": _hhmm_exact(w.end)}
 
     data: dict[str, Any] = {"date": plan.date.isoformat()}
     if plan.network is not None:
@@ -450,6 +493,15 @@ def write_plan(plan: Plan, path: str | Path) -> Path:
 
 # --------------------------------------------------------------------------- rosters
 
+def _arrival_hhmm(seconds: int) -> str:
+    """Format an arrival as ``HH:MM``, rounded *up* to the minute.
+
+    Rounding down would put the written arrival before the previous stop's end plus
+    ``travel_s``, which readers of the ``HH:MM`` form check.
+    """
+    return format_hhmm(ceil_minutes(seconds) * 60)
+
+
 def roster_to_dict(roster: Roster) -> dict[str, Any]:
     """Return a roster in its JSON form (``CONTRACT.md``), times as ``HH:MM``.
 
@@ -472,14 +524,15 @@ def roster_to_dict(roster: Roster) -> dict[str, Any]:
             {
                 "worker_id": r.worker_id,
                 "stops": [
-                    {"visit_id": s.visit_id, "client_id": s.client_id, "arrival": format_hhmm(s.arrival),
+                    {"visit_id": s.visit_id, "client_id": s.client_id, "arrival": _arrival_hhmm(s.arrival),
                      "start": format_hhmm(s.start), "end": format_hhmm(s.end),
                      "travel_s": s.travel_s, "travel_m": s.travel_m}
                     for s in r.stops
                 ],
                 "travel_s": r.travel_s, "travel_m": r.travel_m, "work_s": r.work_s,
                 "service_s": r.service_s, "idle_s": r.idle_s,
-                "departure": opt(r.departure), "return_arrival": opt(r.return_arrival),
+                "departure": opt(r.departure),
+                "return_arrival": None if r.return_arrival is None else _arrival_hhmm(r.return_arrival),
                 "end_travel_s": r.end_travel_s, "end_travel_m": r.end_travel_m,
             }
             for r in roster.routes
@@ -645,7 +698,7 @@ def roster_rows(plan: Plan, roster: Roster) -> Iterable[dict[str, Any]]:
             yield {
                 "worker_id": route.worker_id, "provider_id": worker.provider_id if worker else "",
                 "stop": n, "visit_id": s.visit_id, "client_id": s.client_id or (client.id if client else ""),
-                "postcode": client.postcode if client else "", "arrival": format_hhmm(s.arrival),
+                "postcode": client.postcode if client else "", "arrival": _arrival_hhmm(s.arrival),
                 "start": format_hhmm(s.start), "end": format_hhmm(s.end),
                 "duration_min": (s.end - s.start) // 60, "travel_s": s.travel_s, "travel_m": s.travel_m,
                 "workers_required": visit.workers_required if visit else "", "status": "assigned",

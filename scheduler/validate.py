@@ -8,7 +8,7 @@ list means the roster obeys the contract.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -19,13 +19,18 @@ from scheduler.roster import Roster, Stop
 from scheduler.timeutil import DAY_S, format_hhmm
 
 
-def validate_plan(plan: Plan) -> None:
+def validate_plan(plan: Plan, *, unloaded: Mapping[str, Container[str]] | None = None) -> None:
     """Check the rules that span records of a plan.
 
     Parameters
     ----------
     plan
         A plan whose records are each well-formed.
+    unloaded
+        Per record kind (``provider``, ``worker``, ``client``), ids of records that
+        exist in the source but could not be read; references to them are not
+        reported as unknown, and a visit's kind is not checked while a provider is
+        unreadable. Lets a loader report these problems alongside its own.
 
     Raises
     ------
@@ -36,6 +41,11 @@ def validate_plan(plan: Plan) -> None:
     """
     problems: list[Problem] = []
     unknown = False
+    unloaded = unloaded or {}
+    no_ids: frozenset[str] = frozenset()
+    lost_providers = unloaded.get("provider", no_ids)
+    lost_workers = unloaded.get("worker", no_ids)
+    lost_clients = unloaded.get("client", no_ids)
 
     for kind, records in (("provider", plan.providers), ("worker", plan.workers),
                           ("client", plan.clients), ("visit", plan.visits)):
@@ -49,30 +59,32 @@ def validate_plan(plan: Plan) -> None:
     kinds = {p.kind for p in plan.providers}
 
     for w in plan.workers:
-        if w.provider_id not in providers:
+        if w.provider_id not in providers and w.provider_id not in lost_providers:
             problems.append(Problem("worker", w.id, "provider_id", f"provider_id {w.provider_id!r} is not a provider in the plan"))
             unknown = True
     for c in plan.clients:
         for field in ("preferred_worker_ids", "excluded_worker_ids"):
             for wid in sorted(getattr(c, field)):
-                if wid not in workers:
+                if wid not in workers and wid not in lost_workers:
                     problems.append(Problem("client", c.id, field, f"{field} names {wid!r}, which is not a worker in the plan"))
                     unknown = True
         both = set(c.preferred_worker_ids) & c.excluded_worker_ids
         for wid in sorted(both):
             problems.append(Problem("client", c.id, "excluded_worker_ids", f"worker {wid!r} is both preferred and excluded"))
     for v in plan.visits:
-        if v.client_id not in clients:
+        if v.client_id not in clients and v.client_id not in lost_clients:
             problems.append(Problem("visit", v.id, "client_id", f"client_id {v.client_id!r} is not a client in the plan"))
             unknown = True
         if v.provider_id is not None:
             provider = providers.get(v.provider_id)
-            if provider is None:
+            if provider is None and v.provider_id in lost_providers:
+                pass
+            elif provider is None:
                 problems.append(Problem("visit", v.id, "provider_id", f"provider_id {v.provider_id!r} is not a provider in the plan"))
                 unknown = True
             elif provider.kind != v.kind:
                 problems.append(Problem("visit", v.id, "kind", f"kind {v.kind!r} differs from provider {provider.id!r}'s kind {provider.kind!r}"))
-        elif v.kind not in kinds:
+        elif v.kind not in kinds and not lost_providers:
             problems.append(Problem("visit", v.id, "kind", f"kind {v.kind!r} has no provider in the plan"))
         if v.window.start + v.duration_s > DAY_S:
             problems.append(Problem("visit", v.id, "duration_min", f"a {v.duration_min} min visit starting at {format_hhmm(v.window.start)} ends after midnight"))

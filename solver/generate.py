@@ -78,13 +78,15 @@ def generate_day(
     cache_dir: Path | None = None,
     radius_m: float = SITE_RADIUS_M,
     profile: DayProfile | None = None,
+    network_file: str | Path | None = None,
 ) -> Plan:
     """Generate a realistic day of visits on a road network file.
 
     Parameters
     ----------
     network_path
-        OSM XML or GraphML file; written into the plan's ``network`` field as given.
+        OSM XML or GraphML file; written into the plan's ``network`` field as given
+        (keep it relative, e.g. ``fixtures/networks/cambridge_drive.osm``).
     seed
         Seed of the generator: the same seed and network give an equal plan.
     n_visits
@@ -100,6 +102,10 @@ def generate_day(
         Sites lie within this distance of the network's centroid (metres).
     profile
         Shares and load targets, or ``None`` for the defaults.
+    network_file
+        Where to read the network from when ``network_path`` does not lead there
+        from the current folder (e.g. its resolved bundled copy); ``None`` reads
+        ``network_path``. The plan still names ``network_path``.
 
     Returns
     -------
@@ -113,7 +119,7 @@ def generate_day(
     ValueError
         If ``n_workers`` is too small for ``n_visits`` (see :func:`~scheduler.generate.generate_plan`).
     """
-    network = load_network(network_path, cache_dir=cache_dir)
+    network = load_network(network_file if network_file is not None else network_path, cache_dir=cache_dir)
     sites = candidate_sites(network, radius_m=radius_m)
     log.info("generating %d visits on %d sites of %s (seed %d)", n_visits, len(sites), network.name, seed)
     return generate_plan(network.lat[sites], network.lon[sites], seed=seed, n_visits=n_visits,

@@ -1,0 +1,893 @@
+"""Generate a realistic, reproducible day of home visits from candidate sites.
+
+:func:`generate_plan` turns arrays of candidate coordinates (for instance the
+routable nodes of a road network) into a validated
+:class:`~scheduler.model.Plan` shaped by the figures in ``DOMAIN.md``:
+
+* three providers of different kinds: a home-care agency (``care``), a mobile
+  hairdresser (``hairdressing``) and a supermarket's home delivery
+  (``delivery``, vans with a capacity in crates sharing one depot);
+* care calls in the four daily demand peaks (breakfast, lunch, tea, bed),
+  1-4 calls per client, about 65% of visits 30 minutes long, a few 15-minute
+  medication checks and about 15% double-handed visits needing a hoist;
+* carers on morning, evening and long-day shifts, mostly driving, a few
+  walking or cycling from homes near the centre; clients with gender
+  preferences, an excluded carer or preferred carers.
+
+The workforce is sized from the demand so that the day is comfortably
+feasible: in every peak the demanded carer-minutes (visit length plus a
+travel allowance, double-handed visits counted twice) are at most
+:attr:`DayProfile.target_peak_load` of the carer-minutes on shift, every
+skill and gender requirement is matched by enough carers on shift, and every
+visit has spare eligible workers (:data:`MIN_ELIGIBLE_SINGLE`,
+:data:`MIN_ELIGIBLE_DOUBLE`). The same ``seed`` always gives the same plan.
+
+This module needs NumPy only; :func:`solver.generate.generate_day` picks the
+sites from a road network.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from scheduler.eligibility import eligibility
+from scheduler.io import plan_from_dict
+from scheduler.model import Plan, TimeWindow, Visit, Worker
+from scheduler.timeutil import format_hhmm
+
+__all__ = [
+    "CARE_SHIFTS",
+    "DEFAULT_DATE",
+    "DELIVERY_SLOTS",
+    "DayProfile",
+    "HAIR_PERIOD",
+    "PEAKS",
+    "Period",
+    "generate_plan",
+    "peak_loads",
+]
+
+_H = 3600  # seconds per hour
+_M = 60  # seconds per minute
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A named interval of the day, ``start_s`` to ``end_s`` (seconds since midnight)."""
+
+    name: str
+    start_s: int
+    end_s: int
+
+    @property
+    def length_s(self) -> int:
+        """Length of the period (seconds)."""
+        return self.end_s - self.start_s
+
+    @property
+    def window(self) -> TimeWindow:
+        """The period as a :class:`~scheduler.model.TimeWindow`."""
+        return TimeWindow(self.start_s, self.end_s)
+
+    def overlap_s(self, window: TimeWindow) -> int:
+        """Return how long ``window`` overlaps this period (seconds)."""
+        return max(0, min(self.end_s, window.end) - max(self.start_s, window.start))
+
+    def __str__(self) -> str:
+        """Return ``name HH:MM-HH:MM``."""
+        return f"{self.name} {format_hhmm(self.start_s)}-{format_hhmm(self.end_s)}"
+
+
+# --------------------------------------------------------------------------- domain figures
+
+#: The Tuesday the bundled plans are for.
+DEFAULT_DATE = dt.date(2026, 11, 24)
+
+#: Care demand peaks (DOMAIN.md "Size of the problem"): every care window lies inside one.
+PEAKS = (
+    Period("breakfast", 7 * _H, 10 * _H),
+    Period("lunch", 11 * _H + 30 * _M, 13 * _H + 30 * _M),
+    Period("tea", 16 * _H, 18 * _H),
+    Period("bed", 19 * _H, 22 * _H),
+)
+_B, _L, _T, _BED = (p.name for p in PEAKS)
+
+#: Which peaks a client with 1, 2, 3 or 4 calls a day is visited in, with probabilities.
+#: One call is a lunch or medication call; four calls cover every peak.
+CALL_PATTERNS: dict[int, tuple[tuple[tuple[str, ...], float], ...]] = {
+    1: (((_B,), 0.4), ((_L,), 0.3), ((_BED,), 0.3)),
+    2: (((_B, _BED), 0.6), ((_B, _T), 0.2), ((_L, _BED), 0.2)),
+    3: (((_B, _L, _BED), 0.6), ((_B, _T, _BED), 0.4)),
+    4: (((_B, _L, _T, _BED), 1.0),),
+}
+#: Share of care clients with 1, 2, 3 and 4 calls a day (mean about 2.8 calls).
+CALLS_PER_DAY_P = {1: 0.15, 2: 0.25, 3: 0.25, 4: 0.35}
+
+#: Care visit lengths (minutes) and shares: 30 min is about 65% of council-funded visits and
+#: about 7% are 15-minute (medication) checks (DOMAIN.md "Size of the problem").
+CARE_DURATIONS_MIN = (15, 30, 45, 60)
+CARE_DURATIONS_P = (0.07, 0.65, 0.16, 0.12)
+#: Length of a medication-only check (minutes); such a visit is never double-handed.
+MEDICATION_CHECK_MIN = 15
+#: A double-handed visit (hoist transfer) lasts at least this long (minutes; NICE: 30 min).
+DOUBLE_HANDED_MIN_DURATION = 30
+#: Care window length and the step its start is rounded to (minutes).
+CARE_WINDOW_MIN = 60
+WINDOW_STEP_MIN = 15
+
+#: Skills of the care trade (DOMAIN.md "Rules a roster must respect").
+CARE_SKILLS = ("hoist", "medication", "dementia", "catheter", "PEG")
+#: Share of care clients whose every visit needs a skill because of their condition
+#: (illustrative; hoists come with double-handed visits, medication per visit).
+CLIENT_CONDITION_P = {"dementia": 0.20, "catheter": 0.06, "PEG": 0.03}
+#: Share of the other care visits (not 15-minute checks) that include medication.
+MEDICATION_VISIT_P = 0.30
+#: Share of carers trained in each skill before top-ups for the day's needs (illustrative).
+CARER_SKILL_P = {"hoist": 0.60, "medication": 0.80, "dementia": 0.50, "catheter": 0.25, "PEG": 0.12}
+#: Share of care visits needing no skill (meal and social calls) that are ``high`` rather
+#: than ``mandatory``; every visit needing a skill (hoist, medication, PEG…) is mandatory.
+CARE_HIGH_PRIORITY_P = 0.25
+
+#: Share of carers who are women (UK care workforce: about four in five).
+FEMALE_CARER_P = 0.80
+#: Clients with a gender preference (about 10%); of those, the share preferring a woman.
+GENDER_PREFERENCE_P = 0.10
+FEMALE_PREFERENCE_P = 0.85
+#: Clients who exclude one carer (about 5%) and who name preferred carers.
+EXCLUSION_P = 0.05
+PREFERRED_P = 0.20
+#: Most preferred carers a client names.
+MAX_PREFERRED = 2
+
+#: Care shifts: morning covers breakfast and lunch, evening tea and bed, a long day
+#: breakfast to tea. ``CARE_SHIFT_MIX`` is the share of carers each shift aims at.
+CARE_SHIFTS = (
+    Period("morning", 7 * _H, 14 * _H + 30 * _M),
+    Period("evening", 15 * _H + 30 * _M, 22 * _H + 30 * _M),
+    Period("long day", 7 * _H, 19 * _H),
+)
+CARE_SHIFT_MIX = {"morning": 0.45, "evening": 0.40, "long day": 0.15}
+#: Fewest carers on shift in any peak: a double-handed visit needs three eligible carers.
+MIN_CARERS_PER_PEAK = 3
+
+#: Mobile hairdresser: visits start in these windows, all inside 10:00-16:00.
+HAIR_PERIOD = Period("hairdressing", 10 * _H, 16 * _H)
+HAIR_WINDOWS = tuple((h * _H, (h + 2) * _H) for h in (10, 11, 12, 13))
+HAIR_DURATIONS_MIN = (45, 60)
+HAIR_PRIORITIES = ("normal", "low")
+HAIR_PRIORITIES_P = (0.7, 0.3)
+HAIR_SHIFT = Period("hairdressing", 9 * _H + 30 * _M, 16 * _H + 30 * _M)
+FEMALE_HAIRDRESSER_P = 0.80
+
+#: Supermarket home delivery: 2-hour slots, 10-15 minute drops of 1-4 crates.
+DELIVERY_SLOTS = tuple(Period(f"slot {h:02d}", h * _H, (h + 2) * _H) for h in range(8, 20, 2))
+DELIVERY_DURATION_MIN = (10, 15)
+DELIVERY_CRATES = (1, 2, 3, 4)
+DELIVERY_CRATES_P = (0.35, 0.35, 0.20, 0.10)
+#: Crates a van carries in one round (vans do not reload during a shift).
+VAN_CAPACITY_CRATES = 20
+#: Share of a van's capacity its shift's orders fill at most: with drops of 1-4 crates,
+#: a quarter spare means the orders always pack into the vans.
+VAN_FILL_TARGET = 0.75
+#: Van shifts: early vans serve slots starting before :data:`LATE_VAN_FIRST_SLOT_S`.
+VAN_SHIFTS = (
+    Period("early", 7 * _H + 30 * _M, 15 * _H + 30 * _M),
+    Period("late", 12 * _H + 30 * _M, 20 * _H + 30 * _M),
+)
+LATE_VAN_FIRST_SLOT_S = 14 * _H
+MALE_DRIVER_P = 0.75
+
+#: Carers walking or cycling instead of driving (DOMAIN.md: "some walk or cycle in towns").
+WALK_P = 0.05
+CYCLE_P = 0.08
+#: Walkers and cyclists live within this distance of the sites' centre (metres).
+CENTRAL_RADIUS_M = 1500.0
+#: Share of hairdressing and delivery clients who are not also care clients.
+NON_CARE_CLIENT_P = 0.5
+
+#: Fewest eligible workers for a single- and a double-handed care visit (spare carers).
+MIN_ELIGIBLE_SINGLE = 2
+MIN_ELIGIBLE_DOUBLE = 3
+#: Rounds of skill top-ups before giving up (each round fixes every shortfall it finds).
+MAX_REPAIR_ROUNDS = 20
+
+#: Travel counted per visit when sizing the workforce (minutes): DOMAIN.md gives about
+#: 3 miles between visits, some 10 minutes by car in town.
+TRAVEL_ALLOWANCE_MIN = 10
+
+EARTH_RADIUS_M = 6_371_008.8
+
+#: Cambridge postcode districts by compass bearing from the centre (degrees clockwise from
+#: north, sector start): CB4 north, CB5 north-east, CB1 east and south-east, CB2 south
+#: and the centre, CB3 west. Postcodes are plausible, not real.
+POSTCODE_SECTORS = ((0.0, "CB4"), (30.0, "CB5"), (80.0, "CB1"), (160.0, "CB2"), (250.0, "CB3"),
+                    (315.0, "CB4"))
+#: Within this distance of the centre (metres) every client is in the city-centre district.
+POSTCODE_CENTRE_RADIUS_M = 700.0
+POSTCODE_CENTRE_DISTRICT = "CB2"
+#: Letters used in the inward part of UK postcodes (C, I, K, M, O and V are never used).
+POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+
+PROVIDERS = {
+    "care": {"id": "care-cam", "name": "Cambridge Home Care", "kind": "care"},
+    "hairdressing": {"id": "hair-mobile", "name": "Mobile Hair at Home", "kind": "hairdressing"},
+    "delivery": {"id": "grocer-home", "name": "Supermarket Home Delivery", "kind": "delivery"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DayProfile:
+    """Knobs of a generated day; the defaults follow ``DOMAIN.md``.
+
+    Parameters
+    ----------
+    hair_share
+        Share of visits that are mobile hairdressing.
+    delivery_share
+        Share of visits that are grocery deliveries.
+    double_handed_share
+        Share of care visits that are double-handed (DOMAIN.md: 10-20%).
+    travel_allowance_min
+        Travel time counted per visit when sizing the workforce (minutes; DOMAIN.md:
+        about 3 miles between visits).
+    target_peak_load
+        Share of on-shift worker time the workforce is sized to be busy in each peak.
+    max_peak_load
+        Highest share of on-shift worker time any peak, skill or gender may demand.
+
+    Raises
+    ------
+    ValueError
+        If a share is outside its range or the loads are out of order.
+    """
+
+    hair_share: float = 0.025
+    delivery_share: float = 0.06
+    double_handed_share: float = 0.15
+    travel_allowance_min: int = TRAVEL_ALLOWANCE_MIN
+    target_peak_load: float = 0.55
+    max_peak_load: float = 0.60
+
+    def __post_init__(self) -> None:
+        problems = []
+        for name in ("hair_share", "delivery_share", "double_handed_share"):
+            value = getattr(self, name)
+            if not 0 <= value < 1:
+                problems.append(f"`{name}` must be in [0, 1), got {value}")
+        if self.hair_share + self.delivery_share >= 1:
+            problems.append("`hair_share` + `delivery_share` must leave room for care visits")
+        if self.travel_allowance_min < 0:
+            problems.append(f"`travel_allowance_min` must not be negative, got {self.travel_allowance_min}")
+        if not 0 < self.target_peak_load <= self.max_peak_load <= 1:
+            problems.append(
+                "`target_peak_load` and `max_peak_load` must satisfy 0 < target <= max <= 1, "
+                f"got {self.target_peak_load} and {self.max_peak_load}")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+
+# --------------------------------------------------------------------------- drafts
+
+@dataclass
+class _ClientDraft:
+    id: str
+    site: int
+    postcode: str
+    needs: set[str] = field(default_factory=set)
+    double: bool = False
+    care_only: bool = True
+    gender_preference: str | None = None
+    preferred: list[str] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _VisitDraft:
+    client: int
+    kind: str
+    provider_id: str | None
+    start_s: int
+    end_s: int
+    duration_min: int
+    skills: set[str]
+    workers_required: int = 1
+    priority: str = "mandatory"
+    demand: int = 0
+    tasks: tuple[str, ...] = ()
+
+
+@dataclass
+class _WorkerDraft:
+    id: str
+    provider_id: str
+    name: str
+    shift: Period
+    home: tuple[float, float]
+    end: tuple[float, float]
+    skills: set[str] = field(default_factory=set)
+    gender: str = "f"
+    travel_mode: str = "drive"
+    capacity: int | None = None
+
+
+# --------------------------------------------------------------------------- public API
+
+def generate_plan(
+    site_lat: Sequence[float] | np.ndarray,
+    site_lon: Sequence[float] | np.ndarray,
+    *,
+    seed: int,
+    n_visits: int = 300,
+    n_workers: int | None = None,
+    date: dt.date | str = DEFAULT_DATE,
+    network: str | None = None,
+    profile: DayProfile | None = None,
+) -> Plan:
+    """Generate one realistic, comfortably feasible day of visits.
+
+    Clients and workers' homes are drawn from the candidate sites. The carer
+    workforce is sized per shift from the care demand of each peak (see the
+    module docstring); hairdressers and vans are sized from their own visits
+    and crates. The same arguments always give an equal plan.
+
+    Parameters
+    ----------
+    site_lat, site_lon
+        Latitudes and longitudes of candidate sites (degrees), e.g. road nodes.
+    seed
+        Seed of :func:`numpy.random.default_rng`.
+    n_visits
+        Number of visits of every kind.
+    n_workers
+        Number of workers of every provider. ``None`` sizes the workforce from
+        the demand; a number must be at least that size, and carers beyond it
+        join the shifts of the busiest peaks.
+    date
+        The plan's date (a date or ``YYYY-MM-DD``).
+    network
+        Road network path to write into the plan, or ``None``.
+    profile
+        Shares and load targets; ``None`` uses :class:`DayProfile` defaults.
+
+    Returns
+    -------
+    Plan
+        A validated plan in which every visit has enough eligible workers.
+
+    Raises
+    ------
+    ValueError
+        If the sites are empty, unequal in length or not coordinates, ``n_visits``
+        is below 1, or ``n_workers`` is too small for the demand (the message
+        gives the smallest workable number).
+    """
+    lat, lon = _check_sites(site_lat, site_lon)
+    if isinstance(n_visits, bool) or not isinstance(n_visits, int | np.integer) or n_visits < 1:
+        raise ValueError(f"`n_visits` must be a whole number of at least 1, got {n_visits!r}")
+    if isinstance(date, str):
+        date = dt.date.fromisoformat(date)
+    profile = profile or DayProfile()
+    rng = np.random.default_rng(seed)
+    xy = _project(lat, lon)
+    centre = xy.mean(axis=0)
+
+    n_hair = round(n_visits * profile.hair_share)
+    n_delivery = round(n_visits * profile.delivery_share)
+    n_care = n_visits - n_hair - n_delivery
+
+    clients: list[_ClientDraft] = []
+    visits = _care_visits(rng, n_care, clients, xy, centre, profile)
+    visits += _other_visits(rng, n_hair, n_delivery, clients, xy, centre)
+
+    carers = _size_carers(visits, profile)
+    hairdressers = _size_hairdressers(visits, profile)
+    vans = _size_vans(visits, profile)
+    needed = sum(carers.values()) + hairdressers + sum(vans.values())
+    if n_workers is not None:
+        if n_workers < needed:
+            raise ValueError(
+                f"`n_workers`={n_workers} is too few for {n_visits} visits: keeping every peak at most "
+                f"{profile.target_peak_load:.0%} busy needs {needed} workers "
+                f"({sum(carers.values())} carers, {hairdressers} hairdressers, {sum(vans.values())} vans); "
+                f"pass n_workers >= {needed}, n_workers=None, or fewer visits")
+        _add_carers(carers, n_workers - needed, visits, profile)
+
+    workers = _workers(rng, carers, hairdressers, vans, lat, lon, xy, centre)
+    _client_preferences(rng, clients, visits, workers)
+    plan = _repair(rng, clients, visits, workers, lat, lon, date, network, seed, profile)
+    _check_plan(plan, profile)
+    return plan
+
+
+def peak_loads(plan: Plan, *, travel_allowance_min: int = TRAVEL_ALLOWANCE_MIN) -> dict[str, float]:
+    """Return the share of on-shift care time each peak's care visits demand.
+
+    A visit belongs to the peak its window starts in; it demands its length
+    plus ``travel_allowance_min``, twice when double-handed. Supply is the
+    carer time on shift inside the peak.
+
+    Parameters
+    ----------
+    plan
+        A plan with care visits.
+    travel_allowance_min
+        Travel counted per visit (minutes).
+
+    Returns
+    -------
+    dict
+        Peak name to demanded share of carer time (``inf`` if nobody is on shift).
+    """
+    kinds = {p.id: p.kind for p in plan.providers}
+    carers = [w for w in plan.workers if kinds[w.provider_id] == "care"]
+    care = [v for v in plan.visits if v.kind == "care"]
+    return {p.name: _load(care, carers, p, travel_allowance_min) for p in PEAKS}
+
+
+# --------------------------------------------------------------------------- sites
+
+def _check_sites(site_lat: Any, site_lon: Any) -> tuple[np.ndarray, np.ndarray]:
+    lat = np.asarray(site_lat, dtype=float).ravel()
+    lon = np.asarray(site_lon, dtype=float).ravel()
+    problems = []
+    if lat.shape != lon.shape:
+        problems.append(f"`site_lat` and `site_lon` must be of equal length, got {lat.size} and {lon.size}")
+    elif lat.size == 0:
+        problems.append("`site_lat` and `site_lon` must hold at least one site")
+    if lat.size and not (np.isfinite(lat).all() and (np.abs(lat) <= 90).all()):
+        problems.append("`site_lat` must hold latitudes between -90 and 90 degrees")
+    if lon.size and not (np.isfinite(lon).all() and (np.abs(lon) <= 180).all()):
+        problems.append("`site_lon` must hold longitudes between -180 and 180 degrees")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return lat, lon
+
+
+def _project(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Project degrees to local planar metres (east, north) around the sites' mean."""
+    lat0 = np.radians(lat.mean())
+    x = EARTH_RADIUS_M * np.radians(lon - lon.mean()) * np.cos(lat0)
+    y = EARTH_RADIUS_M * np.radians(lat - lat.mean())
+    return np.column_stack([x, y])
+
+
+def _postcode(rng: np.random.Generator, xy: np.ndarray, centre: np.ndarray) -> str:
+    dx, dy = xy - centre
+    if math.hypot(dx, dy) < POSTCODE_CENTRE_RADIUS_M:
+        district = POSTCODE_CENTRE_DISTRICT
+    else:
+        bearing = math.degrees(math.atan2(dx, dy)) % 360
+        district = [d for start, d in POSTCODE_SECTORS if bearing >= start][-1]
+    letters = rng.choice(list(POSTCODE_LETTERS), size=2)
+    return f"{district} {int(rng.integers(0, 10))}{letters[0]}{letters[1]}"
+
+
+def _new_client(rng: np.random.Generator, clients: list[_ClientDraft], site: int, xy: np.ndarray,
+                centre: np.ndarray) -> int:
+    clients.append(_ClientDraft(id="", site=site, postcode=_postcode(rng, xy[site], centre)))
+    return len(clients) - 1
+
+
+def _free_site(rng: np.random.Generator, used: set[int], n_sites: int) -> int:
+    """Draw a site no client lives at yet (any site once all are taken)."""
+    if len(used) >= n_sites:
+        return int(rng.integers(n_sites))
+    while True:
+        site = int(rng.integers(n_sites))
+        if site not in used:
+            used.add(site)
+            return site
+
+
+# --------------------------------------------------------------------------- demand
+
+def _choice(rng: np.random.Generator, options: Sequence[Any], p: Sequence[float]) -> Any:
+    return options[int(rng.choice(len(options), p=np.asarray(p) / np.sum(p)))]
+
+
+def _care_visits(rng: np.random.Generator, n_care: int, clients: list[_ClientDraft], xy: np.ndarray,
+                 centre: np.ndarray, profile: DayProfile) -> list[_VisitDraft]:
+    """Draw care clients and their calls until there are ``n_care`` care visits."""
+    used: set[int] = set()
+    calls: list[tuple[str, ...]] = []
+    total = 0
+    while total < n_care:
+        n = min(_choice(rng, list(CALLS_PER_DAY_P), list(CALLS_PER_DAY_P.values())), n_care - total)
+        patterns = CALL_PATTERNS[n]
+        calls.append(_choice(rng, [p for p, _ in patterns], [w for _, w in patterns]))
+        client = clients[_new_client(rng, clients, _free_site(rng, used, len(xy)), xy, centre)]
+        client.needs = {s for s, p in CLIENT_CONDITION_P.items() if rng.random() < p}
+        total += n
+
+    # Double-handed clients (hoist transfers at every call) until their visits reach the share.
+    target = round(profile.double_handed_share * n_care)
+    doubled = 0
+    for i in rng.permutation(len(clients)):
+        if doubled + len(calls[i]) <= target:
+            clients[i].double = True
+            doubled += len(calls[i])
+
+    peaks = {p.name: p for p in PEAKS}
+    visits = []
+    for i, client in enumerate(clients):
+        for peak_name in calls[i]:
+            peak = peaks[peak_name]
+            steps = (peak.length_s // _M - CARE_WINDOW_MIN) // WINDOW_STEP_MIN
+            start = peak.start_s + int(rng.integers(0, steps + 1)) * WINDOW_STEP_MIN * _M
+            duration = int(_choice(rng, CARE_DURATIONS_MIN, CARE_DURATIONS_P))
+            skills = set(client.needs)
+            if client.double:
+                duration = max(duration, DOUBLE_HANDED_MIN_DURATION)
+                skills.add("hoist")
+            medication = duration == MEDICATION_CHECK_MIN or rng.random() < MEDICATION_VISIT_P
+            if medication:
+                skills.add("medication")
+            high = not skills and rng.random() < CARE_HIGH_PRIORITY_P
+            tasks = {_B: ("personal care", "breakfast"), _L: ("lunch",), _T: ("tea",),
+                     _BED: ("personal care", "bed")}[peak_name]
+            if duration == MEDICATION_CHECK_MIN:
+                tasks = ("medication check",)
+            elif medication:
+                tasks = (*tasks, "medication")
+            visits.append(_VisitDraft(
+                client=i, kind="care", provider_id=None, start_s=start,
+                end_s=start + CARE_WINDOW_MIN * _M, duration_min=duration, skills=skills,
+                workers_required=2 if client.double else 1,
+                priority="high" if high else "mandatory", tasks=tasks))
+    return visits
+
+
+def _other_visits(rng: np.random.Generator, n_hair: int, n_delivery: int, clients: list[_ClientDraft],
+                  xy: np.ndarray, centre: np.ndarray) -> list[_VisitDraft]:
+    """Draw hairdressing and grocery visits, half for care clients and half for new clients."""
+    used = {c.site for c in clients}
+    n_care_clients = len(clients)
+    visits = []
+
+    def client_for() -> int:
+        if n_care_clients == 0 or rng.random() < NON_CARE_CLIENT_P:
+            return _new_client(rng, clients, _free_site(rng, used, len(xy)), xy, centre)
+        return int(rng.integers(n_care_clients))
+
+    for _ in range(n_hair):
+        start, end = HAIR_WINDOWS[int(rng.integers(len(HAIR_WINDOWS)))]
+        visits.append(_VisitDraft(
+            client=client_for(), kind="hairdressing", provider_id=PROVIDERS["hairdressing"]["id"],
+            start_s=start, end_s=end, duration_min=int(rng.choice(HAIR_DURATIONS_MIN)), skills=set(),
+            priority=_choice(rng, HAIR_PRIORITIES, HAIR_PRIORITIES_P), tasks=("haircut",)))
+    # Supermarkets cap the orders per slot, so slots fill evenly (in random order).
+    slots = rng.permutation(np.arange(n_delivery) % len(DELIVERY_SLOTS))
+    for k in range(n_delivery):
+        slot = DELIVERY_SLOTS[int(slots[k])]
+        visits.append(_VisitDraft(
+            client=client_for(), kind="delivery", provider_id=PROVIDERS["delivery"]["id"],
+            start_s=slot.start_s, end_s=slot.end_s,
+            duration_min=int(rng.integers(DELIVERY_DURATION_MIN[0], DELIVERY_DURATION_MIN[1] + 1)),
+            skills=set(), priority="high",
+            demand=int(_choice(rng, DELIVERY_CRATES, DELIVERY_CRATES_P)), tasks=("groceries",)))
+    for v in visits:
+        clients[v.client].care_only = False
+    return visits
+
+
+# --------------------------------------------------------------------------- workforce sizing
+
+def _demand_s(visits: Sequence[_VisitDraft] | Sequence[Visit], period: Period, travel_min: int) -> int:
+    """Worker-seconds demanded by visits whose window starts in ``period``."""
+    total = 0
+    for v in visits:
+        start = v.start_s if isinstance(v, _VisitDraft) else v.window.start
+        if period.start_s <= start < period.end_s:
+            total += (v.duration_min + travel_min) * _M * v.workers_required
+    return total
+
+
+def _load(visits: Sequence[Visit], workers: Sequence[Worker], period: Period, travel_min: int) -> float:
+    demand = _demand_s(visits, period, travel_min)
+    supply = sum(period.overlap_s(w.shift) for w in workers)
+    if demand == 0:
+        return 0.0
+    return demand / supply if supply else math.inf
+
+
+def _shift_loads(counts: dict[str, int], demand: dict[str, int]) -> dict[str, float]:
+    loads = {}
+    for p in PEAKS:
+        supply = sum(counts[s.name] * p.overlap_s(s.window) for s in CARE_SHIFTS)
+        loads[p.name] = demand[p.name] / supply if supply else math.inf
+    return loads
+
+
+def _on_shift(counts: dict[str, int], peak: Period) -> int:
+    return sum(counts[s.name] for s in CARE_SHIFTS if peak.overlap_s(s.window) > 0)
+
+
+def _add_one_carer(counts: dict[str, int], peak: Period) -> None:
+    """Add a carer to the shift covering ``peak`` that is furthest below its share of the mix."""
+    total = sum(counts.values()) + 1
+    covering = [s.name for s in CARE_SHIFTS if peak.overlap_s(s.window) > 0]
+    name = min(covering, key=lambda s: (counts[s] / total - CARE_SHIFT_MIX[s], covering.index(s)))
+    counts[name] += 1
+
+
+def _size_carers(visits: Sequence[_VisitDraft], profile: DayProfile) -> dict[str, int]:
+    """Carers per shift so each peak is at most ``target_peak_load`` busy."""
+    care = [v for v in visits if v.kind == "care"]
+    demand = {p.name: _demand_s(care, p, profile.travel_allowance_min) for p in PEAKS}
+    counts = {s.name: 0 for s in CARE_SHIFTS}
+    while True:
+        loads = _shift_loads(counts, demand)
+        short = [p for p in PEAKS if _on_shift(counts, p) < MIN_CARERS_PER_PEAK]
+        if short:
+            _add_one_carer(counts, short[0])
+            continue
+        worst = max(PEAKS, key=lambda p: loads[p.name])
+        if loads[worst.name] <= profile.target_peak_load:
+            return counts
+        _add_one_carer(counts, worst)
+
+
+def _add_carers(counts: dict[str, int], extra: int, visits: Sequence[_VisitDraft],
+                profile: DayProfile) -> None:
+    """Add ``extra`` carers, each to a shift covering the busiest peak."""
+    care = [v for v in visits if v.kind == "care"]
+    demand = {p.name: _demand_s(care, p, profile.travel_allowance_min) for p in PEAKS}
+    for _ in range(extra):
+        loads = _shift_loads(counts, demand)
+        _add_one_carer(counts, max(PEAKS, key=lambda p: loads[p.name]))
+
+
+def _size_hairdressers(visits: Sequence[_VisitDraft], profile: DayProfile) -> int:
+    demand = _demand_s([v for v in visits if v.kind == "hairdressing"], HAIR_PERIOD,
+                       profile.travel_allowance_min)
+    per_worker = HAIR_PERIOD.overlap_s(HAIR_SHIFT.window)
+    return max(1, math.ceil(demand / (profile.target_peak_load * per_worker)))
+
+
+def _van_shift(slot_start_s: int) -> str:
+    return VAN_SHIFTS[0].name if slot_start_s < LATE_VAN_FIRST_SLOT_S else VAN_SHIFTS[1].name
+
+
+def _size_vans(visits: Sequence[_VisitDraft], profile: DayProfile) -> dict[str, int]:
+    """Vans per shift so their crates fill at most :data:`VAN_FILL_TARGET` of capacity, and
+    each slot is at most ``target_peak_load`` busy."""
+    drops = [v for v in visits if v.kind == "delivery"]
+    counts = {}
+    for shift in VAN_SHIFTS:
+        mine = [v for v in drops if _van_shift(v.start_s) == shift.name]
+        crates = sum(v.demand for v in mine)
+        n = max(1, math.ceil(crates / (VAN_FILL_TARGET * VAN_CAPACITY_CRATES)))
+        for slot in DELIVERY_SLOTS:
+            if _van_shift(slot.start_s) == shift.name:
+                work = _demand_s(mine, slot, profile.travel_allowance_min)
+                n = max(n, math.ceil(work / (profile.target_peak_load * slot.length_s)))
+        counts[shift.name] = n
+    return counts
+
+
+# --------------------------------------------------------------------------- workers
+
+def _workers(rng: np.random.Generator, carers: dict[str, int], hairdressers: int, vans: dict[str, int],
+             lat: np.ndarray, lon: np.ndarray, xy: np.ndarray, centre: np.ndarray) -> list[_WorkerDraft]:
+    n_sites = len(lat)
+    distance = np.hypot(*(xy - centre).T)
+    central = np.flatnonzero(distance <= CENTRAL_RADIUS_M)
+    if len(central) == 0:
+        central = np.argsort(distance, kind="stable")[: max(1, n_sites // 10)]
+
+    def site(near_centre: bool = False) -> tuple[float, float]:
+        i = int(rng.choice(central)) if near_centre else int(rng.integers(n_sites))
+        return float(lat[i]), float(lon[i])
+
+    total = sum(carers.values()) + hairdressers + sum(vans.values())
+    width = max(2, len(str(total)))
+    workers: list[_WorkerDraft] = []
+
+    def add(provider: str, name: str, shift: Period, home: tuple[float, float],
+            end: tuple[float, float] | None = None, **kw: Any) -> None:
+        workers.append(_WorkerDraft(id=f"w{len(workers) + 1:0{width}d}", provider_id=PROVIDERS[provider]["id"],
+                                    name=name, shift=shift, home=home, end=end or home, **kw))
+
+    n = 0
+    for shift in CARE_SHIFTS:
+        for _ in range(carers[shift.name]):
+            n += 1
+            u = rng.random()
+            mode = "walk" if u < WALK_P else "cycle" if u < WALK_P + CYCLE_P else "drive"
+            add("care", f"Carer {n:02d}", shift, site(near_centre=mode != "drive"),
+                skills={s for s in CARE_SKILLS if rng.random() < CARER_SKILL_P[s]},
+                gender="f" if rng.random() < FEMALE_CARER_P else "m", travel_mode=mode)
+    for k in range(hairdressers):
+        add("hairdressing", f"Hairdresser {k + 1}", HAIR_SHIFT, site(),
+            gender="f" if rng.random() < FEMALE_HAIRDRESSER_P else "m")
+    # All vans load at one supermarket depot, a site near the centre.
+    depot = site(near_centre=True)
+    k = 0
+    for shift in VAN_SHIFTS:
+        for _ in range(vans[shift.name]):
+            k += 1
+            add("delivery", f"Driver {k}", shift, depot, depot,
+                gender="m" if rng.random() < MALE_DRIVER_P else "f", capacity=VAN_CAPACITY_CRATES)
+    return workers
+
+
+def _holds(worker: _WorkerDraft, visit: _VisitDraft) -> bool:
+    """Whether the worker's shift can hold the visit inside its window (as in eligibility)."""
+    earliest = max(visit.start_s, worker.shift.start_s)
+    return earliest <= visit.end_s and earliest + visit.duration_min * _M <= worker.shift.end_s
+
+
+def _could_serve(worker: _WorkerDraft, visit: _VisitDraft, client: _ClientDraft) -> bool:
+    return (worker.provider_id == PROVIDERS[visit.kind]["id"] and visit.skills <= worker.skills
+            and _holds(worker, visit) and worker.id not in client.excluded
+            and client.gender_preference in (None, worker.gender))
+
+
+def _client_preferences(rng: np.random.Generator, clients: list[_ClientDraft], visits: list[_VisitDraft],
+                        workers: list[_WorkerDraft]) -> None:
+    """Give some care-only clients a gender preference, an excluded carer or preferred carers.
+
+    Hairdressing and delivery clients get none: a preference binds every provider's workers.
+    """
+    by_client: dict[int, list[_VisitDraft]] = {}
+    for v in visits:
+        by_client.setdefault(v.client, []).append(v)
+    care_only = [i for i, c in enumerate(clients) if c.care_only]
+    order = [care_only[j] for j in rng.permutation(len(care_only))]
+    n_pref = min(len(order), round(GENDER_PREFERENCE_P * len(clients)))
+    n_excl = min(len(order), round(EXCLUSION_P * len(clients)))
+    for i in order[:n_pref]:
+        female = rng.random() < FEMALE_PREFERENCE_P or clients[i].double
+        clients[i].gender_preference = "f" if female else "m"
+    # Exclusions fall on other clients than gender preferences where there are enough.
+    rest = order[n_pref:] + order[:n_pref]
+    for i in rest[:n_excl]:
+        client = clients[i]
+        # Exclude a carer who could otherwise serve the client, so the exclusion matters.
+        options = [w.id for w in workers if any(_could_serve(w, v, client) for v in by_client[i])]
+        if options:
+            client.excluded = [str(rng.choice(options))]
+    for i in care_only:
+        if rng.random() >= PREFERRED_P:
+            continue
+        client = clients[i]
+        first = by_client[i][0]
+        options = [w.id for w in workers if _could_serve(w, first, client)]
+        if options:
+            k = min(len(options), int(rng.integers(1, MAX_PREFERRED + 1)))
+            client.preferred = sorted(str(w) for w in rng.choice(options, size=k, replace=False))
+
+
+# --------------------------------------------------------------------------- build and repair
+
+def _plan_dict(clients: list[_ClientDraft], visits: list[_VisitDraft], workers: list[_WorkerDraft],
+               lat: np.ndarray, lon: np.ndarray, date: dt.date, network: str | None, seed: int
+               ) -> dict[str, Any]:
+    def window(start: int, end: int) -> dict[str, str]:
+        return {"start": format_hhmm(start), "end": format_hhmm(end)}
+
+    def loc(point: tuple[float, float]) -> dict[str, float]:
+        return {"lat": point[0], "lon": point[1]}
+
+    vwidth = max(4, len(str(len(visits))))
+    ordered = sorted(visits, key=lambda v: (v.start_s, v.kind, v.client, v.duration_min))
+    data: dict[str, Any] = {"date": date.isoformat()}
+    if network is not None:
+        data["network"] = network
+    data["generator"] = {"module": "scheduler.generate", "seed": int(seed)}
+    data["providers"] = [dict(p) for p in PROVIDERS.values()]
+    data["workers"] = [
+        {"id": w.id, "provider_id": w.provider_id, "name": w.name, "skills": sorted(w.skills),
+         "gender": w.gender, "shift": window(w.shift.start_s, w.shift.end_s),
+         "start_location": loc(w.home), "end_location": loc(w.end), "travel_mode": w.travel_mode,
+         "capacity": w.capacity, "shift_pattern": w.shift.name}
+        for w in workers
+    ]
+    data["clients"] = [
+        {"id": c.id, "name": f"Client {c.id[1:]}", "location": {"lat": float(lat[c.site]), "lon": float(lon[c.site])},
+         "postcode": c.postcode, "gender_preference": c.gender_preference,
+         "preferred_worker_ids": list(c.preferred), "excluded_worker_ids": list(c.excluded)}
+        for c in clients
+    ]
+    data["visits"] = [
+        {"id": f"v{n:0{vwidth}d}", "client_id": clients[v.client].id, "kind": v.kind,
+         "provider_id": v.provider_id, "window": window(v.start_s, v.end_s),
+         "duration_min": v.duration_min, "required_skills": sorted(v.skills),
+         "workers_required": v.workers_required, "priority": v.priority, "demand": v.demand,
+         "tasks": list(v.tasks)}
+        for n, v in enumerate(ordered, start=1)
+    ]
+    return data
+
+
+def _needed(visit: Visit) -> int:
+    if visit.kind != "care":
+        return visit.workers_required
+    return MIN_ELIGIBLE_DOUBLE if visit.workers_required == 2 else MIN_ELIGIBLE_SINGLE
+
+
+def _repair(rng: np.random.Generator, clients: list[_ClientDraft], visits: list[_VisitDraft],
+            workers: list[_WorkerDraft], lat: np.ndarray, lon: np.ndarray, date: dt.date,
+            network: str | None, seed: int, profile: DayProfile) -> Plan:
+    """Build the plan, topping up carers' skills (or dropping a gender preference nobody on
+    shift can honour) until every requirement has enough workers."""
+    width = max(3, len(str(len(clients))))
+    for n, c in enumerate(clients, start=1):
+        c.id = f"c{n:0{width}d}"
+    client_index = {c.id: i for i, c in enumerate(clients)}
+    care_id = PROVIDERS["care"]["id"]
+    carers = [w for w in workers if w.provider_id == care_id]
+    for _ in range(MAX_REPAIR_ROUNDS):
+        plan = plan_from_dict(_plan_dict(clients, visits, workers, lat, lon, date, network, seed))
+        changed = False
+        # 1. Every care visit has spare eligible carers.
+        for visit in plan.visits:
+            if visit.kind != "care" or len(_eligible(plan, visit)) >= _needed(visit):
+                continue
+            client = clients[client_index[visit.client_id]]
+            pool = [w for w in carers if w.id not in client.excluded and _holds(w, _draft(visit))]
+            matching = [w for w in pool if client.gender_preference in (None, w.gender)]
+            if len(matching) >= _needed(visit):
+                # Train the carers on shift who lack the fewest of the visit's skills.
+                ranked = sorted(matching, key=lambda w: (len(visit.required_skills - w.skills), rng.random()))
+                for w in ranked[: _needed(visit)]:
+                    w.skills |= visit.required_skills
+            elif client.gender_preference is not None:
+                client.gender_preference = None  # too few carers of that gender on shift
+            elif client.excluded:
+                client.excluded = []  # the rota cannot spare the excluded carer
+            else:
+                raise RuntimeError(f"visit {visit.id!r}: only {len(pool)} carers on shift; "
+                                   f"shift sizing should give at least {MIN_CARERS_PER_PEAK}")
+            changed = True
+        # 2. No skill or gender preference is busier than max_peak_load in any peak.
+        care = [v for v in plan.visits if v.kind == "care"]
+        travel = profile.travel_allowance_min
+        for peak in PEAKS:
+            for skill in CARE_SKILLS:
+                demand = _demand_s([v for v in care if skill in v.required_skills], peak, travel)
+                while demand > profile.max_peak_load * sum(
+                        peak.overlap_s(w.shift.window) for w in carers if skill in w.skills):
+                    lacking = [w for w in carers if skill not in w.skills and peak.overlap_s(w.shift.window)]
+                    if not lacking:
+                        break
+                    lacking[int(rng.integers(len(lacking)))].skills.add(skill)
+                    changed = True
+            for gender in ("f", "m"):
+                preferring = [v for v in care if peak.start_s <= v.window.start < peak.end_s
+                              and plan.client(v.client_id).gender_preference == gender]
+                supply = sum(peak.overlap_s(w.shift.window) for w in carers if w.gender == gender)
+                if _demand_s(preferring, peak, travel) > profile.max_peak_load * supply:
+                    # Drop one preference a round: the workforce cannot honour them all.
+                    clients[client_index[preferring[0].client_id]].gender_preference = None
+                    changed = True
+        if not changed:
+            return plan
+    raise RuntimeError(f"could not give every visit enough eligible workers in {MAX_REPAIR_ROUNDS} rounds")
+
+
+def _draft(visit: Visit) -> _VisitDraft:
+    return _VisitDraft(client=-1, kind=visit.kind, provider_id=visit.provider_id, start_s=visit.window.start,
+                       end_s=visit.window.end, duration_min=visit.duration_min, skills=set(visit.required_skills))
+
+
+def _eligible(plan: Plan, visit: Visit) -> tuple[str, ...]:
+    result = eligibility(plan, visit)
+    return result.worker_ids if result.ok else ()
+
+
+def _check_plan(plan: Plan, profile: DayProfile) -> None:
+    """Assert the promises of :func:`generate_plan`; a failure is a bug in this module."""
+    problems = [f"visit {v.id!r} has {len(_eligible(plan, v))} eligible workers, needs {_needed(v)}"
+                for v in plan.visits if len(_eligible(plan, v)) < _needed(v)]
+    for name, load in peak_loads(plan, travel_allowance_min=profile.travel_allowance_min).items():
+        if load > profile.max_peak_load:
+            problems.append(f"peak {name} is {load:.0%} busy, above {profile.max_peak_load:.0%}")
+    if problems:
+        raise RuntimeError("generated plan breaks its promises: " + "; ".join(problems))
