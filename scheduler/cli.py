@@ -113,7 +113,7 @@ def _worker_table(plan: Plan, roster: Roster) -> Table:
         w = plan.worker(route.worker_id)
         day = f"{format_hhmm(route.stops[0].start)}-{format_hhmm(route.stops[-1].end)}" if route.stops else "-"
         between = sum(s.travel_s for s in route.stops[1:])
-        share = f"{between / route.work_s:.0%}" if route.work_s else "-"
+        share = f"{between / (between + route.service_s):.0%}" if route.service_s else "-"
         table.add_row(w.id, w.provider_id, w.travel_mode, str(w.shift), str(len(route.stops)), day,
                       f"{route.work_s / 3600:.1f}", f"{route.travel_s / 60:.0f}", f"{route.idle_s / 60:.0f}", share)
     return table

@@ -76,8 +76,10 @@ class Kpis:
     """Headline figures of a roster.
 
     ``assigned`` counts visits fully served (both workers for double-handed
-    visits); ``travel_share`` is travel over travel plus service plus waiting
-    between visits (0 when nobody works).
+    visits); ``travel_share`` is the travel between visits over that travel plus
+    the time spent on visits (0 when nobody works): the share of paid contact
+    and travel time lost to the road, leaving out commutes from home and the
+    unpaid gaps of split shifts.
     """
 
     visits: int
@@ -127,7 +129,7 @@ class Roster:
         return (
             f"{k.assigned}/{k.visits} visits assigned ({k.mandatory_unassigned} mandatory unassigned), "
             f"{k.workers_used}/{k.workers} workers used, travel {k.travel_s / 3600:.1f} h "
-            f"({k.travel_share:.0%} of working time)"
+            f"({k.travel_share:.0%} of visit and travel time)"
         )
 
 
@@ -232,7 +234,7 @@ def compute_kpis(
         service_s=service_s,
         work_s=work_s,
         idle_s=idle_s,
-        travel_share=round(between_travel_s / work_s, 4) if work_s else 0.0,
+        travel_share=round(between_travel_s / (between_travel_s + service_s), 4) if service_s else 0.0,
         visits_per_worker=round(sum(len(r.stops) for r in routes) / used, 2) if used else 0.0,
         extra=dict(extra),
     )

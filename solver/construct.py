@@ -141,8 +141,12 @@ class _Constructor:
         return True
 
 
-def construct_routes(model: RoutingModel, allowed: list[list[int]]) -> list[list[int]]:
-    """Build a feasible first roster by insertion.
+def construct_routes(model: RoutingModel, allowed: list[list[int]], *, rounds: int = 12) -> list[list[int]]:
+    """Build a feasible first roster by insertion, retrying with the hardest visits first.
+
+    After a pass, visits that found no place move to the front of their
+    priority class for the next pass ("squeaky wheel"); the pass that leaves
+    the least penalty unplaced, then the least travel, wins.
 
     Parameters
     ----------
@@ -150,6 +154,8 @@ def construct_routes(model: RoutingModel, allowed: list[list[int]]) -> list[list
         The compiled model.
     allowed
         Per visit node, the vehicles (workers) allowed to serve it.
+    rounds
+        Most passes to make; stops early once every visit is placed.
 
     Returns
     -------
@@ -157,20 +163,39 @@ def construct_routes(model: RoutingModel, allowed: list[list[int]]) -> list[list
         Per vehicle, the visit *nodes* it serves in order; nodes that could not
         be placed are left out.
     """
-    c = _Constructor(model)
     groups: dict[str, list[int]] = {}
     for node, visit in enumerate(model.node_visit):
         groups.setdefault(visit.id, []).append(node)
     rank = {"mandatory": 0, "high": 1, "normal": 2, "low": 3}
+    penalty = {vid: model.params.penalty(model.node_visit[nodes[0]].priority) * len(nodes)
+               for vid, nodes in groups.items()}
+    boost: dict[str, int] = {}
+    best: tuple[tuple[int, int], list[list[int]]] | None = None
+    for _ in range(max(1, rounds)):
+        c = _Constructor(model)
 
-    def difficulty(nodes: list[int]) -> tuple:
-        v = model.node_visit[nodes[0]]
-        return (rank[v.priority], -len(nodes), len(allowed[nodes[0]]), c.hi[nodes[0]] - c.lo[nodes[0]], c.lo[nodes[0]])
+        def difficulty(vid: str, c: _Constructor = c) -> tuple:
+            nodes = groups[vid]
+            v = model.node_visit[nodes[0]]
+            return (rank[v.priority], -boost.get(vid, 0), -len(nodes), len(allowed[nodes[0]]),
+                    c.hi[nodes[0]] - c.lo[nodes[0]], c.lo[nodes[0]])
 
-    for nodes in sorted(groups.values(), key=difficulty):
-        if len(nodes) == 1:
-            c.insert_single(nodes[0], allowed[nodes[0]])
-        else:
-            c.insert_pair(nodes[0], nodes[1], allowed[nodes[0]])
-    return [r.nodes for r in c.routes]
-
+        failed = []
+        for vid in sorted(groups, key=difficulty):
+            nodes = groups[vid]
+            ok = (c.insert_single(nodes[0], allowed[nodes[0]]) if len(nodes) == 1
+                  else c.insert_pair(nodes[0], nodes[1], allowed[nodes[0]]))
+            if not ok:
+                failed.append(vid)
+        travel = sum(r.cost[a][b] for r in c.routes
+                     for a, b in zip([r.start_loc, *(c.loc[x] for x in r.nodes)],
+                                     [*(c.loc[x] for x in r.nodes), r.end_loc], strict=True))
+        score = (sum(penalty[vid] for vid in failed), travel)
+        if best is None or score < best[0]:
+            best = (score, [list(r.nodes) for r in c.routes])
+        if not failed:
+            break
+        for vid in failed:
+            boost[vid] = boost.get(vid, 0) + 1
+    assert best is not None
+    return best[1]

@@ -20,6 +20,21 @@ METAHEURISTICS = (
     "AUTOMATIC", "GREEDY_DESCENT", "GUIDED_LOCAL_SEARCH", "SIMULATED_ANNEALING", "TABU_SEARCH",
     "GENERIC_TABU_SEARCH",
 )
+#: Names of the OR-Tools local-search operators that can be switched on.
+LOCAL_SEARCH_OPERATORS = (
+    "use_relocate", "use_relocate_pair", "use_light_relocate_pair", "use_relocate_neighbors",
+    "use_relocate_subtrip", "use_exchange", "use_exchange_pair", "use_exchange_subtrip", "use_cross",
+    "use_cross_exchange", "use_relocate_expensive_chain", "use_two_opt", "use_or_opt",
+    "use_lin_kernighan", "use_tsp_opt", "use_make_active", "use_relocate_and_make_active",
+    "use_exchange_and_make_active", "use_make_inactive", "use_make_chain_inactive", "use_swap_active",
+    "use_extended_swap_active", "use_shortest_path_swap_active", "use_swap_active_chain",
+    "use_node_pair_swap_active", "use_path_lns", "use_full_path_lns", "use_tsp_lns", "use_inactive_lns",
+    "use_global_cheapest_insertion_path_lns", "use_local_cheapest_insertion_path_lns",
+    "use_relocate_path_global_cheapest_insertion_insert_unperformed",
+    "use_global_cheapest_insertion_expensive_chain_lns", "use_local_cheapest_insertion_expensive_chain_lns",
+    "use_global_cheapest_insertion_close_nodes_lns", "use_local_cheapest_insertion_close_nodes_lns",
+    "use_shortest_path_two_opt",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +59,12 @@ class SolveParams:
         travel). Mandatory must dwarf any route's travel.
     snap_limit_m
         Largest distance from a location to the road network (metres).
+    extra_operators
+        OR-Tools local-search operators to switch on beyond its defaults (names
+        of ``RoutingSearchParameters.local_search_operators`` fields).
+        ``use_relocate_and_make_active`` moves a stop to another worker to make
+        room for an unassigned visit: on the bundled Cambridge day it took the
+        last mandatory visits in where the defaults left them out.
     log_search
         Let OR-Tools print its search log.
     """
@@ -57,6 +78,7 @@ class SolveParams:
     penalty_normal: int = 100_000
     penalty_low: int = 10_000
     snap_limit_m: float = 1000.0
+    extra_operators: tuple[str, ...] = ("use_relocate_and_make_active",)
     log_search: bool = False
 
     def __post_init__(self) -> None:
@@ -70,6 +92,9 @@ class SolveParams:
         pens = [self.penalty_mandatory, self.penalty_high, self.penalty_normal, self.penalty_low]
         if any(p <= 0 for p in pens) or pens != sorted(pens, reverse=True):
             problems.append("penalties must be positive with mandatory >= high >= normal >= low")
+        unknown_ops = sorted(set(self.extra_operators) - set(LOCAL_SEARCH_OPERATORS))
+        if unknown_ops:
+            problems.append(f"extra_operators {', '.join(unknown_ops)} are not OR-Tools operators")
         if not self.snap_limit_m > 0:
             problems.append(f"snap_limit_m must be positive, got {self.snap_limit_m}")
         if problems:
@@ -108,4 +133,6 @@ class SolveParams:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ConfigError(f"{path}: unknown solve parameter(s) {', '.join(unknown)}")
+        if "extra_operators" in data:
+            data["extra_operators"] = tuple(data["extra_operators"])
         return cls(**data)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.util import optional_boolean_pb2
 
 from scheduler.eligibility import Eligibility, eligibility
 from scheduler.errors import SolverError
@@ -201,6 +202,8 @@ def search_parameters(params: SolveParams, time_limit_s: float | None = None) ->
     limit = params.time_limit_s if time_limit_s is None else time_limit_s
     search.time_limit.FromMilliseconds(max(1, int(limit * 1000)))
     search.log_search = params.log_search
+    for name in params.extra_operators:
+        setattr(search.local_search_operators, name, optional_boolean_pb2.BOOL_TRUE)
     return search
 
 

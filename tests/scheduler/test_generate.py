@@ -219,7 +219,10 @@ def test_generate_plan_carers_shifts_modes_and_genders(days):
     shifts = {(s.start_s, s.end_s) for s in CARE_SHIFTS}
     for plan in days.values():
         carers = _workers_of(plan, "care")
-        assert {(w.shift.start, w.shift.end) for w in carers} == shifts
+        used = {(w.shift.start, w.shift.end) for w in carers}
+        assert used <= shifts
+        split = next(s for s in CARE_SHIFTS if s.name == "split day")
+        assert sum((w.shift.start, w.shift.end) == (split.start_s, split.end_s) for w in carers) > len(carers) / 2
         modes = Counter(w.travel_mode for w in carers)
         assert modes["drive"] > 0.75 * len(carers)
         assert Counter(w.gender for w in carers)["f"] > 0.6 * len(carers)
@@ -267,12 +270,15 @@ def test_generate_plan_every_visit_has_enough_eligible_workers(n_visits, seed):
             assert len(result.worker_ids) >= need, v
 
 
-def test_generate_plan_peaks_at_most_sixty_percent_busy(days):
-    """In every peak, care visits plus travel demand at most 60% of carer time on shift."""
+def test_generate_plan_peaks_are_busy_but_not_overbooked(days):
+    """In every peak, care visits plus travel demand at most the profile's maximum of carer
+    time on shift, and the busiest peak is near the target (the workforce is not padded)."""
+    profile = DayProfile()
     for plan in days.values():
         loads = peak_loads(plan)
         assert set(loads) == {p.name for p in PEAKS}
-        assert max(loads.values()) <= 0.60
+        assert max(loads.values()) <= profile.max_peak_load
+        assert max(loads.values()) >= profile.target_peak_load - 0.1
 
 
 def test_generate_plan_n_workers_sets_the_workforce():
@@ -321,7 +327,8 @@ def test_cambridge_fixture_loads_with_expected_composition(fixture_plan):
     care = [v for v in plan.visits if v.kind == "care"]
     assert 0.12 <= sum(v.workers_required == 2 for v in care) / len(care) <= 0.18
     assert all(_in_peak(v.window.start) for v in care)
-    assert max(peak_loads(plan).values()) <= 0.60
+    assert max(peak_loads(plan).values()) <= DayProfile().max_peak_load
+    assert 28 <= len(_workers_of(plan, "care")) <= 34  # "about 30 workers" (issue 2)
     for v in plan.visits:
         assert eligibility(plan, v).ok
     # Every site lies in central Cambridge.
