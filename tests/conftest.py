@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from solver.network import RoadNetwork, load_network
-from tests.helpers import LONDON_OSM
+from tests.helpers import LONDON_OSM, osmnx_graph
 
 
 @pytest.fixture(scope="session")
@@ -30,15 +30,4 @@ def london_graph():
     independent check. Speeds use the UK defaults of :data:`solver.network.UK_SPEEDS_KPH`
     where a road has no ``maxspeed``.
     """
-    import osmnx as ox
-
-    from solver.network import FALLBACK_KPH, UK_SPEEDS_KPH
-
-    saved = ox.settings.useful_tags_way
-    ox.settings.useful_tags_way = list(dict.fromkeys([*saved, "motor_vehicle", "motorcar", "foot", "bicycle"]))
-    try:
-        G = ox.graph_from_xml(LONDON_OSM, simplify=False, retain_all=True)
-    finally:
-        ox.settings.useful_tags_way = saved
-    G = ox.add_edge_speeds(G, hwy_speeds=UK_SPEEDS_KPH, fallback=FALLBACK_KPH)
-    return ox.add_edge_travel_times(G)
+    return osmnx_graph(LONDON_OSM)

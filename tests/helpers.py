@@ -270,3 +270,51 @@ def write_osm(
     path = Path(path)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+# --------------------------------------------------------------------------- independent routing
+
+def osmnx_graph(path: Path) -> Any:
+    """Load an OSM XML file with OSMnx alone, unsimplified, with OSMnx's speeds and travel times.
+
+    Roads with no ``maxspeed`` get :data:`solver.network.UK_SPEEDS_KPH`. Used as an
+    independent check of :mod:`solver.network` and :mod:`solver.matrix`.
+    """
+    import osmnx as ox
+
+    from solver.network import FALLBACK_KPH, UK_SPEEDS_KPH
+
+    saved = ox.settings.useful_tags_way
+    ox.settings.useful_tags_way = list(dict.fromkeys([*saved, "motor_vehicle", "motorcar", "foot", "bicycle"]))
+    try:
+        G = ox.graph_from_xml(path, simplify=False, retain_all=True)
+    finally:
+        ox.settings.useful_tags_way = saved
+    G = ox.add_edge_speeds(G, hwy_speeds=UK_SPEEDS_KPH, fallback=FALLBACK_KPH)
+    return ox.add_edge_travel_times(G)
+
+
+def car_ok(data: Mapping[str, Any]) -> bool:
+    """Whether a car may use an OSMnx edge, read straight from its OSM tags."""
+    def values(key: str) -> set[str]:
+        value = data.get(key)
+        return set(value) if isinstance(value, list) else ({value} if value else set())
+
+    motor = values("motor_vehicle") | values("motorcar")
+    if values("highway") & {"busway", "bus_guideway"} or motor & {"no", "private"}:
+        return False
+    return not (values("access") & {"no", "private"}) or bool(motor - {"no", "private"})
+
+
+def osmnx_drive_digraph(G_multi: Any) -> Any:
+    """The OSMnx graph as a NetworkX DiGraph of car-open edges, fastest parallel edge kept."""
+    import networkx as nx
+
+    G = nx.DiGraph()
+    for u, v, data in G_multi.edges(data=True):
+        if u == v or not car_ok(data):
+            continue
+        t = float(data["travel_time"])
+        if not G.has_edge(u, v) or G[u][v]["time"] > t:
+            G.add_edge(u, v, time=t, length=float(data["length"]))
+    return G

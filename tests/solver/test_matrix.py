@@ -13,7 +13,7 @@ from scheduler.errors import NetworkError
 from solver import cache
 from solver.matrix import travel_matrices
 from solver.network import MPH, WALK_KPH, ModeGraph, RoadNetwork
-from tests.helpers import LONDON
+from tests.helpers import LONDON, osmnx_drive_digraph
 
 NAMES = list(LONDON)
 LAT = np.array([LONDON[n][0] for n in NAMES])
@@ -27,30 +27,6 @@ def _csr_digraph(network: RoadNetwork, mode: str) -> nx.DiGraph:
     G = nx.DiGraph()
     for u, v, t in zip(time.row, time.col, time.data, strict=True):
         G.add_edge(int(u), int(v), time=float(t), length=float(length[u, v]))
-    return G
-
-
-def _car_ok(data: dict) -> bool:
-    """Whether a car may use an OSMnx edge, read straight from its OSM tags."""
-    def values(key: str) -> set[str]:
-        value = data.get(key)
-        return set(value) if isinstance(value, list) else ({value} if value else set())
-
-    motor = values("motor_vehicle") | values("motorcar")
-    if values("highway") & {"busway", "bus_guideway"} or motor & {"no", "private"}:
-        return False
-    return not (values("access") & {"no", "private"}) or bool(motor - {"no", "private"})
-
-
-def _osmnx_drive_digraph(G_multi) -> nx.DiGraph:
-    """The unsimplified OSMnx graph as a DiGraph of car-open edges, fastest parallel edge kept."""
-    G = nx.DiGraph()
-    for u, v, data in G_multi.edges(data=True):
-        if u == v or not _car_ok(data):
-            continue
-        t = float(data["travel_time"])
-        if not G.has_edge(u, v) or G[u][v]["time"] > t:
-            G.add_edge(u, v, time=t, length=float(data["length"]))
     return G
 
 
@@ -90,7 +66,7 @@ def test_travel_matrices_equal_an_independent_osmnx_graph(london_network: RoadNe
     The points include the ends of two streets closed to cars, so a matrix that
     drove through them would differ.
     """
-    G = _osmnx_drive_digraph(london_graph)
+    G = osmnx_drive_digraph(london_graph)
     lat = np.r_[LAT, [p[0] for p in CLOSED_STREET_ENDS]]
     lon = np.r_[LON, [p[1] for p in CLOSED_STREET_ENDS]]
 
