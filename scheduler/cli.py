@@ -237,7 +237,7 @@ def generate(
     out_path: Annotated[Path, typer.Option("--out", help="Where to write the plan JSON.")],
     network: Annotated[Optional[str], typer.Option(help="Road network file (default: the bundled Cambridge network).")] = None,  # noqa: UP007
     visits: Annotated[int, typer.Option(help="Number of visits.")] = 300,
-    workers: Annotated[int, typer.Option(help="Number of workers.")] = 30,
+    workers: Annotated[Optional[int], typer.Option(help="Number of workers (default: as few as the demand needs with some slack).")] = None,  # noqa: UP007
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same plan.")] = 1,
     date: Annotated[str, typer.Option(help="Plan date, YYYY-MM-DD.")] = "2026-11-24",
 ) -> None:
