@@ -6,7 +6,6 @@ reaches into ``solver`` (inside its commands, never at import time).
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time

@@ -56,6 +56,10 @@ def _names(ids: Sequence[str], limit: int = 4) -> str:
 def eligibility(plan: Plan, visit: Visit) -> Eligibility:
     """Find the workers who may serve ``visit``, or say why too few can.
 
+    Rules are applied in order (provider or kind, skills, exclusions, gender,
+    capacity, shift); the first that leaves fewer than ``workers_required``
+    workers is the one reported.
+
     Parameters
     ----------
     plan
@@ -70,55 +74,46 @@ def eligibility(plan: Plan, visit: Visit) -> Eligibility:
     """
     client = plan.client(visit.client_id)
     need = visit.workers_required
-    window = f"{visit.window} ({visit.duration_min} min)"
+    who = f"provider {visit.provider_id!r}" if visit.provider_id else f"a {visit.kind} provider"
+    skills = sorted(visit.required_skills)
+    skill_text = f"skill{'s' if len(skills) > 1 else ''} {', '.join(repr(s) for s in skills)}"
 
-    def shortfall(ids: Sequence[str], what: str) -> str:
-        if need == 2 and ids:
-            return f"double-handed visit needs 2 workers {what}, only {_names(list(ids))} is"
-        return f"no worker {what}"
+    def ids(workers: Sequence[Worker]) -> str:
+        return _names([w.id for w in workers])
 
-    pool = [w for w in plan.workers if serves_kind(plan, w, visit)]
-    if len(pool) < need:
-        who = f"provider {visit.provider_id!r}" if visit.provider_id else f"a {visit.kind} provider"
-        return Eligibility(tuple(w.id for w in pool), shortfall([w.id for w in pool], f"of {who} is in the plan"), "no_provider")
+    def double(requirement: str, kept: Sequence[Worker]) -> str:
+        have = f"only {ids(kept)} {'is' if len(kept) == 1 else 'are'}" if kept else "none is"
+        return f"double-handed visit needs 2 workers {requirement}; {have}"
 
-    steps: list[tuple[str, Callable[[Worker], bool], Callable[[list[Worker]], str]]] = [
-        (
-            "skill",
-            lambda w: visit.required_skills <= w.skills,
-            lambda left: (
-                f"with skill{'s' if len(visit.required_skills) > 1 else ''} "
-                f"{', '.join(repr(s) for s in sorted(visit.required_skills))} works for "
-                + (repr(visit.provider_id) if visit.provider_id else f"a {visit.kind} provider")
-            ),
-        ),
-        (
-            "excluded",
-            lambda w: w.id not in client.excluded_worker_ids,
-            lambda left: f"who could serve it is left once client {client.id!r} excludes {_names(sorted(client.excluded_worker_ids))}",
-        ),
-        (
-            "gender",
-            lambda w: client.gender_preference is None or w.gender == client.gender_preference,
-            lambda left: f"of gender {client.gender_preference!r} (client {client.id!r}'s preference) has the skills",
-        ),
-        (
-            "capacity",
-            lambda w: w.capacity is None or w.capacity >= visit.demand,
-            lambda left: f"can carry demand {visit.demand} (largest capacity {max((w.capacity or 0) for w in left)})",
-        ),
-        (
-            "shift",
-            lambda w: shift_can_hold(w, visit),
-            lambda left: f"who could serve it is on shift to start in {window}; their shifts: "
-            + _names([f"{w.id} {w.shift}" for w in left]),
-        ),
+    # Each rule: code, test, message when nobody passes, requirement for a double-up.
+    rules: list[tuple[str, Callable[[Worker], bool], Callable[[list[Worker]], str], str]] = [
+        ("no_provider", lambda w: serves_kind(plan, w, visit),
+         lambda left: f"no worker of {who} is in the plan", f"of {who} in the plan"),
+        ("skill", lambda w: visit.required_skills <= w.skills,
+         lambda left: f"no worker of {who} has {skill_text}", f"of {who} with {skill_text}"),
+        ("excluded", lambda w: w.id not in client.excluded_worker_ids,
+         lambda left: f"client {client.id!r} excludes {ids(left)}, every worker who could serve it",
+         f"not excluded by client {client.id!r}"),
+        ("gender", lambda w: client.gender_preference is None or w.gender == client.gender_preference,
+         lambda left: (f"client {client.id!r} prefers gender {client.gender_preference!r} and none of the "
+                       f"workers who could serve it ({ids(left)}) is"),
+         f"of gender {client.gender_preference!r} (client {client.id!r}'s preference)"),
+        ("capacity", lambda w: w.capacity is None or w.capacity >= visit.demand,
+         lambda left: (f"demand {visit.demand} exceeds the capacity of every worker who could take it "
+                       f"(largest {max((w.capacity or 0) for w in left)})"),
+         f"able to carry demand {visit.demand}"),
+        ("shift", lambda w: shift_can_hold(w, visit),
+         lambda left: (f"no worker who could serve it is on shift to start in {visit.window} "
+                       f"({visit.duration_min} min); their shifts: " + _names([f"{w.id} {w.shift}" for w in left])),
+         f"on shift to start in {visit.window} ({visit.duration_min} min)"),
     ]
-    for code, keep, explain in steps:
+    pool = list(plan.workers)
+    for code, keep, alone, requirement in rules:
         left = pool
         pool = [w for w in pool if keep(w)]
         if len(pool) < need:
-            return Eligibility(tuple(w.id for w in pool), shortfall([w.id for w in pool], explain(left)), code)
+            reason = double(requirement, pool) if need == 2 and pool else alone(left)
+            return Eligibility(tuple(w.id for w in pool), reason, code)
     return Eligibility(tuple(w.id for w in pool))
 
 

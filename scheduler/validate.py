@@ -8,14 +8,14 @@ list means the roster obeys the contract.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from scheduler.eligibility import eligibility, is_eligible
 from scheduler.errors import PlanError, Problem, UnknownReferenceError
 from scheduler.model import Location, Plan, Visit, Worker
-from scheduler.roster import Roster, Stop
+from scheduler.roster import Roster, Route, Stop
 from scheduler.timeutil import DAY_S, format_hhmm
 
 
@@ -199,7 +199,7 @@ def check_roster(
     if travel is not None:
         for visit_id in unassigned:
             if plan.has_visit(visit_id) and plan.visit(visit_id).priority == "mandatory":
-                slot = _free_slot(plan, roster, plan.visit(visit_id), travel)
+                slot = free_slot(plan, roster.routes, plan.visit(visit_id), travel)
                 if slot:
                     bad("mandatory", "visit", visit_id, f"mandatory visit is unassigned but {slot}")
     return out
@@ -246,18 +246,34 @@ def _check_route(plan: Plan, worker: Worker, stops: Iterable[Stop], travel: Trav
         bad("capacity", "worker", wid, f"stops carry demand {load}, more than capacity {worker.capacity}")
 
 
-def _free_slot(plan: Plan, roster: Roster, visit: Visit, travel: TravelOracle) -> str | None:
+def free_slot(plan: Plan, routes: Sequence[Route], visit: Visit, travel: TravelOracle) -> str | None:
     """Find room for ``visit`` in the roster as it stands, proving it could be served.
 
     Other stops keep their times; a worker may take the visit between two stops
     (or before the first, or after the last while still getting home by the
-    shift end) when travel both ways fits. Returns a description of the room
-    found, or ``None``.
+    shift end) when travel both ways fits, and, for a double-handed visit, two
+    workers have room at one common minute.
+
+    Parameters
+    ----------
+    plan
+        The plan.
+    routes
+        The roster's routes as they stand.
+    visit
+        A visit not in them.
+    travel
+        Road-network travel.
+
+    Returns
+    -------
+    str or None
+        Who could take it and when, or ``None`` when nobody has room.
     """
     if not eligibility(plan, visit).ok:
         return None
     location = plan.visit_location(visit)
-    busy = {r.worker_id: r for r in roster.routes}
+    busy = {r.worker_id: r for r in routes}
     options: dict[str, list[tuple[int, int]]] = {}
     for wid in eligibility(plan, visit).worker_ids:
         worker = plan.worker(wid)

@@ -8,7 +8,7 @@ from scheduler.eligibility import eligibility
 from scheduler.model import Plan, Visit
 from scheduler.roster import Route, Unassigned
 from scheduler.timeutil import format_hhmm
-from scheduler.validate import _free_slot
+from scheduler.validate import free_slot
 from solver.travel import PlanTravel
 
 
@@ -36,8 +36,6 @@ def explain_visit(plan: Plan, visit: Visit, routes: Sequence[Route], travel: Pla
     tuple of (code, reason)
         ``code`` is ``unreachable``, ``capacity``, ``search`` or ``busy``.
     """
-    from scheduler.roster import Kpis, Roster
-
     elig = eligibility(plan, visit)
     home = plan.visit_location(visit)
     window = f"{visit.window} ({visit.duration_min} min)"
@@ -65,8 +63,7 @@ def explain_visit(plan: Plan, visit: Visit, routes: Sequence[Route], travel: Pla
             return "capacity", (
                 f"every eligible van ({_names(reachable)}) is too full to add demand {visit.demand}: "
                 f"add a van or move the delivery to another slot")
-    empty = Kpis(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.0, 0.0)
-    slot = _free_slot(plan, Roster(plan.date, tuple(routes), (), empty), visit, travel)
+    slot = free_slot(plan, routes, visit, travel)
     if slot:
         return "search", f"{slot}, but the search ended first: raise the time limit"
     return "busy", (

@@ -64,24 +64,30 @@ class PlanTravel:
         return int(m.time_s[i, j]), int(m.distance_m[i, j])
 
 
-def plan_locations(plan: Plan) -> tuple[list[Location], list[tuple[str, str, str]]]:
-    """Return a plan's unique locations and, per location, its first user for messages."""
+def plan_locations(plan: Plan) -> tuple[list[Location], list[list[tuple[str, str, str, str | None]]]]:
+    """Return a plan's unique locations and, per location, who uses it.
+
+    Each user is (record kind, record id, field, travel mode), the mode being
+    ``None`` for a client (every mode goes there) and the worker's own mode for
+    a worker's start or end.
+    """
     seen: dict[tuple[float, float], int] = {}
     locations: list[Location] = []
-    users: list[tuple[str, str, str]] = []
+    users: list[list[tuple[str, str, str, str | None]]] = []
 
-    def add(location: Location, user: tuple[str, str, str]) -> None:
+    def add(location: Location, user: tuple[str, str, str, str | None]) -> None:
         key = (location.lat, location.lon)
         if key not in seen:
             seen[key] = len(locations)
             locations.append(location)
-            users.append(user)
+            users.append([])
+        users[seen[key]].append(user)
 
     for c in plan.clients:
-        add(c.location, ("client", c.id, "location"))
+        add(c.location, ("client", c.id, "location", None))
     for w in plan.workers:
-        add(w.start_location, ("worker", w.id, "start_location"))
-        add(w.end_location, ("worker", w.id, "end_location"))
+        add(w.start_location, ("worker", w.id, "start_location", w.travel_mode))
+        add(w.end_location, ("worker", w.id, "end_location", w.travel_mode))
     return locations, users
 
 
@@ -126,12 +132,15 @@ def plan_travel(
     for mode in modes:
         report = (lambda done, total, m=mode: progress(m, done, total)) if progress else None
         matrix = travel_matrices(network, lat, lon, mode, cache_dir=cache_dir, progress=report)
-        # A location must be near a road of every mode that goes there: clients for every
-        # mode, a worker's own start and end only for that worker's mode.
-        mine = {("worker", w.id) for w in plan.workers if w.travel_mode == mode}
-        relevant = [i for i, (kind, rid, _) in enumerate(users) if kind == "client" or (kind, rid) in mine]
+        # A location must be near a road of every mode that goes there: clients' homes for
+        # every mode, a worker's start and end for that worker's mode.
+        relevant, records = [], []
+        for i, located in enumerate(users):
+            here = [u for u in located if u[3] is None or u[3] == mode]
+            if here:
+                relevant.append(i)
+                records.append(here[0][:3])
         sub = type(matrix.snap)(matrix.snap.node[relevant], matrix.snap.distance_m[relevant])
-        check_snaps(sub, [users[i] for i in relevant], limit_m=snap_limit_m,
-                    network_name=network.name, mode=mode)
+        check_snaps(sub, records, limit_m=snap_limit_m, network_name=network.name, mode=mode)
         matrices[mode] = matrix
     return PlanTravel(locations, matrices, network.name)

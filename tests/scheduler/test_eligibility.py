@@ -53,7 +53,7 @@ def test_eligibility_names_missing_skill() -> None:
     result = _eligibility(plan)
 
     assert result.code == "skill"
-    assert result.reason == "no worker with skill 'hoist' works for a care provider"
+    assert result.reason == "no worker of a care provider has skill 'hoist'"
     assert result.worker_ids == ()
 
 
@@ -61,7 +61,7 @@ def test_eligibility_names_every_required_skill() -> None:
     """Several required skills are all named, sorted."""
     plan = make_plan(visits=[visit(required_skills=["medication", "hoist"])])
 
-    assert _eligibility(plan).reason == "no worker with skills 'hoist', 'medication' works for a care provider"
+    assert _eligibility(plan).reason == "no worker of a care provider has skills 'hoist', 'medication'"
 
 
 def test_eligibility_names_client_and_excluded_workers() -> None:
@@ -83,7 +83,7 @@ def test_eligibility_names_gender_preference() -> None:
     result = _eligibility(plan)
 
     assert result.code == "gender"
-    assert "of gender 'm'" in result.reason
+    assert "prefers gender 'm'" in result.reason
     assert "client 'c1'" in result.reason
 
 
@@ -96,7 +96,7 @@ def test_eligibility_names_demand_and_largest_capacity() -> None:
     result = _eligibility(plan)
 
     assert result.code == "capacity"
-    assert result.reason == "no worker can carry demand 10 (largest capacity 8)"
+    assert result.reason == "demand 10 exceeds the capacity of every worker who could take it (largest 8)"
 
 
 def test_eligibility_treats_no_capacity_as_unlimited() -> None:
@@ -144,8 +144,7 @@ def test_eligibility_double_handed_visit_needs_two_workers() -> None:
     assert not result.ok
     assert result.code == "skill"
     assert result.worker_ids == ("w1",)
-    assert result.reason.startswith("double-handed visit needs 2 workers")
-    assert result.reason.endswith("only w1 is")
+    assert result.reason == "double-handed visit needs 2 workers of a care provider with skill 'hoist'; only w1 is"
 
 
 def test_eligibility_double_handed_visit_with_two_workers_is_ok() -> None:

@@ -27,7 +27,6 @@ from scheduler.generate import (
 )
 from scheduler.io import load_plan, plan_to_dict
 from scheduler.model import Plan
-from scheduler.timeutil import parse_hhmm
 from tests.helpers import ROOT
 
 FIXTURE = ROOT / "fixtures" / "plans" / "cambridge_weekday.json"
