@@ -39,6 +39,9 @@ if not out.is_terminal:  # piped or redirected: do not squeeze the tables into 8
 
 EXIT_INVALID = 1
 EXIT_ERROR = 2
+#: Warn when a location is farther than this from the road network (metres); the
+#: hard limit is ``SolveParams.snap_limit_m``.
+SNAP_WARNING_M = 250.0
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
@@ -165,6 +168,10 @@ def solve(
     except SchedulerError as exc:
         raise _fail(str(exc)) from None
     roster = result.roster
+    snap = travel.snap_report()
+    if snap["max_m"] > SNAP_WARNING_M:
+        console.print(f"[yellow]warning:[/] {snap['worst']} is {snap['max_m']:.0f} m from the nearest road; "
+                      "check its coordinates (travel is measured from the nearest road node)", highlight=False)
     violations = check_roster(plan, roster, travel=travel)
     json_path = write_roster(roster, out_dir / "roster.json")
     csv_path = write_roster(roster, out_dir / "roster.csv", plan=plan)

@@ -180,6 +180,7 @@ def solve(
         "metaheuristic": params.metaheuristic, "search_s": round(outcome.runtime_s, 3),
         "first_solution_s": None if outcome.first_solution_s is None else round(outcome.first_solution_s, 3),
         "solutions": outcome.solutions, "network": network_name or travel.network_name,
+        "snap": travel.snap_report(),
         "attribution": ATTRIBUTION,
     }
     roster = Roster(plan.date, tuple(routes), tuple(unassigned), kpis, meta)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scheduler.errors import NetworkError
+from scheduler.errors import NetworkError, PlanError, Problem
 from scheduler.model import Location, Plan, Worker
 from solver.matrix import TravelMatrix, travel_matrices
 from solver.network import RoadNetwork, check_snaps
@@ -28,11 +28,29 @@ class PlanTravel:
         For messages.
     """
 
-    def __init__(self, locations: list[Location], matrices: dict[str, TravelMatrix], network_name: str):
+    def __init__(self, locations: list[Location], matrices: dict[str, TravelMatrix], network_name: str,
+                 users: list[list[tuple[str, str, str, str | None]]] | None = None):
         self.locations = locations
         self.matrices = matrices
         self.network_name = network_name
+        self.users = users or [[] for _ in locations]
         self._index = {(loc.lat, loc.lon): i for i, loc in enumerate(locations)}
+
+    def snap_report(self) -> dict[str, float | str]:
+        """Summarise how far locations lie from the road network, per the worst mode.
+
+        Returns
+        -------
+        dict
+            ``max_m`` and ``mean_m`` (metres) and ``worst``, the record of the farthest location.
+        """
+        if not self.locations or not self.matrices:
+            return {"max_m": 0.0, "mean_m": 0.0, "worst": ""}
+        distance = np.max([m.snap.distance_m for m in self.matrices.values()], axis=0)
+        i = int(np.argmax(distance))
+        worst = self.users[i][0] if self.users[i] else ("location", str(i), "")
+        return {"max_m": round(float(distance[i]), 1), "mean_m": round(float(distance.mean()), 1),
+                "worst": f"{worst[0]} {worst[1]!r} {worst[2]}".strip()}
 
     def index(self, location: Location) -> int:
         """Return the matrix row of a location.
@@ -128,6 +146,7 @@ def plan_travel(
     lat = np.array([loc.lat for loc in locations])
     lon = np.array([loc.lon for loc in locations])
     matrices = {}
+    problems: list[Problem] = []
     modes = sorted({w.travel_mode for w in plan.workers}) or ["drive"]
     for mode in modes:
         report = (lambda done, total, m=mode: progress(m, done, total)) if progress else None
@@ -141,6 +160,11 @@ def plan_travel(
                 relevant.append(i)
                 records.append(here[0][:3])
         sub = type(matrix.snap)(matrix.snap.node[relevant], matrix.snap.distance_m[relevant])
-        check_snaps(sub, records, limit_m=snap_limit_m, network_name=network.name, mode=mode)
+        try:
+            check_snaps(sub, records, limit_m=snap_limit_m, network_name=network.name, mode=mode)
+        except PlanError as exc:
+            problems += exc.problems
         matrices[mode] = matrix
-    return PlanTravel(locations, matrices, network.name)
+    if problems:
+        raise PlanError(problems)
+    return PlanTravel(locations, matrices, network.name, users)
