@@ -132,8 +132,18 @@ def solve(
     cache_dir: Annotated[Optional[Path], typer.Option(help="Cache for networks and matrices (default ~/.cache/homecare).")] = None,  # noqa: UP007
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the cache.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary line.")] = False,
+    keep: Annotated[Optional[Path], typer.Option("--keep", help="Roster in force: re-optimise it, keeping the stops chosen by the --lock options.")] = None,  # noqa: UP007
+    lock_before: Annotated[Optional[str], typer.Option("--lock-before", help="With --keep: keep stops starting before HH:MM (done or under way).")] = None,  # noqa: UP007
+    lock_visits: Annotated[Optional[str], typer.Option("--lock-visits", help="With --keep: keep these visits' stops (comma-separated ids, e.g. published ones).")] = None,  # noqa: UP007
+    lock_workers: Annotated[Optional[str], typer.Option("--lock-workers", help="With --keep: keep every stop of these workers (comma-separated ids).")] = None,  # noqa: UP007
 ) -> None:
-    """Plan the day: assign every visit a worker and a start time, and write the roster."""
+    """Plan the day: assign every visit a worker and a start time, and write the roster.
+
+    With --keep, re-optimise a roster in force: stops chosen by --lock-before,
+    --lock-visits and --lock-workers stay exactly as they are (worker and start);
+    the rest is planned again for the plan as it is now (a worker off sick
+    removed, a visit cancelled or added).
+    """
     from scheduler.io import write_roster
     from scheduler.validate import check_roster
     from solver import SolveParams, network_for, solve as run_solve, travel_for
@@ -146,6 +156,7 @@ def solve(
     except (SchedulerError, OSError) as exc:
         raise _fail(str(exc)) from None
     cache = None if no_cache else (cache_dir or default_cache_dir())
+    locked = _locks(plan, keep, lock_before, lock_visits, lock_workers)
     if not quiet:
         console.print(f"Plan {plan.source}: {len(plan.visits)} visits, {len(plan.workers)} workers, "
                       f"{len(plan.providers)} providers, {plan.date}", highlight=False)
@@ -158,7 +169,7 @@ def solve(
             road = network_for(plan, network, cache_dir=cache)
             reporter.stage("matrix")
             travel = travel_for(plan, road, params=params, cache_dir=cache, reporter=reporter)
-            result = run_solve(plan, params=params, travel=travel, reporter=reporter)
+            result = run_solve(plan, params=params, travel=travel, reporter=reporter, locked=locked)
             reporter._finish_current()
     except PlanError as exc:
         console.print(f"[bold red]invalid plan[/]: {len(exc.problems)} problem(s)", highlight=False)
@@ -172,7 +183,7 @@ def solve(
     if snap["max_m"] > SNAP_WARNING_M:
         console.print(f"[yellow]warning:[/] {snap['worst']} is {snap['max_m']:.0f} m from the nearest road; "
                       "check its coordinates (travel is measured from the nearest road node)", highlight=False)
-    violations = check_roster(plan, roster, travel=travel)
+    violations = check_roster(plan, roster, travel=travel, locked=locked)
     json_path = write_roster(roster, out_dir / "roster.json")
     csv_path = write_roster(roster, out_dir / "roster.csv", plan=plan)
     if not quiet:
@@ -192,6 +203,36 @@ def solve(
         for v in violations:
             console.print(f"  - {v}", highlight=False, markup=False)
         raise typer.Exit(EXIT_INVALID)
+
+
+def _locks(plan: Plan, keep: Path | None, before: str | None, visits: str | None,
+           workers: str | None) -> tuple:
+    """Read the roster in force and choose the stops to keep (see ``solve --keep``)."""
+    from scheduler.io import load_roster
+    from scheduler.roster import locks_from_roster
+    from scheduler.timeutil import parse_hhmm
+
+    if keep is None:
+        if before or visits or workers:
+            raise _fail("--lock-before, --lock-visits and --lock-workers need --keep ROSTER")
+        return ()
+    try:
+        roster = load_roster(keep)
+        cutoff = parse_hhmm(before) if before else None
+    except FileNotFoundError:
+        raise _fail(f"no roster at {keep}") from None
+    except (PlanError, ValueError) as exc:
+        raise _fail(f"--keep/--lock-before: {exc}") from None
+    def split(text: str | None) -> list[str]:
+        return [t.strip() for t in (text or "").split(",") if t.strip()]
+
+    locks = locks_from_roster(roster, before=cutoff, visit_ids=split(visits), worker_ids=split(workers))
+    # Stops of workers or visits no longer in the plan (off sick, cancelled) are not kept.
+    kept = tuple(lk for lk in locks if plan.has_worker(lk.worker_id) and plan.has_visit(lk.visit_id))
+    if len(kept) < len(locks):
+        console.print(f"{len(locks) - len(kept)} stop(s) of workers or visits no longer in the plan are re-planned",
+                      highlight=False)
+    return kept
 
 
 @app.command()

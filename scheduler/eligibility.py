@@ -22,7 +22,7 @@ class Eligibility:
 
     ``reason`` and ``code`` are set when fewer than ``workers_required`` workers
     are eligible; ``code`` is one of ``no_provider``, ``skill``, ``excluded``,
-    ``gender``, ``capacity``, ``shift``.
+    ``gender``, ``capacity``, ``shift``, ``pinned``.
     """
 
     worker_ids: tuple[str, ...]
@@ -58,7 +58,9 @@ def eligibility(plan: Plan, visit: Visit) -> Eligibility:
 
     Rules are applied in order (provider or kind, skills, exclusions, gender,
     capacity, shift); the first that leaves fewer than ``workers_required``
-    workers is the one reported.
+    workers is the one reported. A visit with ``pinned_worker_id`` keeps only
+    that worker (a double-handed one keeps the others for its second place),
+    and fails with code ``pinned`` if that worker breaks a rule.
 
     Parameters
     ----------
@@ -114,6 +116,17 @@ def eligibility(plan: Plan, visit: Visit) -> Eligibility:
         if len(pool) < need:
             reason = double(requirement, pool) if need == 2 and pool else alone(left)
             return Eligibility(tuple(w.id for w in pool), reason, code)
+    pinned = visit.pinned_worker_id
+    if pinned is not None:
+        if pinned not in {w.id for w in pool}:
+            worker = plan.worker(pinned)
+            why = [message for _, message in is_eligible(plan, worker, visit)]
+            if not why:
+                why = [f"their shift {worker.shift} cannot hold a start in {visit.window} "
+                       f"({visit.duration_min} min)"]
+            return Eligibility((), f"pinned worker {pinned!r} cannot serve it: {'; '.join(why)}", "pinned")
+        if need == 1:
+            return Eligibility((pinned,))
     return Eligibility(tuple(w.id for w in pool))
 
 

@@ -40,7 +40,7 @@ _KNOWN_FIELDS: dict[str, set[str]] = {
     },
     "visits": {
         "id", "client_id", "kind", "provider_id", "window", "duration_min", "required_skills",
-        "workers_required", "priority", "demand", "tasks",
+        "workers_required", "priority", "demand", "tasks", "pinned_worker_id",
     },
 }
 _NESTED = {"shift": ("start", "end"), "window": ("start", "end"),
@@ -234,7 +234,8 @@ def _visit(r: _Record) -> Visit | None:
         required_skills=frozenset(r.strings("required_skills")),
         workers_required=r.integer("workers_required", default=1),
         priority=r.text("priority", default="normal"), demand=r.integer("demand", default=0),
-        tasks=r.strings("tasks"), extra=r.extra(_KNOWN_FIELDS["visits"]),
+        tasks=r.strings("tasks"), pinned_worker_id=r.text("pinned_worker_id"),
+        extra=r.extra(_KNOWN_FIELDS["visits"]),
     )
 
 
@@ -463,7 +464,8 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         {"id": v.id, "client_id": v.client_id, "kind": v.kind, "provider_id": v.provider_id,
          "window": window(v.window), "duration_min": v.duration_min,
          "required_skills": sorted(v.required_skills), "workers_required": v.workers_required,
-         "priority": v.priority, "demand": v.demand, "tasks": list(v.tasks), **v.extra}
+         "priority": v.priority, "demand": v.demand, "tasks": list(v.tasks),
+         **({"pinned_worker_id": v.pinned_worker_id} if v.pinned_worker_id is not None else {}), **v.extra}
         for v in plan.visits
     ]
     data.update(plan.extra)

@@ -173,6 +173,7 @@ class Visit:
     priority: str = "normal"
     demand: int = 0
     tasks: tuple[str, ...] = ()
+    pinned_worker_id: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -63,6 +63,15 @@ class Route:
 
 
 @dataclass(frozen=True, slots=True)
+class LockedStop:
+    """A stop that re-optimising must keep exactly: same visit, worker and start (seconds)."""
+
+    visit_id: str
+    worker_id: str
+    start: int
+
+
+@dataclass(frozen=True, slots=True)
 class Unassigned:
     """A visit that no worker got, and why, in words a coordinator can act on."""
 
@@ -237,4 +246,41 @@ def compute_kpis(
         travel_share=round(between_travel_s / (between_travel_s + service_s), 4) if service_s else 0.0,
         visits_per_worker=round(sum(len(r.stops) for r in routes) / used, 2) if used else 0.0,
         extra=dict(extra),
+    )
+
+
+def locks_from_roster(
+    roster: Roster,
+    *,
+    before: int | None = None,
+    visit_ids: Iterable[str] | None = None,
+    worker_ids: Iterable[str] | None = None,
+) -> tuple[LockedStop, ...]:
+    """Choose stops of an existing roster to keep when re-optimising.
+
+    A stop is kept if it starts before ``before`` (done or under way), or is one
+    of ``visit_ids`` (published), or belongs to one of ``worker_ids``.
+
+    Parameters
+    ----------
+    roster
+        The roster in force.
+    before
+        Keep stops starting before this time (seconds since midnight).
+    visit_ids
+        Keep the stops of these visits.
+    worker_ids
+        Keep every stop of these workers.
+
+    Returns
+    -------
+    tuple of LockedStop
+        The stops to keep, in roster order.
+    """
+    visits = set(visit_ids or ())
+    workers = set(worker_ids or ())
+    return tuple(
+        LockedStop(s.visit_id, r.worker_id, s.start)
+        for r in roster.routes for s in r.stops
+        if (before is not None and s.start < before) or s.visit_id in visits or r.worker_id in workers
     )

@@ -15,7 +15,7 @@ from typing import Protocol
 from scheduler.eligibility import eligibility, is_eligible
 from scheduler.errors import PlanError, Problem, UnknownReferenceError
 from scheduler.model import Location, Plan, Visit, Worker
-from scheduler.roster import Roster, Route, Stop
+from scheduler.roster import LockedStop, Roster, Route, Stop
 from scheduler.timeutil import DAY_S, format_hhmm
 
 
@@ -86,6 +86,11 @@ def validate_plan(plan: Plan, *, unloaded: Mapping[str, Container[str]] | None =
                 problems.append(Problem("visit", v.id, "kind", f"kind {v.kind!r} differs from provider {provider.id!r}'s kind {provider.kind!r}"))
         elif v.kind not in kinds and not lost_providers:
             problems.append(Problem("visit", v.id, "kind", f"kind {v.kind!r} has no provider in the plan"))
+        if v.pinned_worker_id is not None and v.pinned_worker_id not in workers \
+                and v.pinned_worker_id not in lost_workers:
+            problems.append(Problem("visit", v.id, "pinned_worker_id",
+                                    f"pinned_worker_id {v.pinned_worker_id!r} is not a worker in the plan"))
+            unknown = True
         if v.window.start + v.duration_s > DAY_S:
             problems.append(Problem("visit", v.id, "duration_min", f"a {v.duration_min} min visit starting at {format_hhmm(v.window.start)} ends after midnight"))
     if problems:
@@ -108,7 +113,8 @@ class Violation:
 
     ``rule`` is one of ``reference``, ``coverage``, ``reason``, ``mandatory``,
     ``window``, ``duration``, ``shift``, ``order``, ``travel``, ``provider``,
-    ``skills``, ``excluded``, ``gender``, ``double_handed``, ``capacity``, ``date``.
+    ``skills``, ``excluded``, ``gender``, ``double_handed``, ``capacity``, ``date``,
+    ``locked``, ``pinned``.
     """
 
     rule: str
@@ -123,7 +129,12 @@ class Violation:
 
 
 def check_roster(
-    plan: Plan, roster: Roster, *, travel: TravelOracle | None = None, tolerance_s: int = 1
+    plan: Plan,
+    roster: Roster,
+    *,
+    travel: TravelOracle | None = None,
+    tolerance_s: int = 1,
+    locked: Iterable[LockedStop] = (),
 ) -> list[Violation]:
     """Check a roster against every rule of ``CONTRACT.md``.
 
@@ -139,6 +150,8 @@ def check_roster(
     tolerance_s
         How far a stop's ``travel_s`` may differ from the network (seconds);
         ``travel_m`` may differ by as many metres.
+    locked
+        Stops that must appear exactly as given (same worker and start).
 
     Returns
     -------
@@ -196,6 +209,17 @@ def check_roster(
                 bad("double_handed", "visit", visit.id,
                     f"double-handed visit starts at {format_hhmm(s1.start)} ({w1}) and {format_hhmm(s2.start)} ({w2})")
 
+    for lock in locked:
+        kept = [st for wid, st in served.get(lock.visit_id, []) if wid == lock.worker_id]
+        if not any(st.start == lock.start for st in kept):
+            now = ", ".join(f"{wid} at {format_hhmm(st.start)}" for wid, st in served.get(lock.visit_id, [])) or "unassigned"
+            bad("locked", "visit", lock.visit_id,
+                f"locked to worker {lock.worker_id!r} at {format_hhmm(lock.start)}, but the roster has it {now}")
+    for visit in plan.visits:
+        if visit.pinned_worker_id and served.get(visit.id) \
+                and visit.pinned_worker_id not in [wid for wid, _ in served[visit.id]]:
+            bad("pinned", "visit", visit.id, f"pinned to worker {visit.pinned_worker_id!r} but served by "
+                + ", ".join(wid for wid, _ in served[visit.id]))
     if travel is not None:
         for visit_id in unassigned:
             if plan.has_visit(visit_id) and plan.visit(visit_id).priority == "mandatory":

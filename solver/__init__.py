@@ -15,12 +15,13 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Protocol
 
 from scheduler.bundled import resolve_path
 from scheduler.errors import NetworkError
 from scheduler.model import Plan
-from scheduler.roster import Roster, compute_kpis
+from scheduler.roster import LockedStop, Roster, compute_kpis
 from solver.network import ATTRIBUTION, RoadNetwork, load_network
 from solver.params import SolveParams as SolveParams
 from solver.result import SolveResult as SolveResult
@@ -105,6 +106,7 @@ def solve(
     travel: PlanTravel | None = None,
     cache_dir: Path | None = None,
     reporter: Reporter | None = None,
+    locked: Sequence[LockedStop] = (),
 ) -> SolveResult:
     """Plan the day: assign every visit a worker and a start time, or say why not.
 
@@ -122,6 +124,9 @@ def solve(
         Cache folder for networks and matrices, or ``None`` for none.
     reporter
         Receives progress.
+    locked
+        Stops to keep exactly as they are (re-optimising a published roster):
+        same visit, worker and start (see :func:`scheduler.roster.locks_from_roster`).
 
     Returns
     -------
@@ -133,7 +138,7 @@ def solve(
     NetworkError
         If the network cannot be loaded.
     PlanError
-        If a location is too far from the road network.
+        If a location is too far from the road network, or a locked stop cannot be kept.
     SolverError
         If OR-Tools fails unexpectedly.
     """
@@ -154,11 +159,11 @@ def solve(
         reporter.stage("matrix", f"{road.n_nodes} road nodes")
         travel = travel_for(plan, road, params=params, cache_dir=cache_dir, reporter=reporter)
         timings["matrix_s"] = time.perf_counter() - t
-    if not plan.workers:
+    if not plan.workers and not locked:
         return _nobody_to_send(plan, travel, params, timings)
     t = time.perf_counter()
     reporter.stage("model")
-    model = build_model(plan, travel, params)
+    model = build_model(plan, travel, params, locked)
     timings["model_s"] = time.perf_counter() - t
     reporter.stage("search", f"{params.time_limit_s:g} s limit")
     outcome = solve_model(model, on_progress=reporter.search)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from scheduler.errors import PlanError, Problem
 from solver.routing import RoutingModel
 
 
@@ -56,12 +57,17 @@ class _Constructor:
                 k, int(model.node_location[n + 2 * k]), int(model.node_location[n + 2 * k + 1]),
                 -(-w.shift.start // 60), w.shift.end // 60, w.capacity, tt[w.travel_mode], cost[w.travel_mode]))
 
-    def _refresh(self, r: _Route) -> None:
+    def _refresh(self, r: _Route) -> list[int]:
+        """Recompute earliest and latest starts; return the fixed nodes that cannot keep their time."""
         loc, dur = self.loc, self.dur
+        late_fixed: list[int] = []
         e, prev_loc, ready = [], r.start_loc, r.shift_lo
         for x in r.nodes:
             t = max(self.lo[x], ready + r.tt[prev_loc][loc[x]])
-            t = self.fixed.get(x, t)
+            if x in self.fixed:
+                if t > self.fixed[x]:
+                    late_fixed.append(x)
+                t = self.fixed[x]
             e.append(t)
             ready, prev_loc = t + dur[x], loc[x]
         late = [0] * len(r.nodes)
@@ -70,10 +76,13 @@ class _Constructor:
             x = r.nodes[i]
             t = min(self.hi[x], bound - r.tt[loc[x]][nxt_loc] - dur[x])
             if x in self.fixed:
+                if t < self.fixed[x] and x not in late_fixed:
+                    late_fixed.append(x)
                 t = min(t, self.fixed[x])
             late[i] = t
             bound, nxt_loc = t, loc[x]
         r.earliest, r.latest = e, late
+        return late_fixed
 
     def _slots(self, x: int, r: _Route) -> list[tuple[int, int, int, int]]:
         """Return (delta cost, lo, hi, position) of every feasible place for node x in r."""
@@ -120,14 +129,46 @@ class _Constructor:
         self._insert(x, self.routes[best[1]], best[2])
         return True
 
-    def insert_pair(self, a: int, b: int, allowed: list[int]) -> bool:
-        cands = sorted(
-            (delta, lo, hi, v, p) for v in allowed for delta, lo, hi, p in self._slots(a, self.routes[v]))
+    def place_locked(self) -> list[tuple[int, int]]:
+        """Put every locked node on its route at its time; return (node, vehicle) of locks that clash."""
+        by_vehicle: dict[int, list[int]] = {}
+        for node, (vehicle, start) in self.m.node_lock.items():
+            self.fixed[node] = start
+            by_vehicle.setdefault(vehicle, []).append(node)
+        clashes = []
+        for vehicle, nodes in by_vehicle.items():
+            r = self.routes[vehicle]
+            r.nodes = sorted(nodes, key=lambda x: self.fixed[x])
+            r.load = sum(self.demand[x] for x in nodes)
+            clashes += [(x, vehicle) for x in self._refresh(r)]
+        return clashes
+
+    def insert_at(self, x: int, allowed: list[int], at: int, not_vehicle: int) -> bool:
+        """Insert node x at start minute ``at`` on the cheapest route other than ``not_vehicle``."""
         best = None
-        for i, (d1, lo1, hi1, v1, p1) in enumerate(cands):
-            if best is not None and 2 * d1 >= best[0]:
+        for v in allowed:
+            if v == not_vehicle:
+                continue
+            for delta, lo, hi, p in self._slots(x, self.routes[v]):
+                if lo <= at <= hi and (best is None or delta < best[0]):
+                    best = (delta, v, p)
+        if best is None:
+            return False
+        self._insert(x, self.routes[best[1]], best[2], at=at)
+        return True
+
+    def insert_pair(self, a: int, b: int, allowed_a: list[int], allowed_b: list[int]) -> bool:
+        """Insert nodes a and b on two different routes at one common start minute."""
+        first = sorted((d, lo, hi, v, p) for v in allowed_a for d, lo, hi, p in self._slots(a, self.routes[v]))
+        if allowed_b == allowed_a:
+            second = first
+        else:
+            second = sorted((d, lo, hi, v, p) for v in allowed_b for d, lo, hi, p in self._slots(b, self.routes[v]))
+        best = None
+        for d1, lo1, hi1, v1, p1 in first:
+            if best is not None and d1 + (second[0][0] if second else 0) >= best[0]:
                 break
-            for d2, lo2, hi2, v2, p2 in cands[i + 1:]:
+            for d2, lo2, hi2, v2, p2 in second:
                 if best is not None and d1 + d2 >= best[0]:
                     break
                 if v2 != v1 and max(lo1, lo2) <= min(hi1, hi2):
@@ -173,6 +214,14 @@ def construct_routes(model: RoutingModel, allowed: list[list[int]], *, rounds: i
     best: tuple[tuple[int, int], list[list[int]]] | None = None
     for _ in range(max(1, rounds)):
         c = _Constructor(model)
+        clashes = c.place_locked()
+        if clashes:
+            raise PlanError(
+                Problem("visit", model.node_visit[x].id, "locked",
+                        f"locked stop with worker {model.plan.workers[v].id!r} at "
+                        f"{c.fixed[x] // 60:02d}:{c.fixed[x] % 60:02d} cannot be kept: the worker cannot get "
+                        "there from the stop before it, or on to the next one, within their shift")
+                for x, v in clashes)
 
         def difficulty(vid: str, c: _Constructor = c) -> tuple:
             nodes = groups[vid]
@@ -183,8 +232,16 @@ def construct_routes(model: RoutingModel, allowed: list[list[int]], *, rounds: i
         failed = []
         for vid in sorted(groups, key=difficulty):
             nodes = groups[vid]
-            ok = (c.insert_single(nodes[0], allowed[nodes[0]]) if len(nodes) == 1
-                  else c.insert_pair(nodes[0], nodes[1], allowed[nodes[0]]))
+            free = [x for x in nodes if x not in model.node_lock]
+            if not free:
+                continue
+            if len(nodes) == 1:
+                ok = c.insert_single(nodes[0], allowed[nodes[0]])
+            elif len(free) == 1:
+                (held,) = [x for x in nodes if x in model.node_lock]
+                ok = c.insert_at(free[0], allowed[free[0]], c.fixed[held], model.node_lock[held][0])
+            else:
+                ok = c.insert_pair(nodes[0], nodes[1], allowed[nodes[0]], allowed[nodes[1]])
             if not ok:
                 failed.append(vid)
         travel = sum(r.cost[a][b] for r in c.routes

@@ -21,18 +21,18 @@ from __future__ import annotations
 import logging
 import time
 import weakref
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
 from scheduler.eligibility import Eligibility, eligibility
-from scheduler.errors import SolverError
+from scheduler.errors import PlanError, Problem, SolverError
 from scheduler.model import Plan, Visit
-from scheduler.roster import Stop, Unassigned, make_route
-from scheduler.timeutil import DAY_S
+from scheduler.roster import LockedStop, Stop, Unassigned, make_route
+from scheduler.timeutil import DAY_S, format_hhmm
 from solver.params import SolveParams
 from solver.travel import PlanTravel
 
@@ -73,6 +73,7 @@ class RoutingModel:
     node_location: np.ndarray
     node_allowed: list[list[int]]
     excluded: dict[str, Eligibility]
+    node_lock: dict[int, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def n_visit_nodes(self) -> int:
@@ -80,7 +81,9 @@ class RoutingModel:
         return len(self.node_visit)
 
 
-def build_model(plan: Plan, travel: PlanTravel, params: SolveParams) -> RoutingModel:
+def build_model(
+    plan: Plan, travel: PlanTravel, params: SolveParams, locked: Sequence[LockedStop] = ()
+) -> RoutingModel:
     """Compile a plan and its travel matrices into an OR-Tools routing model.
 
     Parameters
@@ -91,6 +94,8 @@ def build_model(plan: Plan, travel: PlanTravel, params: SolveParams) -> RoutingM
         Travel between its locations for every mode its workers use.
     params
         Penalties and the seed.
+    locked
+        Stops to keep exactly: their visit is served by that worker at that start.
 
     Returns
     -------
@@ -101,6 +106,9 @@ def build_model(plan: Plan, travel: PlanTravel, params: SolveParams) -> RoutingM
     ------
     SolverError
         If the plan has no workers (there is nothing to route).
+    PlanError
+        If a locked stop names an unknown visit or worker, or can no longer be kept
+        (the worker is not eligible any more, or the start is outside the window).
     """
     workers = plan.workers
     visits = list(plan.visits)
@@ -118,10 +126,16 @@ def build_model(plan: Plan, travel: PlanTravel, params: SolveParams) -> RoutingM
             excluded[visit.id] = elig
             continue
         allowed = sorted(worker_index[w] for w in elig.worker_ids)
-        for _ in range(visit.workers_required):
+        for copy in range(visit.workers_required):
             node_visit.append(visit)
-            node_allowed.append(allowed)
+            pinned = visit.pinned_worker_id
+            if pinned is None:
+                node_allowed.append(allowed)
+            else:  # the first place is the pinned worker's, the second anyone else's
+                k = worker_index[pinned]
+                node_allowed.append([k] if copy == 0 else [a for a in allowed if a != k])
 
+    node_lock = _lock_nodes(plan, node_visit, node_allowed, excluded, worker_index, locked)
     n_visit = len(node_visit)
     n_workers = len(workers)
     n_nodes = n_visit + 2 * n_workers
@@ -174,7 +188,12 @@ def build_model(plan: Plan, travel: PlanTravel, params: SolveParams) -> RoutingM
     for i, visit in enumerate(node_visit):
         index = manager.NodeToIndex(i)
         time_dim.CumulVar(index).SetRange(-(-visit.window.start // 60), visit.window.end // 60)
-        routing.VehicleVar(index).SetValues([-1, *node_allowed[i]])
+        if i in node_lock:
+            vehicle, start_min = node_lock[i]
+            routing.VehicleVar(index).SetValue(vehicle)
+            time_dim.CumulVar(index).SetValue(start_min)
+        else:
+            routing.VehicleVar(index).SetValues([-1, *node_allowed[i]])
         routing.AddDisjunction([index], params.penalty(visit.priority))
         if visit.id in first_node:
             other = manager.NodeToIndex(first_node[visit.id])
@@ -190,7 +209,53 @@ def build_model(plan: Plan, travel: PlanTravel, params: SolveParams) -> RoutingM
         routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(k)))
         routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
 
-    return RoutingModel(plan, travel, params, manager, routing, time_dim, node_visit, loc, node_allowed, excluded)
+    return RoutingModel(plan, travel, params, manager, routing, time_dim, node_visit, loc, node_allowed, excluded,
+                        node_lock)
+
+
+def _lock_nodes(plan: Plan, node_visit: list[Visit], node_allowed: list[list[int]],
+                excluded: dict[str, Eligibility], worker_index: dict[str, int],
+                locked: Sequence[LockedStop]) -> dict[int, tuple[int, int]]:
+    """Map locked stops to visit nodes as (vehicle, start minute), or raise listing every lock that cannot hold."""
+    problems: list[Problem] = []
+    nodes_of: dict[str, list[int]] = {}
+    for i, v in enumerate(node_visit):
+        nodes_of.setdefault(v.id, []).append(i)
+    by_visit: dict[str, list[LockedStop]] = {}
+    for lock in locked:
+        by_visit.setdefault(lock.visit_id, []).append(lock)
+    out: dict[int, tuple[int, int]] = {}
+    for visit_id, locks in by_visit.items():
+        def bad(message: str, visit_id: str = visit_id) -> None:
+            problems.append(Problem("visit", visit_id, "locked", message))
+
+        if not plan.has_visit(visit_id):
+            bad("a locked stop names this visit, which is not in the plan")
+            continue
+        visit = plan.visit(visit_id)
+        unknown = [lk.worker_id for lk in locks if lk.worker_id not in worker_index]
+        if unknown:
+            bad(f"locked to worker {unknown[0]!r}, who is not in the plan")
+            continue
+        if visit_id in excluded:
+            bad(f"locked stop cannot be kept: {excluded[visit_id].reason}")
+            continue
+        if len(locks) > visit.workers_required or len({lk.worker_id for lk in locks}) < len(locks):
+            bad(f"{len(locks)} locked stops for a visit needing {visit.workers_required} different worker(s)")
+            continue
+        # The pinned worker's lock takes the first place, which is reserved for them.
+        locks = sorted(locks, key=lambda lk: lk.worker_id != visit.pinned_worker_id)
+        for lock, node in zip(locks, nodes_of[visit_id], strict=False):
+            k = worker_index[lock.worker_id]
+            if k not in node_allowed[node]:
+                bad(f"locked to worker {lock.worker_id!r}, who may no longer serve it")
+            elif lock.start % 60 or not visit.window.start <= lock.start <= visit.window.end:
+                bad(f"locked start {format_hhmm(lock.start)} is not a minute inside its window {visit.window}")
+            else:
+                out[node] = (k, lock.start // 60)
+    if problems:
+        raise PlanError(problems)
+    return out
 
 
 def search_parameters(params: SolveParams, time_limit_s: float | None = None) -> pywrapcp.DefaultRoutingSearchParameters:

@@ -98,3 +98,24 @@ def test_cli_far_location_names_the_record(tmp_path, network_cache_dir):
     result = runner.invoke(app, ["solve", str(path), "--cache-dir", str(network_cache_dir)])
     assert result.exit_code == 1
     assert "client 'c1': location is" in result.output and "km from the nearest drive road" in result.output
+
+
+def test_cli_reoptimise_keeps_stops_before_the_cutoff(plan_file, tmp_path, network_cache_dir):
+    """``solve --keep ROSTER --lock-before 10:00`` keeps every earlier stop exactly."""
+    first = tmp_path / "first"
+    args = ["--time-limit", "1", "-q", "--cache-dir", str(network_cache_dir)]
+    assert runner.invoke(app, ["solve", str(plan_file), "--out", str(first), *args]).exit_code == 0
+    again = tmp_path / "again"
+    result = runner.invoke(app, ["solve", str(plan_file), "--out", str(again), "--keep", str(first / "roster.json"),
+                                 "--lock-before", "10:00", *args])
+    assert result.exit_code == 0, result.output
+    before = {(r.worker_id, s.visit_id, s.start) for r in load_roster(first / "roster.json").routes
+              for s in r.stops if s.start < 10 * 3600}
+    after = {(r.worker_id, s.visit_id, s.start) for r in load_roster(again / "roster.json").routes for s in r.stops}
+    assert before and before <= after
+
+
+def test_cli_lock_options_need_a_roster(plan_file):
+    """Lock options without ``--keep`` are a clear error (exit 2)."""
+    result = runner.invoke(app, ["solve", str(plan_file), "--lock-before", "10:00"])
+    assert result.exit_code == 2 and "need --keep ROSTER" in result.output
