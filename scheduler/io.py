@@ -21,7 +21,20 @@ from pathlib import Path
 from typing import Any
 
 from scheduler.errors import PlanError, Problem, SchemaError
-from scheduler.model import Client, Location, Plan, Provider, TimeWindow, Visit, Worker
+from scheduler.model import (
+    DEFAULT_WEEKLY_CAP_MIN,
+    BreakRule,
+    Client,
+    HistoryEntry,
+    Location,
+    PayModel,
+    Plan,
+    Provider,
+    TimeWindow,
+    Visit,
+    VisitLink,
+    Worker,
+)
 from scheduler.roster import Kpis, Roster, Route, Stop, Unassigned
 from scheduler.timeutil import ceil_minutes, format_hhmm, parse_hhmm
 
@@ -29,10 +42,11 @@ PLAN_LISTS = ("providers", "workers", "clients", "visits")
 LIST_SEPARATOR = ";"
 
 _KNOWN_FIELDS: dict[str, set[str]] = {
-    "providers": {"id", "name", "kind"},
+    "providers": {"id", "name", "kind", "pay", "break", "weekly_cap_min"},
     "workers": {
         "id", "provider_id", "name", "skills", "gender", "shift", "start_location",
-        "end_location", "travel_mode", "capacity",
+        "end_location", "travel_mode", "capacity", "availability", "max_working_min", "max_visits",
+        "week_worked_min",
     },
     "clients": {
         "id", "location", "postcode", "name", "gender_preference", "preferred_worker_ids",
@@ -40,12 +54,15 @@ _KNOWN_FIELDS: dict[str, set[str]] = {
     },
     "visits": {
         "id", "client_id", "kind", "provider_id", "window", "duration_min", "required_skills",
-        "workers_required", "priority", "demand", "tasks", "pinned_worker_id",
+        "workers_required", "priority", "demand", "tasks", "pinned_worker_id", "after", "before",
     },
 }
 _NESTED = {"shift": ("start", "end"), "window": ("start", "end"),
            "start_location": ("lat", "lon"), "end_location": ("lat", "lon"),
-           "location": ("lat", "lon")}
+           "location": ("lat", "lon"), "after": ("visit_id", "min_gap_min", "max_gap_min"),
+           "before": ("visit_id", "min_gap_min", "max_gap_min"),
+           "pay": ("model", "hourly_rate", "per_visit_rate", "paid_time"),
+           "break": ("after_min", "duration_min")}
 _LIST_FIELDS = {"skills", "required_skills", "preferred_worker_ids", "excluded_worker_ids", "tasks"}
 _SINGULAR = {"providers": "provider", "workers": "worker", "clients": "client", "visits": "visit"}
 
@@ -181,6 +198,87 @@ class _Record:
     def extra(self, known: set[str]) -> dict[str, Any]:
         return {k: v for k, v in self.raw.items() if k not in known}
 
+    def _sub(self, name: str, factory: Callable[..., Any], **kwargs: Any) -> Any:
+        """Build a nested value, reporting its own problems under this record and ``name``."""
+        try:
+            return factory(**kwargs)
+        except PlanError as exc:
+            for p in exc.problems:
+                field = p.field if p.field and p.field.startswith(name) else f"{name}.{p.field or ''}".rstrip(".")
+                self.fail(field, p.message)
+            return None
+
+    def windows(self, name: str) -> tuple[TimeWindow, ...]:
+        """Read a list of windows: JSON objects, or in CSV ``HH:MM-HH:MM`` items separated by ``;``."""
+        value = self.get(name)
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [dict(zip(("start", "end"), part.split("-"), strict=False))
+                     for part in value.split(LIST_SEPARATOR) if part.strip()]
+        if not isinstance(value, list):
+            self.fail(name, f"{name} should be a list of {{'start', 'end'}} windows, got {value!r}")
+            return ()
+        out = []
+        for i, item in enumerate(value):
+            window = _Record(self.kind, {f"{name}[{i}]": item}, self.id, self.problems).window(f"{name}[{i}]")
+            if window is None:
+                self.ok = False
+            else:
+                out.append(window)
+        return tuple(out)
+
+    def mapping(self, name: str) -> Mapping[str, Any] | None:
+        value = self.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            self.fail(name, f"{name} should be an object, got {value!r}")
+            return None
+        return value
+
+    def link(self, name: str) -> VisitLink | None:
+        value = self.mapping(name)
+        if value is None:
+            return None
+        sub = _Record(self.kind, {f"{name}.{k}": v for k, v in value.items()}, self.id, self.problems)
+        visit_id = sub.text(f"{name}.visit_id", required=True)
+        low = sub.integer(f"{name}.min_gap_min", default=0)
+        high = sub.integer(f"{name}.max_gap_min")
+        if not sub.ok or visit_id is None:
+            self.ok = False
+            return None
+        return self._sub(name, VisitLink, visit_id=visit_id, min_gap_min=low, max_gap_min=high)
+
+    def pay(self, name: str) -> PayModel | None:
+        value = self.mapping(name)
+        if value is None:
+            return None
+        sub = _Record(self.kind, {f"{name}.{k}": v for k, v in value.items()}, self.id, self.problems)
+        rates = {}
+        for rate in ("hourly_rate", "per_visit_rate"):
+            raw = sub.get(f"{name}.{rate}")
+            rates[rate] = None if raw is None else sub.number(f"{name}.{rate}", raw)
+        model = sub.text(f"{name}.model", default="hourly")
+        paid = sub.text(f"{name}.paid_time", default="contact_and_travel")
+        if not sub.ok:
+            self.ok = False
+            return None
+        return self._sub(name, PayModel, model=model, paid_time=paid, **rates)
+
+    def break_rule(self, name: str) -> BreakRule:
+        value = self.mapping(name)
+        if value is None:
+            return BreakRule()
+        sub = _Record(self.kind, {f"{name}.{k}": v for k, v in value.items()}, self.id, self.problems)
+        after = sub.integer(f"{name}.after_min", default=360)
+        duration = sub.integer(f"{name}.duration_min", default=20)
+        window = sub.window(f"{name}.window") if value.get("window") is not None else None
+        if not sub.ok:
+            self.ok = False
+            return BreakRule()
+        return self._sub(name, BreakRule, after_min=after, duration_min=duration, window=window) or BreakRule()
+
     def build(self, factory: Callable[..., Any], **kwargs: Any) -> Any:
         if not self.ok:
             # Still run the record's own checks on the fields that did parse, so that
@@ -197,7 +295,9 @@ class _Record:
 
 def _provider(r: _Record) -> Provider | None:
     return r.build(Provider, id=r.text("id", required=True), kind=r.text("kind", required=True),
-                   name=r.text("name", default=""), extra=r.extra(_KNOWN_FIELDS["providers"]))
+                   name=r.text("name", default=""), pay=r.pay("pay"), break_rule=r.break_rule("break"),
+                   weekly_cap_min=r.integer("weekly_cap_min", default=DEFAULT_WEEKLY_CAP_MIN),
+                   extra=r.extra(_KNOWN_FIELDS["providers"]))
 
 
 def _worker(r: _Record) -> Worker | None:
@@ -210,6 +310,8 @@ def _worker(r: _Record) -> Worker | None:
         gender=gender.lower() if gender else None, shift=r.window("shift"),
         start_location=start, end_location=end,
         travel_mode=r.text("travel_mode", default="drive"), capacity=r.integer("capacity"),
+        availability=r.windows("availability"), max_working_min=r.integer("max_working_min"),
+        max_visits=r.integer("max_visits"), week_worked_min=r.integer("week_worked_min", default=0),
         extra=r.extra(_KNOWN_FIELDS["workers"]),
     )
 
@@ -235,7 +337,7 @@ def _visit(r: _Record) -> Visit | None:
         workers_required=r.integer("workers_required", default=1),
         priority=r.text("priority", default="normal"), demand=r.integer("demand", default=0),
         tasks=r.strings("tasks"), pinned_worker_id=r.text("pinned_worker_id"),
-        extra=r.extra(_KNOWN_FIELDS["visits"]),
+        after=r.link("after"), before=r.link("before"), extra=r.extra(_KNOWN_FIELDS["visits"]),
     )
 
 
@@ -314,7 +416,8 @@ def plan_from_dict(
                 unloaded[kind] = _ANY_ID
         records[name] = built
         unloaded.setdefault(_SINGULAR[name], lost)
-    extra = {k: v for k, v in data.items() if k not in {"date", "network", *PLAN_LISTS}}
+    history = _history(data.get("history"), problems)
+    extra = {k: v for k, v in data.items() if k not in {"date", "network", "history", *PLAN_LISTS}}
     if problems:
         # Report the cross-record problems of the records that could be read as well,
         # without calling references to the unreadable ones unknown.
@@ -333,11 +436,34 @@ def plan_from_dict(
         clients=tuple(records["clients"]),
         visits=tuple(records["visits"]),
         network=network,
+        history=history,
         source=source,
         extra=extra,
     )
     validate_plan(plan)
     return plan
+
+
+def _history(raw: Any, problems: list[Problem]) -> tuple[HistoryEntry, ...]:
+    """Read the plan's ``history``: (client_id, worker_id, visits in the last 28 days) entries."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        problems.append(Problem("plan", None, "history", "history should be a list"))
+        return ()
+    out = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, Mapping):
+            problems.append(Problem("history", f"#{i + 1}", None, f"should be an object, got {item!r}"))
+            continue
+        r = _Record("history", {**item, "id": f"#{i + 1}"}, f"#{i + 1}", problems)
+        client_id, worker_id = r.text("client_id", required=True), r.text("worker_id", required=True)
+        visits = r.integer("visits", required=True)
+        if visits is not None and visits < 0:
+            r.fail("visits", f"visits {visits} is negative")
+        if r.ok:
+            out.append(HistoryEntry(client_id, worker_id, visits))  # type: ignore[arg-type]
+    return tuple(out)
 
 
 def load_plan(path: str | Path) -> Plan:
@@ -397,6 +523,9 @@ def _read_csv_folder(folder: Path) -> tuple[dict[str, Any], dict[str, Callable[[
             continue
         frame = pd.read_csv(file, dtype=str, keep_default_na=False)
         data[name] = [_unflatten(row) for row in frame.to_dict(orient="records")]
+    history = folder / "history.csv"
+    if history.exists():
+        data["history"] = pd.read_csv(history, dtype=str, keep_default_na=False).to_dict(orient="records")
     labels = {name: (lambda i, n=name: f"{n}.csv row {i + 2}") for name in PLAN_LISTS}
     return data, labels
 
@@ -446,11 +575,39 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     data: dict[str, Any] = {"date": plan.date.isoformat()}
     if plan.network is not None:
         data["network"] = plan.network
-    data["providers"] = [{"id": p.id, "name": p.name, "kind": p.kind, **p.extra} for p in plan.providers]
+    def optional(**fields: Any) -> dict[str, Any]:
+        """Keep the extension fields that differ from their defaults, so files stay lean."""
+        return {k: v for k, v in fields.items() if v not in (None, (), [], 0, DEFAULT_WEEKLY_CAP_MIN)}
+
+    def link(lk: VisitLink | None) -> dict[str, Any] | None:
+        return None if lk is None else {"visit_id": lk.visit_id, "min_gap_min": lk.min_gap_min,
+                                        "max_gap_min": lk.max_gap_min}
+
+    def pay(pm: PayModel | None) -> dict[str, Any] | None:
+        return None if pm is None else {"model": pm.model, "hourly_rate": pm.hourly_rate,
+                                        "per_visit_rate": pm.per_visit_rate, "paid_time": pm.paid_time}
+
+    def rest(br: BreakRule) -> dict[str, Any] | None:
+        if br == BreakRule():
+            return None
+        out: dict[str, Any] = {"after_min": br.after_min, "duration_min": br.duration_min}
+        if br.window is not None:
+            out["window"] = window(br.window)
+        return out
+
+    data["providers"] = [
+        {"id": p.id, "name": p.name, "kind": p.kind,
+         **optional(pay=pay(p.pay), weekly_cap_min=p.weekly_cap_min), **({"break": rest(p.break_rule)}
+                                                                           if rest(p.break_rule) else {}),
+         **p.extra}
+        for p in plan.providers
+    ]
     data["workers"] = [
         {"id": w.id, "provider_id": w.provider_id, "name": w.name, "skills": sorted(w.skills),
          "gender": w.gender, "shift": window(w.shift), "start_location": loc(w.start_location),
          "end_location": loc(w.end_location), "travel_mode": w.travel_mode, "capacity": w.capacity,
+         **optional(availability=[window(a) for a in w.availability], max_working_min=w.max_working_min,
+                    max_visits=w.max_visits, week_worked_min=w.week_worked_min),
          **w.extra}
         for w in plan.workers
     ]
@@ -465,9 +622,13 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
          "window": window(v.window), "duration_min": v.duration_min,
          "required_skills": sorted(v.required_skills), "workers_required": v.workers_required,
          "priority": v.priority, "demand": v.demand, "tasks": list(v.tasks),
-         **({"pinned_worker_id": v.pinned_worker_id} if v.pinned_worker_id is not None else {}), **v.extra}
+         **optional(pinned_worker_id=v.pinned_worker_id, after=link(v.after), before=link(v.before)),
+         **v.extra}
         for v in plan.visits
     ]
+    if plan.history:
+        data["history"] = [{"client_id": h.client_id, "worker_id": h.worker_id, "visits": h.visits}
+                           for h in plan.history]
     data.update(plan.extra)
     return data
 

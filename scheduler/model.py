@@ -79,6 +79,96 @@ class TimeWindow:
         return f"{format_hhmm(self.start)}-{format_hhmm(self.end)}"
 
 
+PAY_MODELS = ("hourly", "per_visit")
+PAID_TIME = ("contact", "contact_and_travel", "span")
+DEFAULT_WEEKLY_CAP_MIN = 48 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class BreakRule:
+    """A rest break: a worker whose working span exceeds ``after_min`` gets ``duration_min`` off.
+
+    The break starts inside ``window`` (seconds since midnight), or, when it is
+    ``None``, inside the middle third of the worker's shift.
+    """
+
+    after_min: int = 360
+    duration_min: int = 20
+    window: TimeWindow | None = None
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.after_min < 0:
+            problems.append(("break.after_min", f"after_min {self.after_min} is negative"))
+        if self.duration_min < 1:
+            problems.append(("break.duration_min", f"duration_min {self.duration_min} is not at least 1"))
+        _raise("break", None, problems)
+
+    def window_for(self, shift: TimeWindow) -> TimeWindow:
+        """Return the window the break must start in for a worker on ``shift``."""
+        if self.window is not None:
+            return self.window
+        third = (shift.end - shift.start) // 3
+        start = shift.start + third
+        return TimeWindow(start, max(start, shift.end - third - self.duration_min * 60))
+
+
+@dataclass(frozen=True, slots=True)
+class PayModel:
+    """How a provider pays its workers, for the minimum-wage check.
+
+    ``hourly``: ``hourly_rate`` per hour of ``paid_time`` (``contact``: visits
+    only; ``contact_and_travel``: visits and travel between them; ``span``: the
+    whole working span, waiting included). ``per_visit``: ``per_visit_rate``
+    per visit.
+    """
+
+    model: str = "hourly"
+    hourly_rate: float | None = None
+    per_visit_rate: float | None = None
+    paid_time: str = "contact_and_travel"
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.model not in PAY_MODELS:
+            problems.append(("pay.model", f"model {self.model!r} is not one of {', '.join(PAY_MODELS)}"))
+        elif self.model == "hourly" and (self.hourly_rate is None or self.hourly_rate < 0):
+            problems.append(("pay.hourly_rate", "an hourly pay model needs a non-negative hourly_rate"))
+        elif self.model == "per_visit" and (self.per_visit_rate is None or self.per_visit_rate < 0):
+            problems.append(("pay.per_visit_rate", "a per-visit pay model needs a non-negative per_visit_rate"))
+        if self.paid_time not in PAID_TIME:
+            problems.append(("pay.paid_time", f"paid_time {self.paid_time!r} is not one of {', '.join(PAID_TIME)}"))
+        _raise("pay", None, problems)
+
+
+@dataclass(frozen=True, slots=True)
+class VisitLink:
+    """A link to another visit at the same client: a gap between one's end and the other's start.
+
+    On a visit's ``after``: this visit starts ``min_gap_min``..``max_gap_min``
+    minutes after ``visit_id`` ends. On ``before``: this visit ends that long
+    before ``visit_id`` starts. ``max_gap_min`` ``None`` means no upper limit.
+    """
+
+    visit_id: str
+    min_gap_min: int = 0
+    max_gap_min: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_gap_min is not None and self.max_gap_min < self.min_gap_min:
+            raise PlanError([Problem("link", self.visit_id, "max_gap_min",
+                                     f"max_gap_min {self.max_gap_min} is less than min_gap_min {self.min_gap_min}")])
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """How often a worker visited a client in the last 28 days (continuity of care)."""
+
+    client_id: str
+    worker_id: str
+    visits: int
+
+
 @dataclass(frozen=True, slots=True)
 class Provider:
     """An organisation whose workers visit clients: a care agency, a hairdresser…"""
@@ -86,6 +176,9 @@ class Provider:
     id: str
     kind: str
     name: str = ""
+    pay: PayModel | None = None
+    break_rule: BreakRule = field(default_factory=BreakRule)
+    weekly_cap_min: int = DEFAULT_WEEKLY_CAP_MIN
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -111,12 +204,25 @@ class Worker:
     gender: str | None = None
     travel_mode: str = "drive"
     capacity: int | None = None
+    availability: tuple[TimeWindow, ...] = ()
+    max_working_min: int | None = None
+    max_visits: int | None = None
+    week_worked_min: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         problems = []
         if not self.id:
             problems.append(("id", "id is empty"))
+        for i, w in enumerate(self.availability):
+            if w.start < self.shift.start or w.end > self.shift.end:
+                problems.append((f"availability[{i}]", f"availability {w} is outside shift {self.shift}"))
+            if i and w.start < self.availability[i - 1].end:
+                problems.append((f"availability[{i}]", f"availability {w} overlaps or precedes {self.availability[i - 1]}"))
+        for name in ("max_working_min", "max_visits", "week_worked_min"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                problems.append((name, f"{name} {value} is negative"))
         if self.travel_mode not in TRAVEL_MODES:
             problems.append(
                 ("travel_mode", f"travel_mode {self.travel_mode!r} is not one of {', '.join(TRAVEL_MODES)}")
@@ -174,6 +280,8 @@ class Visit:
     demand: int = 0
     tasks: tuple[str, ...] = ()
     pinned_worker_id: str | None = None
+    after: VisitLink | None = None
+    before: VisitLink | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -203,6 +311,15 @@ class Visit:
         """Length of the visit (seconds)."""
         return self.duration_min * 60
 
+    def links(self) -> list[tuple[str, str, int, int | None]]:
+        """Return this visit's links as (first, then, min gap, max gap) in minutes, end of first to start of then."""
+        out = []
+        if self.after is not None:
+            out.append((self.after.visit_id, self.id, self.after.min_gap_min, self.after.max_gap_min))
+        if self.before is not None:
+            out.append((self.id, self.before.visit_id, self.before.min_gap_min, self.before.max_gap_min))
+        return out
+
 
 @dataclass(frozen=True, slots=True)
 class Plan:
@@ -230,18 +347,21 @@ class Plan:
     clients: tuple[Client, ...]
     visits: tuple[Visit, ...]
     network: str | None = None
+    history: tuple[HistoryEntry, ...] = ()
     source: Path | None = field(default=None, compare=False)
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     _providers: dict[str, Provider] = field(init=False, repr=False, compare=False)
     _workers: dict[str, Worker] = field(init=False, repr=False, compare=False)
     _clients: dict[str, Client] = field(init=False, repr=False, compare=False)
     _visits: dict[str, Visit] = field(init=False, repr=False, compare=False)
+    _familiar: frozenset[tuple[str, str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_providers", {p.id: p for p in self.providers})
         object.__setattr__(self, "_workers", {w.id: w for w in self.workers})
         object.__setattr__(self, "_clients", {c.id: c for c in self.clients})
         object.__setattr__(self, "_visits", {v.id: v for v in self.visits})
+        object.__setattr__(self, "_familiar", frozenset((h.client_id, h.worker_id) for h in self.history if h.visits > 0))
 
     def provider(self, provider_id: str) -> Provider:
         """Return the provider with this id (``KeyError`` if none)."""
@@ -266,6 +386,10 @@ class Plan:
     def has_visit(self, visit_id: str) -> bool:
         """Return whether a visit has this id."""
         return visit_id in self._visits
+
+    def familiar(self, client_id: str, worker_id: str) -> bool:
+        """Return whether the worker visited the client in the last 28 days (``history``)."""
+        return (client_id, worker_id) in self._familiar
 
     def visit_location(self, visit: Visit) -> Location:
         """Return where a visit takes place: its client's home."""

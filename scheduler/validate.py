@@ -57,6 +57,7 @@ def validate_plan(plan: Plan, *, unloaded: Mapping[str, Container[str]] | None =
     workers = {w.id: w for w in plan.workers}
     clients = {c.id: c for c in plan.clients}
     kinds = {p.kind for p in plan.providers}
+    visits_by_id = {v.id: v for v in plan.visits}
 
     for w in plan.workers:
         if w.provider_id not in providers and w.provider_id not in lost_providers:
@@ -91,8 +92,29 @@ def validate_plan(plan: Plan, *, unloaded: Mapping[str, Container[str]] | None =
             problems.append(Problem("visit", v.id, "pinned_worker_id",
                                     f"pinned_worker_id {v.pinned_worker_id!r} is not a worker in the plan"))
             unknown = True
+        for field, link in (("after", v.after), ("before", v.before)):
+            if link is None:
+                continue
+            other = visits_by_id.get(link.visit_id)
+            if other is None:
+                problems.append(Problem("visit", v.id, f"{field}.visit_id",
+                                        f"{field} names {link.visit_id!r}, which is not a visit in the plan"))
+                unknown = True
+            elif other.id == v.id:
+                problems.append(Problem("visit", v.id, f"{field}.visit_id", f"{field} links the visit to itself"))
+            elif other.client_id != v.client_id:
+                problems.append(Problem("visit", v.id, f"{field}.visit_id",
+                                        f"{field} links to visit {other.id!r} of client {other.client_id!r}; "
+                                        f"linked visits must be at the same client ({v.client_id!r})"))
         if v.window.start + v.duration_s > DAY_S:
             problems.append(Problem("visit", v.id, "duration_min", f"a {v.duration_min} min visit starting at {format_hhmm(v.window.start)} ends after midnight"))
+    for i, h in enumerate(plan.history):
+        for kind, rid, known, lost in (("client", h.client_id, clients, lost_clients),
+                                       ("worker", h.worker_id, workers, lost_workers)):
+            if rid not in known and rid not in lost:
+                problems.append(Problem("history", f"#{i + 1}", f"{kind}_id",
+                                        f"{kind}_id {rid!r} is not a {kind} in the plan"))
+                unknown = True
     if problems:
         raise (UnknownReferenceError if unknown else PlanError)(problems)
 
