@@ -180,6 +180,7 @@ def solve(
     timings["decode_s"] = time.perf_counter() - t
     kpis = compute_kpis(plan, routes, unassigned)
     meta = {
+        "plan": str(plan.source.resolve()) if plan.source is not None else None,
         "solver": "OR-Tools routing", "status": outcome.status, "objective": outcome.objective,
         "time_limit_s": params.time_limit_s, "seed": params.seed, "first_solution": params.first_solution,
         "metaheuristic": params.metaheuristic, "search_s": round(outcome.runtime_s, 3),
