@@ -136,7 +136,7 @@ class Violation:
     ``rule`` is one of ``reference``, ``coverage``, ``reason``, ``mandatory``,
     ``window``, ``duration``, ``shift``, ``order``, ``travel``, ``provider``,
     ``skills``, ``excluded``, ``gender``, ``double_handed``, ``capacity``, ``date``,
-    ``locked``, ``pinned``.
+    ``locked``, ``pinned``, ``link``.
     """
 
     rule: str
@@ -231,6 +231,16 @@ def check_roster(
                 bad("double_handed", "visit", visit.id,
                     f"double-handed visit starts at {format_hhmm(s1.start)} ({w1}) and {format_hhmm(s2.start)} ({w2})")
 
+    for visit in plan.visits:
+        for first_id, then_id, low, high in visit.links():
+            if served.get(first_id) and served.get(then_id):
+                first_end = min(st.end for _, st in served[first_id])
+                then_start = min(st.start for _, st in served[then_id])
+                gap = (then_start - first_end) // 60
+                if gap < low or (high is not None and gap > high):
+                    want = f"{low}-{high}" if high is not None else f"at least {low}"
+                    bad("link", "visit", visit.id,
+                        f"visit {then_id!r} starts {gap} min after {first_id!r} ends; the link asks {want} min")
     for lock in locked:
         kept = [st for wid, st in served.get(lock.visit_id, []) if wid == lock.worker_id]
         if not any(st.start == lock.start for st in kept):

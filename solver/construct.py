@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from scheduler.errors import PlanError, Problem
-from solver.routing import RoutingModel
+from solver.routing import HORIZON_MIN as HORIZON, RoutingModel
 
 
 @dataclass
@@ -46,6 +46,17 @@ class _Constructor:
         self.hi = [v.window.end // 60 for v in model.node_visit]
         self.demand = [v.demand for v in model.node_visit]
         self.fixed: dict[int, int] = {}
+        # Links between visits, on their first node: node -> [(other node, min gap, max gap, node is first)].
+        first = {}
+        for node, visit in enumerate(model.node_visit):
+            first.setdefault(visit.id, node)
+        self.links: dict[int, list[tuple[int, int, int | None, bool]]] = {}
+        for visit in plan.visits:
+            for a_id, b_id, gap_lo, gap_hi in visit.links():
+                if a_id in first and b_id in first:
+                    a, b = first[a_id], first[b_id]
+                    self.links.setdefault(a, []).append((b, gap_lo, gap_hi, True))
+                    self.links.setdefault(b, []).append((a, gap_lo, gap_hi, False))
         tt, cost = {}, {}
         for mode in {w.travel_mode for w in plan.workers}:
             seconds = model.travel.matrix(mode).time_s
@@ -117,16 +128,44 @@ class _Constructor:
         r.load += self.demand[x]
         self._refresh(r)
 
+    def link_bounds(self, x: int) -> tuple[int, int] | None:
+        """Return the start minutes that x's links to already placed visits allow, or None if unlinked.
+
+        Linked visits are fixed in time when placed, so these bounds stay valid.
+        """
+        links = self.links.get(x)
+        if not links:
+            return None
+        lo, hi = -HORIZON, HORIZON
+        for other, gap_lo, gap_hi, x_is_first in links:
+            if other not in self.fixed:
+                continue
+            t = self.fixed[other]
+            if x_is_first:  # x ends gap_lo..gap_hi before other starts
+                hi = min(hi, t - self.dur[x] - gap_lo)
+                if gap_hi is not None:
+                    lo = max(lo, t - self.dur[x] - gap_hi)
+            else:  # x starts gap_lo..gap_hi after other ends
+                lo = max(lo, t + self.dur[other] + gap_lo)
+                if gap_hi is not None:
+                    hi = min(hi, t + self.dur[other] + gap_hi)
+        return lo, hi
+
     def insert_single(self, x: int, allowed: list[int]) -> bool:
+        bounds = self.link_bounds(x)
         best = None
         for v in allowed:
             r = self.routes[v]
-            for delta, _, _, p in self._slots(x, r):
+            for delta, lo, hi, p in self._slots(x, r):
+                if bounds is not None:
+                    lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+                    if lo > hi:
+                        continue
                 if best is None or delta < best[0]:
-                    best = (delta, v, p)
+                    best = (delta, v, p, lo)
         if best is None:
             return False
-        self._insert(x, self.routes[best[1]], best[2])
+        self._insert(x, self.routes[best[1]], best[2], at=best[3] if bounds is not None else None)
         return True
 
     def place_locked(self) -> list[tuple[int, int]]:
@@ -159,6 +198,7 @@ class _Constructor:
 
     def insert_pair(self, a: int, b: int, allowed_a: list[int], allowed_b: list[int]) -> bool:
         """Insert nodes a and b on two different routes at one common start minute."""
+        bounds = self.link_bounds(a) or (-HORIZON, HORIZON)
         first = sorted((d, lo, hi, v, p) for v in allowed_a for d, lo, hi, p in self._slots(a, self.routes[v]))
         if allowed_b == allowed_a:
             second = first
@@ -171,8 +211,9 @@ class _Constructor:
             for d2, lo2, hi2, v2, p2 in second:
                 if best is not None and d1 + d2 >= best[0]:
                     break
-                if v2 != v1 and max(lo1, lo2) <= min(hi1, hi2):
-                    best = (d1 + d2, max(lo1, lo2), v1, p1, v2, p2)
+                start = max(lo1, lo2, bounds[0])
+                if v2 != v1 and start <= min(hi1, hi2, bounds[1]):
+                    best = (d1 + d2, start, v1, p1, v2, p2)
                     break
         if best is None:
             return False

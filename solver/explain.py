@@ -34,7 +34,7 @@ def explain_visit(plan: Plan, visit: Visit, routes: Sequence[Route], travel: Pla
     Returns
     -------
     tuple of (code, reason)
-        ``code`` is ``unreachable``, ``capacity``, ``search`` or ``busy``.
+        ``code`` is ``unreachable``, ``capacity``, ``linked``, ``search`` or ``busy``.
     """
     elig = eligibility(plan, visit)
     home = plan.visit_location(visit)
@@ -63,12 +63,42 @@ def explain_visit(plan: Plan, visit: Visit, routes: Sequence[Route], travel: Pla
             return "capacity", (
                 f"every eligible van ({_names(reachable)}) is too full to add demand {visit.demand}: "
                 f"add a van or move the delivery to another slot")
+    link = _link_window(plan, visit, routes)
+    if link is not None:
+        lo, hi, partners = link
+        window = (f"{format_hhmm(max(lo, visit.window.start))}-{format_hhmm(min(hi, visit.window.end))}"
+                  if max(lo, visit.window.start) <= min(hi, visit.window.end) else "no time in its window")
+        return "linked", (
+            f"its link to {partners} allows a start only in {window}; no eligible worker "
+            f"({_names(reachable)}) has room then: loosen the link's gap or move the linked visit")
     slot = free_slot(plan, routes, visit, travel)
     if slot:
         return "search", f"{slot}, but the search ended first: raise the time limit"
     return "busy", (
         f"the {len(reachable)} eligible worker(s) who can reach {pair} in time ({_names(reachable)}) are all booked "
         f"around {window}: add a worker on shift then, or widen the window")
+
+
+def _link_window(plan: Plan, visit: Visit, routes: Sequence[Route]) -> tuple[int, int, str] | None:
+    """Return the start times (seconds) the visit's links to served visits allow, and who they are."""
+    starts = {s.visit_id: s.start for r in routes for s in r.stops}
+    lo, hi, names = 0, 24 * 3600, []
+    for first_id, then_id, gap_lo, gap_hi in visit.links() + [
+        link for other in plan.visits if other.id != visit.id for link in other.links()
+        if visit.id in (link[0], link[1])
+    ]:
+        if visit.id == then_id and first_id in starts:
+            end = starts[first_id] + plan.visit(first_id).duration_s
+            lo = max(lo, end + gap_lo * 60)
+            hi = min(hi, end + gap_hi * 60) if gap_hi is not None else hi
+            gap = f"{gap_lo}-{gap_hi}" if gap_hi is not None else f"{gap_lo}+"
+            names.append(f"{first_id!r} (must start {gap} min after {first_id!r} ends)")
+        elif visit.id == first_id and then_id in starts:
+            hi = min(hi, starts[then_id] - visit.duration_s - gap_lo * 60)
+            lo = max(lo, starts[then_id] - visit.duration_s - gap_hi * 60) if gap_hi is not None else lo
+            gap = f"{gap_lo}-{gap_hi}" if gap_hi is not None else f"{gap_lo}+"
+            names.append(f"{then_id!r} (must end {gap} min before {then_id!r} starts)")
+    return (lo, hi, " and ".join(names)) if names else None
 
 
 def explain_unassigned(

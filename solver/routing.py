@@ -201,6 +201,7 @@ def build_model(
             solver.Add(routing.ActiveVar(index) == routing.ActiveVar(other))
         else:
             first_node[visit.id] = i
+    _link_visits(plan, routing, manager, time_dim, first_node)
     # Visits start as early as their route allows; workers leave home just in time
     # and come back as soon as they can.
     for i in range(n_visit):
@@ -211,6 +212,28 @@ def build_model(
 
     return RoutingModel(plan, travel, params, manager, routing, time_dim, node_visit, loc, node_allowed, excluded,
                         node_lock)
+
+
+def _link_visits(plan: Plan, routing: pywrapcp.RoutingModel, manager: pywrapcp.RoutingIndexManager,
+                 time_dim: pywrapcp.RoutingDimension, first_node: dict[str, int]) -> None:
+    """Constrain linked visits' starts (end of the first to start of the next), when both are served.
+
+    Written in linear big-M form: ``start(then) - start(first) >= duration(first) + min_gap
+    - M * (2 - active(first) - active(then))``, and the same for ``max_gap``.
+    """
+    solver = routing.solver()
+    big = 2 * HORIZON_MIN
+    for visit in plan.visits:
+        for first_id, then_id, low, high in visit.links():
+            if first_id not in first_node or then_id not in first_node:
+                continue  # one of them cannot be served at all: nothing to keep in step
+            a = manager.NodeToIndex(first_node[first_id])
+            b = manager.NodeToIndex(first_node[then_id])
+            gap = time_dim.CumulVar(b) - time_dim.CumulVar(a) - plan.visit(first_id).duration_min
+            slack = big * (2 - routing.ActiveVar(a) - routing.ActiveVar(b))
+            solver.Add(gap + slack >= low)
+            if high is not None:
+                solver.Add(gap - slack <= high)
 
 
 def _lock_nodes(plan: Plan, node_visit: list[Visit], node_allowed: list[list[int]],
