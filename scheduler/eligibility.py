@@ -22,7 +22,7 @@ class Eligibility:
 
     ``reason`` and ``code`` are set when fewer than ``workers_required`` workers
     are eligible; ``code`` is one of ``no_provider``, ``skill``, ``excluded``,
-    ``gender``, ``capacity``, ``shift``, ``pinned``.
+    ``gender``, ``capacity``, ``working_time``, ``shift``, ``pinned``.
     """
 
     worker_ids: tuple[str, ...]
@@ -48,6 +48,19 @@ def shift_can_hold(worker: Worker, visit: Visit) -> bool:
     return earliest <= visit.window.end and earliest + visit.duration_s <= worker.shift.end
 
 
+def _has_time_for(plan: Plan, worker: Worker, visit: Visit) -> bool:
+    limit = plan.day_limit_min(worker)
+    return (limit is None or limit >= visit.duration_min) and worker.max_visits != 0
+
+
+def _time_left(plan: Plan, worker: Worker) -> str:
+    if worker.max_visits == 0:
+        return f"{worker.id} (max_visits 0)"
+    limit = plan.day_limit_min(worker)
+    cap = plan.provider(worker.provider_id).weekly_cap_min
+    return f"{worker.id} ({limit} min left today, {worker.week_worked_min / 60:g} h of {cap / 60:g} h worked this week)"
+
+
 def _names(ids: Sequence[str], limit: int = 4) -> str:
     shown = ", ".join(ids[:limit])
     return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
@@ -57,7 +70,7 @@ def eligibility(plan: Plan, visit: Visit) -> Eligibility:
     """Find the workers who may serve ``visit``, or say why too few can.
 
     Rules are applied in order (provider or kind, skills, exclusions, gender,
-    capacity, shift); the first that leaves fewer than ``workers_required``
+    capacity, working time left today, shift); the first that leaves fewer than ``workers_required``
     workers is the one reported. A visit with ``pinned_worker_id`` keeps only
     that worker (a double-handed one keeps the others for its second place),
     and fails with code ``pinned`` if that worker breaks a rule.
@@ -104,6 +117,10 @@ def eligibility(plan: Plan, visit: Visit) -> Eligibility:
          lambda left: (f"demand {visit.demand} exceeds the capacity of every worker who could take it "
                        f"(largest {max((w.capacity or 0) for w in left)})"),
          f"able to carry demand {visit.demand}"),
+        ("working_time", lambda w: _has_time_for(plan, w, visit),
+         lambda left: (f"every worker who could serve it has used up their working time: "
+                       + _names([_time_left(plan, w) for w in left])),
+         "with working time left"),
         ("shift", lambda w: shift_can_hold(w, visit),
          lambda left: (f"no worker who could serve it is on shift to start in {visit.window} "
                        f"({visit.duration_min} min); their shifts: " + _names([f"{w.id} {w.shift}" for w in left])),

@@ -387,6 +387,17 @@ class Plan:
         """Return whether a visit has this id."""
         return visit_id in self._visits
 
+    def day_limit_min(self, worker: Worker) -> int | None:
+        """Return the most working minutes (visits and travel) the worker may do today, or None.
+
+        The tighter of the worker's ``max_working_min`` and what is left of their
+        provider's weekly cap after ``week_worked_min``.
+        """
+        left = self._providers[worker.provider_id].weekly_cap_min - worker.week_worked_min
+        limits = [m for m in (worker.max_working_min, left) if m is not None]
+        limit = max(0, min(limits))
+        return None if limit >= DAY_S // 60 else limit
+
     def familiar(self, client_id: str, worker_id: str) -> bool:
         """Return whether the worker visited the client in the last 28 days (``history``)."""
         return (client_id, worker_id) in self._familiar

@@ -136,7 +136,7 @@ class Violation:
     ``rule`` is one of ``reference``, ``coverage``, ``reason``, ``mandatory``,
     ``window``, ``duration``, ``shift``, ``order``, ``travel``, ``provider``,
     ``skills``, ``excluded``, ``gender``, ``double_handed``, ``capacity``, ``date``,
-    ``locked``, ``pinned``, ``link``.
+    ``locked``, ``pinned``, ``link``, ``working_time``, ``max_visits``.
     """
 
     rule: str
@@ -199,7 +199,7 @@ def check_roster(
             bad("reference", "route", wid, f"worker {wid!r} has more than one route")
         seen_workers.add(wid)
         worker = plan.worker(wid)
-        _check_route(plan, worker, route.stops, travel, tolerance_s, bad)
+        _check_route(plan, worker, route.stops, travel, tolerance_s, bad, route.end_travel_s)
         for stop in route.stops:
             if plan.has_visit(stop.visit_id):
                 served[stop.visit_id].append((wid, stop))
@@ -261,8 +261,8 @@ def check_roster(
     return out
 
 
-def _check_route(plan: Plan, worker: Worker, stops: Iterable[Stop], travel: TravelOracle | None,
-                 tolerance_s: int, bad) -> None:  # noqa: ANN001
+def _check_route(plan: Plan, worker: Worker, stops: Sequence[Stop], travel: TravelOracle | None,
+                 tolerance_s: int, bad, end_travel_s: int = 0) -> None:  # noqa: ANN001
     wid = worker.id
     previous_end = worker.shift.start
     previous_loc = worker.start_location
@@ -300,6 +300,17 @@ def _check_route(plan: Plan, worker: Worker, stops: Iterable[Stop], travel: Trav
         previous_loc = location
     if worker.capacity is not None and load > worker.capacity:
         bad("capacity", "worker", wid, f"stops carry demand {load}, more than capacity {worker.capacity}")
+    if worker.max_visits is not None and len(stops) > worker.max_visits:
+        bad("max_visits", "worker", wid, f"{len(stops)} visits, more than max_visits {worker.max_visits}")
+    limit = plan.day_limit_min(worker)
+    if limit is not None and stops:
+        back = travel.leg(worker, previous_loc, worker.end_location)[0] if travel is not None else end_travel_s
+        worked = sum(s.end - s.start + s.travel_s for s in stops) + back
+        if worked > limit * 60:
+            cap = plan.provider(worker.provider_id).weekly_cap_min
+            bad("working_time", "worker", wid,
+                f"works {worked / 60:.0f} min on visits and travel, more than the {limit} min allowed today "
+                f"(max_working_min {worker.max_working_min}, {worker.week_worked_min} of {cap} min worked this week)")
 
 
 def free_slot(plan: Plan, routes: Sequence[Route], visit: Visit, travel: TravelOracle) -> str | None:

@@ -29,10 +29,13 @@ class _Route:
     capacity: int | None
     tt: list[list[int]]
     cost: list[list[int]]
+    work_cap: int | None = None
+    max_count: int | None = None
     nodes: list[int] = field(default_factory=list)
     earliest: list[int] = field(default_factory=list)
     latest: list[int] = field(default_factory=list)
     load: int = 0
+    work: int = 0
 
 
 class _Constructor:
@@ -66,7 +69,10 @@ class _Constructor:
         for k, w in enumerate(plan.workers):
             self.routes.append(_Route(
                 k, int(model.node_location[n + 2 * k]), int(model.node_location[n + 2 * k + 1]),
-                -(-w.shift.start // 60), w.shift.end // 60, w.capacity, tt[w.travel_mode], cost[w.travel_mode]))
+                -(-w.shift.start // 60), w.shift.end // 60, w.capacity, tt[w.travel_mode], cost[w.travel_mode],
+                plan.day_limit_min(w), w.max_visits))
+        for r in self.routes:
+            self._refresh(r)
 
     def _refresh(self, r: _Route) -> list[int]:
         """Recompute earliest and latest starts; return the fixed nodes that cannot keep their time."""
@@ -93,11 +99,15 @@ class _Constructor:
             late[i] = t
             bound, nxt_loc = t, loc[x]
         r.earliest, r.latest = e, late
+        stops = [r.start_loc, *(loc[x] for x in r.nodes), r.end_loc]
+        r.work = sum(dur[x] for x in r.nodes) + sum(r.tt[a][b] for a, b in zip(stops, stops[1:]))
         return late_fixed
 
     def _slots(self, x: int, r: _Route) -> list[tuple[int, int, int, int]]:
         """Return (delta cost, lo, hi, position) of every feasible place for node x in r."""
         if r.capacity is not None and r.load + self.demand[x] > r.capacity:
+            return []
+        if r.max_count is not None and len(r.nodes) >= r.max_count:
             return []
         loc, dur, tt, cost = self.loc, self.dur, r.tt, r.cost
         lx, dx = loc[x], dur[x]
@@ -117,6 +127,9 @@ class _Constructor:
             else:
                 next_loc = r.end_loc
                 hi = min(self.hi[x], r.shift_hi - tt[lx][next_loc] - dx)
+            if r.work_cap is not None and (
+                    r.work + dx + tt[prev_loc][lx] + tt[lx][next_loc] - tt[prev_loc][next_loc] > r.work_cap):
+                continue
             if lo <= hi:
                 out.append((cost[prev_loc][lx] + cost[lx][next_loc] - cost[prev_loc][next_loc], lo, hi, p))
         return out

@@ -177,6 +177,21 @@ def build_model(
         time_dim.CumulVar(routing.Start(k)).SetRange(lo, hi)
         time_dim.CumulVar(routing.End(k)).SetRange(lo, hi)
 
+    # Working time (visits and travel, home legs included; waiting excluded) within each
+    # worker's limit for the day: the Time transits again, with no slack.
+    limits = [plan.day_limit_min(w) for w in workers]
+    if any(limit is not None for limit in limits):
+        caps = []
+        for k, (w, limit) in enumerate(zip(workers, limits, strict=True)):
+            commute = int(-(-travel.matrix(w.travel_mode).time_s[loc[starts[k]], loc[ends[k]]] // 60))
+            caps.append(HORIZON_MIN if limit is None else max(limit, commute))
+        routing.AddDimensionWithVehicleTransitAndCapacity(
+            [time_eval[w.travel_mode] for w in workers], 0, caps, True, "Work")
+    if any(w.max_visits is not None for w in workers):
+        routing.AddDimensionWithVehicleCapacity(
+            routing.RegisterUnaryTransitVector([1] * n_visit + [0] * (2 * n_workers)), 0,
+            [n_visit if w.max_visits is None else w.max_visits for w in workers], True, "Visits")
+
     demands = [v.demand for v in node_visit]
     if any(demands):
         total = int(sum(demands))
