@@ -799,7 +799,8 @@ def roster_from_dict(data: Mapping[str, Any]) -> Roster:
         raise SchemaError(problems)
     k = dict(data.get("kpis") or {})
     known = set(Kpis.__dataclass_fields__) - {"extra"}
-    kpis = Kpis(**{f: k.get(f, 0) for f in known}, extra={f: v for f, v in k.items() if f not in known})
+    kpis = Kpis(**{f: k.get(f, Kpis.__dataclass_fields__[f].default if f in _OPTIONAL_KPIS else 0) for f in known},
+                extra={f: v for f, v in k.items() if f not in known})
     return Roster(date=date, routes=tuple(routes), unassigned=tuple(unassigned), kpis=kpis,
                   meta=dict(data.get("meta") or {}))
 
@@ -831,6 +832,8 @@ def load_roster(path: str | Path) -> Roster:
         raise SchemaError([Problem("roster", None, None, f"{path} is not valid JSON: {exc.msg}")]) from None
     return roster_from_dict(data)
 
+
+_OPTIONAL_KPIS = {"continuity", "distinct_workers_per_client"}
 
 ROSTER_CSV_COLUMNS = (
     "worker_id", "provider_id", "stop", "visit_id", "client_id", "postcode", "arrival", "start", "end",

@@ -104,6 +104,8 @@ class Kpis:
     idle_s: int
     travel_share: float
     visits_per_worker: float
+    continuity: float | None = None
+    distinct_workers_per_client: float = 0.0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -231,6 +233,14 @@ def compute_kpis(
     work_s = sum(r.work_s for r in routes)
     idle_s = sum(r.idle_s for r in routes)
     used = sum(1 for r in routes if r.stops)
+    places = [(plan.visit(s.visit_id).client_id, r.worker_id) for r in routes for s in r.stops
+              if plan.has_visit(s.visit_id)]
+    continuity = (round(sum(plan.familiar(c, w) for c, w in places) / len(places), 4)
+                  if plan.history and places else None)
+    seen: dict[str, set[str]] = {}
+    for c, w in places:
+        seen.setdefault(c, set()).add(w)
+    distinct = round(sum(len(ws) for ws in seen.values()) / len(seen), 3) if seen else 0.0
     return Kpis(
         visits=len(plan.visits),
         assigned=assigned,
@@ -245,6 +255,8 @@ def compute_kpis(
         idle_s=idle_s,
         travel_share=round(between_travel_s / (between_travel_s + service_s), 4) if service_s else 0.0,
         visits_per_worker=round(sum(len(r.stops) for r in routes) / used, 2) if used else 0.0,
+        continuity=continuity,
+        distinct_workers_per_client=distinct,
         extra=dict(extra),
     )
 

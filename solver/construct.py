@@ -111,6 +111,7 @@ class _Constructor:
             return []
         loc, dur, tt, cost = self.loc, self.dur, r.tt, r.cost
         lx, dx = loc[x], dur[x]
+        stranger = 0 if self.m.stranger_cost is None else int(self.m.stranger_cost[r.vehicle, x])
         out = []
         nodes = r.nodes
         for p in range(len(nodes) + 1):
@@ -131,7 +132,8 @@ class _Constructor:
                     r.work + dx + tt[prev_loc][lx] + tt[lx][next_loc] - tt[prev_loc][next_loc] > r.work_cap):
                 continue
             if lo <= hi:
-                out.append((cost[prev_loc][lx] + cost[lx][next_loc] - cost[prev_loc][next_loc], lo, hi, p))
+                out.append((cost[prev_loc][lx] + cost[lx][next_loc] - cost[prev_loc][next_loc] + stranger,
+                            lo, hi, p))
         return out
 
     def _insert(self, x: int, r: _Route, p: int, at: int | None = None) -> None:

@@ -59,6 +59,10 @@ class SolveParams:
         travel). Mandatory must dwarf any route's travel.
     snap_limit_m
         Largest distance from a location to the road network (metres).
+    continuity_weight_s
+        Continuity of care: the travel (seconds) worth spending to send a worker
+        the client knows (from ``history``, or a preferred worker) rather than a
+        stranger. 0 ignores continuity.
     extra_operators
         OR-Tools local-search operators to switch on beyond its defaults (names
         of ``RoutingSearchParameters.local_search_operators`` fields).
@@ -78,6 +82,7 @@ class SolveParams:
     penalty_normal: int = 100_000
     penalty_low: int = 10_000
     snap_limit_m: float = 1000.0
+    continuity_weight_s: int = 300
     extra_operators: tuple[str, ...] = ("use_relocate_and_make_active",)
     log_search: bool = False
 
@@ -95,6 +100,8 @@ class SolveParams:
         unknown_ops = sorted(set(self.extra_operators) - set(LOCAL_SEARCH_OPERATORS))
         if unknown_ops:
             problems.append(f"extra_operators {', '.join(unknown_ops)} are not OR-Tools operators")
+        if self.continuity_weight_s < 0:
+            problems.append(f"continuity_weight_s must not be negative, got {self.continuity_weight_s}")
         if not self.snap_limit_m > 0:
             problems.append(f"snap_limit_m must be positive, got {self.snap_limit_m}")
         if problems:

@@ -74,6 +74,7 @@ class RoutingModel:
     node_allowed: list[list[int]]
     excluded: dict[str, Eligibility]
     node_lock: dict[int, tuple[int, int]] = field(default_factory=dict)
+    stranger_cost: np.ndarray | None = None  # per worker and visit node, travel seconds
 
     @property
     def n_visit_nodes(self) -> int:
@@ -192,6 +193,22 @@ def build_model(
             routing.RegisterUnaryTransitVector([1] * n_visit + [0] * (2 * n_workers)), 0,
             [n_visit if w.max_visits is None else w.max_visits for w in workers], True, "Visits")
 
+    # Continuity of care: per worker, the cost (travel seconds) of each visit served by them
+    # rather than by someone the client knows, summed along the route by a dimension whose
+    # span costs 1 per unit. OR-Tools 9.15 rejects every assignment that leaves a node out
+    # when vehicles have different *unary* transit vectors, so each distinct cost row goes
+    # in as a matrix (row i holds node i's cost); workers with equal rows share one.
+    stranger_cost = _strangeness(plan, node_visit) * params.continuity_weight_s // 100
+    if stranger_cost.any():
+        padded = np.hstack([stranger_cost, np.zeros((n_workers, 2 * n_workers), dtype=np.int64)])
+        rows, which = np.unique(padded, axis=0, return_inverse=True)
+        evaluators = [routing.RegisterTransitMatrix(np.repeat(row[:, None], n_nodes, axis=1).tolist())
+                      for row in rows]
+        bound = int(stranger_cost.sum(axis=1).max())
+        routing.AddDimensionWithVehicleTransits([evaluators[i] for i in np.ravel(which)], 0, bound, True,
+                                                "Continuity")
+        routing.GetDimensionOrDie("Continuity").SetSpanCostCoefficientForAllVehicles(1)
+
     demands = [v.demand for v in node_visit]
     if any(demands):
         total = int(sum(demands))
@@ -226,7 +243,39 @@ def build_model(
         routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
 
     return RoutingModel(plan, travel, params, manager, routing, time_dim, node_visit, loc, node_allowed, excluded,
-                        node_lock)
+                        node_lock, stranger_cost if stranger_cost.any() else None)
+
+
+#: Visits after which a worker counts as fully familiar to a client.
+FAMILIAR_VISITS = 4
+
+
+def _strangeness(plan: Plan, node_visit: list[Visit]) -> np.ndarray:
+    """Return, per worker and visit node, how much of a stranger the worker is to the client (0-100).
+
+    0 for a preferred worker or one with ``FAMILIAR_VISITS`` or more visits in the
+    last 28 days, scaled down linearly for fewer visits, 100 for someone new.
+    """
+    seen: dict[tuple[str, str], int] = {}
+    for h in plan.history:
+        seen[(h.client_id, h.worker_id)] = seen.get((h.client_id, h.worker_id), 0) + h.visits
+    out = np.full((len(plan.workers), len(node_visit)), 100, dtype=np.int64)
+    nodes_of: dict[str, list[int]] = {}
+    for i, v in enumerate(node_visit):
+        nodes_of.setdefault(v.client_id, []).append(i)
+    worker_index = {w.id: k for k, w in enumerate(plan.workers)}
+    familiar: dict[tuple[int, str], float] = {}
+    for (c, wid), n in seen.items():
+        if wid in worker_index and n > 0:
+            familiar[(worker_index[wid], c)] = min(n, FAMILIAR_VISITS) / FAMILIAR_VISITS
+    for c in nodes_of:
+        for wid in plan.client(c).preferred_worker_ids:
+            if wid in worker_index:
+                familiar[(worker_index[wid], c)] = 1.0
+    for (k, c), f in familiar.items():
+        if c in nodes_of:
+            out[k, nodes_of[c]] = round(100 * (1 - f))
+    return out
 
 
 def _link_visits(plan: Plan, routing: pywrapcp.RoutingModel, manager: pywrapcp.RoutingIndexManager,

@@ -666,7 +666,7 @@ def test_roster_from_dict_reads_contract_only_roster() -> None:
             {"visit_id": "v2", "arrival": "09:00", "start": "09:00", "end": "09:30", "travel_s": 120},
         ]}],
         "unassigned": [{"visit_id": "v3", "reason": "nobody free"}],
-        "kpis": {"visits": 3, "assigned": 2, "continuity": 0.5},
+        "kpis": {"visits": 3, "assigned": 2, "continuity": 0.5, "overtime_min": 12},
     }
 
     roster = roster_from_dict(data)
@@ -679,7 +679,8 @@ def test_roster_from_dict_reads_contract_only_roster() -> None:
     assert route.idle_s == 300
     assert roster.unassigned == (Unassigned("v3", "nobody free", "unassigned"),)
     assert roster.kpis.visits == 3
-    assert roster.kpis.extra == {"continuity": 0.5}
+    assert roster.kpis.continuity == 0.5
+    assert roster.kpis.extra == {"overtime_min": 12}
 
 
 def test_roster_from_dict_reports_every_problem_at_once() -> None:

@@ -1,0 +1,61 @@
+"""Continuity of care: familiar workers are rewarded, and the KPIs measure it."""
+
+from __future__ import annotations
+
+from scheduler.io import plan_from_dict
+from scheduler.validate import check_roster
+from solver import SolveParams, solve, travel_for
+from tests.helpers import client, plan_dict, visit, worker
+
+
+def _plan(**client_kw) -> dict:
+    """Two carers; the client lives next to w_near but has been seen by w_known."""
+    return plan_dict(
+        workers=[worker("w_near", start_location="fitzroy_sq"), worker("w_known", start_location="queen_sq")],
+        clients=[client("c1", location="fitzroy_sq", **client_kw)],
+        visits=[visit("v1", window=("09:00", "10:00")), visit("v2", window=("17:00", "18:00"))],
+        history=[{"client_id": "c1", "worker_id": "w_known", "visits": 12}],
+    )
+
+
+def _solve(data, london_network, weight):
+    plan = plan_from_dict(data)
+    travel = travel_for(plan, london_network)
+    result = solve(plan, params=SolveParams(time_limit_s=0.5, continuity_weight_s=weight), travel=travel)
+    assert check_roster(plan, result.roster, travel=travel) == []
+    return result.roster
+
+
+def _servers(roster):
+    return {s.visit_id: r.worker_id for r in roster.routes for s in r.stops}
+
+
+def test_continuity_weight_sends_the_familiar_carer(london_network):
+    """With no weight the nearest carer goes; with a weight worth the detour, the familiar one."""
+    plain = _solve(_plan(), london_network, 0)
+    assert set(_servers(plain).values()) == {"w_near"}
+    assert plain.kpis.continuity == 0.0
+    familiar = _solve(_plan(), london_network, 3600)
+    assert set(_servers(familiar).values()) == {"w_known"}
+    assert familiar.kpis.continuity == 1.0
+    assert familiar.kpis.travel_s > plain.kpis.travel_s
+
+
+def test_continuity_preferred_worker_counts_as_familiar(london_network):
+    """A preferred worker gets the visits too, though the KPI counts only history."""
+    data = _plan(preferred_worker_ids=["w_known"])
+    data["history"] = []
+    roster = _solve(data, london_network, 3600)
+    assert set(_servers(roster).values()) == {"w_known"}
+    assert roster.kpis.continuity is None  # no history: continuity is not measured
+
+
+def test_continuity_kpis_count_places_and_distinct_workers(london_network):
+    """Two visits by two workers: one client sees 2 distinct workers."""
+    data = _plan()
+    data["workers"][0]["shift"] = {"start": "08:00", "end": "12:00"}
+    data["workers"][1]["shift"] = {"start": "12:00", "end": "20:00"}
+    roster = _solve(data, london_network, 0)
+    assert _servers(roster) == {"v1": "w_near", "v2": "w_known"}
+    assert roster.kpis.continuity == 0.5
+    assert roster.kpis.distinct_workers_per_client == 2.0
