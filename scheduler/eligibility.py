@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from scheduler.model import Plan, Visit, Worker
+from scheduler.shifts import stints
 from scheduler.timeutil import format_hhmm
 
 
@@ -43,9 +44,12 @@ def serves_kind(plan: Plan, worker: Worker, visit: Visit) -> bool:
 
 
 def shift_can_hold(worker: Worker, visit: Visit) -> bool:
-    """Return whether the visit can start in its window and end inside the worker's shift."""
-    earliest = max(visit.window.start, worker.shift.start)
-    return earliest <= visit.window.end and earliest + visit.duration_s <= worker.shift.end
+    """Return whether the visit can start in its window and end inside one of the worker's stints."""
+    for stint in stints(worker):
+        earliest = max(visit.window.start, stint.start)
+        if earliest <= visit.window.end and earliest + visit.duration_s <= stint.end:
+            return True
+    return False
 
 
 def _has_time_for(plan: Plan, worker: Worker, visit: Visit) -> bool:

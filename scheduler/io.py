@@ -35,7 +35,7 @@ from scheduler.model import (
     VisitLink,
     Worker,
 )
-from scheduler.roster import Kpis, Roster, Route, Stop, Unassigned
+from scheduler.roster import Break, Kpis, Roster, Route, Stop, Unassigned
 from scheduler.timeutil import ceil_minutes, format_hhmm, parse_hhmm
 
 PLAN_LISTS = ("providers", "workers", "clients", "visits")
@@ -686,12 +686,11 @@ def roster_to_dict(roster: Roster) -> dict[str, Any]:
         "routes": [
             {
                 "worker_id": r.worker_id,
-                "stops": [
-                    {"visit_id": s.visit_id, "client_id": s.client_id, "arrival": _arrival_hhmm(s.arrival),
-                     "start": format_hhmm(s.start), "end": format_hhmm(s.end),
-                     "travel_s": s.travel_s, "travel_m": s.travel_m}
-                    for s in r.stops
-                ],
+                "stops": _with_breaks(
+                    [{"kind": "visit", "visit_id": s.visit_id, "client_id": s.client_id,
+                      "arrival": _arrival_hhmm(s.arrival), "start": format_hhmm(s.start),
+                      "end": format_hhmm(s.end), "travel_s": s.travel_s, "travel_m": s.travel_m}
+                     for s in r.stops], r.breaks),
                 "travel_s": r.travel_s, "travel_m": r.travel_m, "work_s": r.work_s,
                 "service_s": r.service_s, "idle_s": r.idle_s,
                 "departure": opt(r.departure),
@@ -704,6 +703,14 @@ def roster_to_dict(roster: Roster) -> dict[str, Any]:
         "kpis": roster.kpis.to_dict(),
         "meta": dict(roster.meta),
     }
+
+
+def _with_breaks(stops: list[dict[str, Any]], breaks: Iterable[Break]) -> list[dict[str, Any]]:
+    """Merge break stops (kind ``break``, no visit) into a route's visit stops, in time order."""
+    rows = stops + [{"kind": "break", "visit_id": None, "arrival": format_hhmm(b.start),
+                     "start": format_hhmm(b.start), "end": format_hhmm(b.end), "travel_s": 0, "travel_m": 0}
+                    for b in breaks]
+    return sorted(rows, key=lambda row: (row["start"], row["kind"] == "visit"))
 
 
 def roster_from_dict(data: Mapping[str, Any]) -> Roster:
@@ -758,7 +765,12 @@ def roster_from_dict(data: Mapping[str, Any]) -> Roster:
             problems.append(Problem("route", wid, "worker_id", "worker_id is missing"))
             continue
         stops = []
+        breaks = []
         for j, s in enumerate(raw.get("stops") or []):
+            if isinstance(s, Mapping) and s.get("kind") == "break":
+                sid = f"{wid} break {j + 1}"
+                breaks.append(Break(time(s.get("start"), "stop", sid, "start"), time(s.get("end"), "stop", sid, "end")))
+                continue
             sid = str(s.get("visit_id", f"{wid} stop {j + 1}")) if isinstance(s, Mapping) else f"{wid} stop {j + 1}"
             if not isinstance(s, Mapping) or "visit_id" not in s:
                 problems.append(Problem("stop", sid, "visit_id", "visit_id is missing"))
@@ -788,6 +800,7 @@ def roster_from_dict(data: Mapping[str, Any]) -> Roster:
                             if raw.get("return_arrival") else None),
             end_travel_s=whole(raw.get("end_travel_s"), "route", wid, "end_travel_s", default=0),
             end_travel_m=whole(raw.get("end_travel_m"), "route", wid, "end_travel_m", default=0),
+            breaks=tuple(breaks),
         ))
     unassigned = []
     for i, raw in enumerate(data.get("unassigned") or []):
@@ -869,6 +882,13 @@ def roster_rows(plan: Plan, roster: Roster) -> Iterable[dict[str, Any]]:
                 "duration_min": (s.end - s.start) // 60, "travel_s": s.travel_s, "travel_m": s.travel_m,
                 "workers_required": visit.workers_required if visit else "", "status": "assigned",
                 "reason": "",
+            }
+        for b in route.breaks:
+            yield {
+                "worker_id": route.worker_id, "provider_id": worker.provider_id if worker else "", "stop": "",
+                "visit_id": "", "client_id": "", "postcode": "", "arrival": format_hhmm(b.start),
+                "start": format_hhmm(b.start), "end": format_hhmm(b.end), "duration_min": (b.end - b.start) // 60,
+                "travel_s": 0, "travel_m": 0, "workers_required": "", "status": "break", "reason": "",
             }
     for u in roster.unassigned:
         visit = plan.visit(u.visit_id) if plan.has_visit(u.visit_id) else None

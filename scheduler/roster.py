@@ -38,6 +38,14 @@ class Stop:
 
 
 @dataclass(frozen=True, slots=True)
+class Break:
+    """A rest break in a worker's day (seconds since midnight); shown in JSON as a stop of kind ``break``."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
 class Route:
     """One worker's day.
 
@@ -60,6 +68,7 @@ class Route:
     return_arrival: int | None = None
     end_travel_s: int = 0
     end_travel_m: int = 0
+    breaks: tuple[Break, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +160,7 @@ def make_route(
     departure: int | None = None,
     end_travel_s: int = 0,
     end_travel_m: int = 0,
+    breaks: Iterable[Break] = (),
 ) -> Route:
     """Build a :class:`Route` and its totals from its stops.
 
@@ -165,6 +175,8 @@ def make_route(
         time for the first stop's arrival.
     end_travel_s, end_travel_m
         The leg from the last stop to the end location (seconds, metres).
+    breaks
+        Rest breaks taken during the day.
 
     Returns
     -------
@@ -172,8 +184,9 @@ def make_route(
         The route with ``travel_s``, ``travel_m``, ``work_s``, ``service_s`` and ``idle_s``.
     """
     stops = tuple(stops)
+    breaks = tuple(sorted(breaks, key=lambda b: b.start))
     if not stops:
-        return Route(worker_id=worker_id, stops=(), travel_s=0, travel_m=0, work_s=0)
+        return Route(worker_id=worker_id, stops=(), travel_s=0, travel_m=0, work_s=0, breaks=breaks)
     service_s = sum(s.end - s.start for s in stops)
     idle_s = sum(s.wait_s for s in stops)
     if departure is None:
@@ -190,6 +203,7 @@ def make_route(
         return_arrival=stops[-1].end + end_travel_s,
         end_travel_s=end_travel_s,
         end_travel_m=end_travel_m,
+        breaks=breaks,
     )
 
 

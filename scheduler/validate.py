@@ -16,6 +16,7 @@ from scheduler.eligibility import eligibility, is_eligible
 from scheduler.errors import PlanError, Problem, UnknownReferenceError
 from scheduler.model import Location, Plan, Visit, Worker
 from scheduler.roster import LockedStop, Roster, Route, Stop
+from scheduler.shifts import break_needs, free_time, gaps, stints
 from scheduler.timeutil import DAY_S, format_hhmm
 
 
@@ -136,7 +137,8 @@ class Violation:
     ``rule`` is one of ``reference``, ``coverage``, ``reason``, ``mandatory``,
     ``window``, ``duration``, ``shift``, ``order``, ``travel``, ``provider``,
     ``skills``, ``excluded``, ``gender``, ``double_handed``, ``capacity``, ``date``,
-    ``locked``, ``pinned``, ``link``, ``working_time``, ``max_visits``.
+    ``locked``, ``pinned``, ``link``, ``working_time``, ``max_visits``, ``break``,
+    ``availability``.
     """
 
     rule: str
@@ -200,6 +202,7 @@ def check_roster(
         seen_workers.add(wid)
         worker = plan.worker(wid)
         _check_route(plan, worker, route.stops, travel, tolerance_s, bad, route.end_travel_s)
+        _check_day(plan, worker, route, bad)
         for stop in route.stops:
             if plan.has_visit(stop.visit_id):
                 served[stop.visit_id].append((wid, stop))
@@ -259,6 +262,40 @@ def check_roster(
                 if slot:
                     bad("mandatory", "visit", visit_id, f"mandatory visit is unassigned but {slot}")
     return out
+
+
+def _check_day(plan: Plan, worker: Worker, route: Route, bad) -> None:  # noqa: ANN001
+    """Check stints (split shifts), rest breaks and that travel fits the time left between them."""
+    wid = worker.id
+    periods = stints(worker)
+    blocks = sorted([(g.start, g.end) for g in gaps(worker)] + [(b.start, b.end) for b in route.breaks])
+    stops = [s for s in route.stops if plan.has_visit(s.visit_id)]
+    for b in route.breaks:
+        for s in stops:
+            if b.start < s.end and s.start < b.end:
+                bad("break", "worker", wid, f"break {format_hhmm(b.start)}-{format_hhmm(b.end)} overlaps visit "
+                    f"{s.visit_id!r} ({format_hhmm(s.start)}-{format_hhmm(s.end)})")
+    previous_end = None
+    for s in stops:
+        inside = [p for p in periods if p.start <= s.start and s.end <= p.end]
+        if worker.availability and not inside:
+            bad("availability", "visit", s.visit_id, f"worker {wid!r} serves it {format_hhmm(s.start)}-"
+                f"{format_hhmm(s.end)}, outside their availability "
+                + ", ".join(str(p) for p in periods))
+        since = previous_end if previous_end is not None else (inside[0].start if inside else periods[0].start)
+        if blocks and free_time(since, s.start, blocks) < s.travel_s:
+            bad("availability" if worker.availability else "break", "visit", s.visit_id,
+                f"worker {wid!r} has {free_time(since, s.start, blocks)} s free before {format_hhmm(s.start)} "
+                f"for {s.travel_s} s of travel, once breaks and gaps in availability are taken out")
+        previous_end = s.end
+    for need in break_needs(plan, worker):
+        if not any(need.stint.start <= s.start < need.stint.end for s in stops):
+            continue  # no work in this stint, no break needed
+        if not any(b.end - b.start >= need.duration_s and need.window.start <= b.start <= need.window.end
+                   for b in route.breaks):
+            bad("break", "worker", wid, f"works in {need.stint} (over "
+                f"{plan.provider(worker.provider_id).break_rule.after_min // 60} h) without a "
+                f"{need.duration_s // 60}-min break starting in {need.window}")
 
 
 def _check_route(plan: Plan, worker: Worker, stops: Sequence[Stop], travel: TravelOracle | None,

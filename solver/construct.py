@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from scheduler.errors import PlanError, Problem
+from scheduler.shifts import break_needs, earliest_start, gaps, latest_start, stints
 from solver.routing import HORIZON_MIN as HORIZON, RoutingModel
 
 
@@ -31,6 +32,7 @@ class _Route:
     cost: list[list[int]]
     work_cap: int | None = None
     max_count: int | None = None
+    blocks: list[tuple[int, int]] = field(default_factory=list)  # gaps and breaks (minutes)
     nodes: list[int] = field(default_factory=list)
     earliest: list[int] = field(default_factory=list)
     latest: list[int] = field(default_factory=list)
@@ -67,10 +69,16 @@ class _Constructor:
             tt[mode] = (-(-seconds // 60)).tolist()
         self.routes = []
         for k, w in enumerate(plan.workers):
+            periods = stints(w)
+            # Gaps between stints, and each rest break pencilled in mid-window; the search may move it.
+            blocks = [(g.start // 60, g.end // 60) for g in gaps(w)]
+            for need in break_needs(plan, w):
+                at = (need.window.start + need.window.end) // 2 // 60
+                blocks.append((at, at + need.duration_s // 60))
             self.routes.append(_Route(
                 k, int(model.node_location[n + 2 * k]), int(model.node_location[n + 2 * k + 1]),
-                -(-w.shift.start // 60), w.shift.end // 60, w.capacity, tt[w.travel_mode], cost[w.travel_mode],
-                plan.day_limit_min(w), w.max_visits))
+                -(-periods[0].start // 60), periods[-1].end // 60, w.capacity, tt[w.travel_mode],
+                cost[w.travel_mode], plan.day_limit_min(w), w.max_visits, sorted(blocks)))
         for r in self.routes:
             self._refresh(r)
 
@@ -80,7 +88,10 @@ class _Constructor:
         late_fixed: list[int] = []
         e, prev_loc, ready = [], r.start_loc, r.shift_lo
         for x in r.nodes:
-            t = max(self.lo[x], ready + r.tt[prev_loc][loc[x]])
+            if r.blocks:
+                t = earliest_start(ready, r.tt[prev_loc][loc[x]], self.lo[x], dur[x], r.blocks)
+            else:
+                t = max(self.lo[x], ready + r.tt[prev_loc][loc[x]])
             if x in self.fixed:
                 if t > self.fixed[x]:
                     late_fixed.append(x)
@@ -91,7 +102,10 @@ class _Constructor:
         nxt_loc, bound = r.end_loc, r.shift_hi
         for i in range(len(r.nodes) - 1, -1, -1):
             x = r.nodes[i]
-            t = min(self.hi[x], bound - r.tt[loc[x]][nxt_loc] - dur[x])
+            if r.blocks:
+                t = latest_start(bound, r.tt[loc[x]][nxt_loc], self.hi[x], dur[x], r.blocks)
+            else:
+                t = min(self.hi[x], bound - r.tt[loc[x]][nxt_loc] - dur[x])
             if x in self.fixed:
                 if t < self.fixed[x] and x not in late_fixed:
                     late_fixed.append(x)
@@ -119,15 +133,18 @@ class _Constructor:
                 prev_loc, ready = r.start_loc, r.shift_lo
             else:
                 prev_loc, ready = loc[nodes[p - 1]], r.earliest[p - 1] + dur[nodes[p - 1]]
-            lo = max(self.lo[x], ready + tt[prev_loc][lx])
+            if r.blocks:
+                lo = earliest_start(ready, tt[prev_loc][lx], self.lo[x], dx, r.blocks)
+            else:
+                lo = max(self.lo[x], ready + tt[prev_loc][lx])
             if lo > self.hi[x]:
                 break  # later positions only start later
-            if p < len(nodes):
-                next_loc = loc[nodes[p]]
-                hi = min(self.hi[x], r.latest[p] - tt[lx][next_loc] - dx)
+            next_loc = loc[nodes[p]] if p < len(nodes) else r.end_loc
+            bound = r.latest[p] if p < len(nodes) else r.shift_hi
+            if r.blocks:
+                hi = latest_start(bound, tt[lx][next_loc], self.hi[x], dx, r.blocks)
             else:
-                next_loc = r.end_loc
-                hi = min(self.hi[x], r.shift_hi - tt[lx][next_loc] - dx)
+                hi = min(self.hi[x], bound - tt[lx][next_loc] - dx)
             if r.work_cap is not None and (
                     r.work + dx + tt[prev_loc][lx] + tt[lx][next_loc] - tt[prev_loc][next_loc] > r.work_cap):
                 continue

@@ -31,7 +31,8 @@ from ortools.util import optional_boolean_pb2
 from scheduler.eligibility import Eligibility, eligibility
 from scheduler.errors import PlanError, Problem, SolverError
 from scheduler.model import Plan, Visit
-from scheduler.roster import LockedStop, Stop, Unassigned, make_route
+from scheduler.roster import Break, LockedStop, Stop, Unassigned, make_route
+from scheduler.shifts import arrive, break_needs, gaps, leave_by, stints
 from scheduler.timeutil import DAY_S, format_hhmm
 from solver.params import SolveParams
 from solver.travel import PlanTravel
@@ -75,6 +76,7 @@ class RoutingModel:
     excluded: dict[str, Eligibility]
     node_lock: dict[int, tuple[int, int]] = field(default_factory=dict)
     stranger_cost: np.ndarray | None = None  # per worker and visit node, travel seconds
+    break_vars: dict[int, list[pywrapcp.IntervalVar]] = field(default_factory=dict)
 
     @property
     def n_visit_nodes(self) -> int:
@@ -173,10 +175,26 @@ def build_model(
         [time_eval[w.travel_mode] for w in workers], HORIZON_MIN, HORIZON_MIN, False, "Time")
     time_dim = routing.GetDimensionOrDie("Time")
 
+    # The day runs from the first stint's start to the last one's end; gaps between stints
+    # (split shifts) and rest breaks are OR-Tools break intervals, which neither a visit nor
+    # travel may use.
+    node_visit_transits = [int(service_min[manager.IndexToNode(i)]) for i in range(routing.Size())]
+    break_vars: dict[int, list[pywrapcp.IntervalVar]] = {}
     for k, w in enumerate(workers):
-        lo, hi = -(-w.shift.start // 60), w.shift.end // 60
+        periods = stints(w)
+        lo, hi = -(-periods[0].start // 60), periods[-1].end // 60
         time_dim.CumulVar(routing.Start(k)).SetRange(lo, hi)
         time_dim.CumulVar(routing.End(k)).SetRange(lo, hi)
+        intervals = [solver.FixedDurationIntervalVar(g.start // 60, g.start // 60, (g.end - g.start) // 60, False,
+                                                     f"gap {w.id} {g}") for g in gaps(w)]
+        rests = [solver.FixedDurationIntervalVar(-(-need.window.start // 60), need.window.end // 60,
+                                                 need.duration_s // 60, False, f"break {w.id}")
+                 for need in break_needs(plan, w)]
+        for rest in rests:
+            routing.AddIntervalToAssignment(rest)
+        if intervals or rests:
+            time_dim.SetBreakIntervalsOfVehicle(intervals + rests, k, node_visit_transits)
+        break_vars[k] = rests
 
     # Working time (visits and travel, home legs included; waiting excluded) within each
     # worker's limit for the day: the Time transits again, with no slack.
@@ -243,7 +261,7 @@ def build_model(
         routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
 
     return RoutingModel(plan, travel, params, manager, routing, time_dim, node_visit, loc, node_allowed, excluded,
-                        node_lock, stranger_cost if stranger_cost.any() else None)
+                        node_lock, stranger_cost if stranger_cost.any() else None, break_vars)
 
 
 #: Visits after which a worker counts as fully familiar to a client.
@@ -478,19 +496,25 @@ def decode(model: RoutingModel, assignment: pywrapcp.Assignment) -> tuple[list, 
         prev_end: int | None = None
         departure: int | None = None
         stops: list[Stop] = []
+        rests = [Break(assignment.StartValue(iv) * 60, assignment.EndValue(iv) * 60)
+                 for iv in model.break_vars.get(k, [])]
+        # Travel pauses over gaps between stints and over breaks (the model counts it so).
+        blocks = sorted([(g.start, g.end) for g in gaps(worker)] + [(b.start, b.end) for b in rests])
+        day_start = stints(worker)[0].start
         index = assignment.Value(routing.NextVar(index))
         while not routing.IsEnd(index):
             node = manager.IndexToNode(index)
             visit = model.node_visit[node]
             here = model.node_location[node]
             leg_s, leg_m = int(matrix.time_s[prev_loc, here]), int(matrix.distance_m[prev_loc, here])
+            leg_min_s = -(-leg_s // 60) * 60
             start = assignment.Value(time_dim.CumulVar(index)) * 60
             if prev_end is None:
-                # Leave home just in time, but not before the shift starts.
-                departure = max(worker.shift.start, start - (-(-leg_s // 60)) * 60)
-                arrival = departure + (-(-leg_s // 60)) * 60
+                # Leave home just in time, but not before the day starts.
+                departure = max(day_start, leave_by(start, leg_min_s, blocks))
+                arrival = arrive(departure, leg_min_s, blocks)
             else:
-                arrival = prev_end + (-(-leg_s // 60)) * 60
+                arrival = arrive(prev_end, leg_min_s, blocks)
             stops.append(Stop(visit.id, arrival, start, start + visit.duration_s, leg_s, leg_m, visit.client_id))
             served[visit.id] = served.get(visit.id, 0) + 1
             prev_end, prev_loc = start + visit.duration_s, here
@@ -500,6 +524,7 @@ def decode(model: RoutingModel, assignment: pywrapcp.Assignment) -> tuple[list, 
             worker.id, stops, departure=departure,
             end_travel_s=int(matrix.time_s[prev_loc, end_loc]) if stops else 0,
             end_travel_m=int(matrix.distance_m[prev_loc, end_loc]) if stops else 0,
+            breaks=rests if stops else (),
         ))
     unassigned = []
     for visit in plan.visits:

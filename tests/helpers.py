@@ -65,9 +65,14 @@ def _window(value: tuple[str, str] | Mapping[str, str]) -> dict[str, str]:
     return {"start": start, "end": end}
 
 
+#: Test providers take no rest breaks unless a test asks: the default rule (20 min past
+#: 6 h) would otherwise apply to the 8-hour test shifts and to every hand-made roster.
+NO_BREAKS = {"after_min": 24 * 60}
+
+
 def provider(id: str = "care-1", kind: str = "care", *, name: str | None = None, **extra: Any) -> dict[str, Any]:
-    """Return a provider record; ``extra`` keys are added as they are."""
-    return {"id": id, "name": name if name is not None else id, "kind": kind, **extra}
+    """Return a provider record (with no break rule unless ``break`` is given); ``extra`` keys are added as they are."""
+    return {"id": id, "name": name if name is not None else id, "kind": kind, "break": NO_BREAKS, **extra}
 
 
 def worker(

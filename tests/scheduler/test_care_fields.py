@@ -38,7 +38,7 @@ def test_care_fields_are_read_into_typed_records():
     assert care.pay == PayModel(model="per_visit", per_visit_rate=9.5)
     assert care.break_rule == BreakRule(300, 30, TimeWindow(parse_hhmm("11:00"), parse_hhmm("14:00")))
     assert care.weekly_cap_min == 2400
-    assert plan.provider("shop").break_rule == BreakRule()
+    assert plan.provider("shop").break_rule == BreakRule(after_min=24 * 60)  # tests.helpers.NO_BREAKS
     w1 = plan.worker("w1")
     assert [str(a) for a in w1.availability] == ["07:00-13:00", "16:00-22:00"]
     assert (w1.max_working_min, w1.max_visits, w1.week_worked_min) == (480, 12, 2100)

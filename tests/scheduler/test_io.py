@@ -72,8 +72,8 @@ def _csv_folder(folder: Path) -> Path:
     folder.mkdir()
     _write_csv(folder / "plan.csv", [{"date": "2026-11-24", "network": "networks/london.osm"}])
     _write_csv(folder / "providers.csv", [
-        {"id": "care-1", "name": "care-1", "kind": "care", "region": "north"},
-        {"id": "shop", "name": "shop", "kind": "delivery", "region": ""},
+        {"id": "care-1", "name": "care-1", "kind": "care", "region": "north", "break_after_min": "1440"},
+        {"id": "shop", "name": "shop", "kind": "delivery", "region": "", "break_after_min": "1440"},
     ])
     w = {"shift_start": "08:00", "shift_end": "16:00", "travel_mode": "drive", "capacity": "", "payroll": ""}
     _write_csv(folder / "workers.csv", [
@@ -622,7 +622,7 @@ def test_roster_to_dict_uses_contract_fields() -> None:
     assert data["date"] == "2026-11-24"
     route = data["routes"][0]
     assert route["worker_id"] == "w1"
-    assert route["stops"][0] == {"visit_id": "v1", "client_id": "c1", "arrival": "08:05", "start": "08:10",
+    assert route["stops"][0] == {"kind": "visit", "visit_id": "v1", "client_id": "c1", "arrival": "08:05", "start": "08:10",
                                  "end": "08:40", "travel_s": 240, "travel_m": 1100}
     assert (route["travel_s"], route["travel_m"]) == (540, 2500)
     assert route["work_s"] == 9 * 3600 + 1800 - (8 * 3600 + 300)
