@@ -846,7 +846,7 @@ def load_roster(path: str | Path) -> Roster:
     return roster_from_dict(data)
 
 
-_OPTIONAL_KPIS = {"continuity", "distinct_workers_per_client"}
+_OPTIONAL_KPIS = {"continuity", "distinct_workers_per_client", "workload_spread_min", "workload_std_min"}
 
 ROSTER_CSV_COLUMNS = (
     "worker_id", "provider_id", "stop", "visit_id", "client_id", "postcode", "arrival", "start", "end",

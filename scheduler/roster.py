@@ -7,6 +7,7 @@ them as ``HH:MM``. Stops start on whole minutes.
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -115,6 +116,8 @@ class Kpis:
     visits_per_worker: float
     continuity: float | None = None
     distinct_workers_per_client: float = 0.0
+    workload_spread_min: float = 0.0
+    workload_std_min: float = 0.0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -255,6 +258,12 @@ def compute_kpis(
     for c, w in places:
         seen.setdefault(c, set()).add(w)
     distinct = round(sum(len(ws) for ws in seen.values()) / len(seen), 3) if seen else 0.0
+    load = {r.worker_id: (r.service_s + sum(s.travel_s for s in r.stops[1:])) / 60 for r in routes}
+    by_provider: dict[str, list[float]] = {}
+    for w in plan.workers:
+        by_provider.setdefault(w.provider_id, []).append(load.get(w.id, 0.0))
+    spreads = [max(v) - min(v) for v in by_provider.values()]
+    stds = [statistics.pstdev(v) for v in by_provider.values()]
     return Kpis(
         visits=len(plan.visits),
         assigned=assigned,
@@ -271,6 +280,8 @@ def compute_kpis(
         visits_per_worker=round(sum(len(r.stops) for r in routes) / used, 2) if used else 0.0,
         continuity=continuity,
         distinct_workers_per_client=distinct,
+        workload_spread_min=round(max(spreads), 1) if spreads else 0.0,
+        workload_std_min=round(sum(stds) / len(stds), 1) if stds else 0.0,
         extra=dict(extra),
     )
 

@@ -63,6 +63,10 @@ class SolveParams:
         Continuity of care: the travel (seconds) worth spending to send a worker
         the client knows (from ``history``, or a preferred worker) rather than a
         stranger. 0 ignores continuity.
+    balance_weight_s
+        Fair workload: the travel (seconds) worth spending to move one minute of
+        work (visits and travel) off a worker who is above their provider's
+        average. 0 (default) does not balance.
     extra_operators
         OR-Tools local-search operators to switch on beyond its defaults (names
         of ``RoutingSearchParameters.local_search_operators`` fields).
@@ -83,6 +87,7 @@ class SolveParams:
     penalty_low: int = 10_000
     snap_limit_m: float = 1000.0
     continuity_weight_s: int = 300
+    balance_weight_s: int = 0
     extra_operators: tuple[str, ...] = ("use_relocate_and_make_active",)
     log_search: bool = False
 
@@ -100,6 +105,8 @@ class SolveParams:
         unknown_ops = sorted(set(self.extra_operators) - set(LOCAL_SEARCH_OPERATORS))
         if unknown_ops:
             problems.append(f"extra_operators {', '.join(unknown_ops)} are not OR-Tools operators")
+        if self.balance_weight_s < 0:
+            problems.append(f"balance_weight_s must not be negative, got {self.balance_weight_s}")
         if self.continuity_weight_s < 0:
             problems.append(f"continuity_weight_s must not be negative, got {self.continuity_weight_s}")
         if not self.snap_limit_m > 0:

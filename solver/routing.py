@@ -199,13 +199,18 @@ def build_model(
     # Working time (visits and travel, home legs included; waiting excluded) within each
     # worker's limit for the day: the Time transits again, with no slack.
     limits = [plan.day_limit_min(w) for w in workers]
-    if any(limit is not None for limit in limits):
+    if any(limit is not None for limit in limits) or params.balance_weight_s:
         caps = []
         for k, (w, limit) in enumerate(zip(workers, limits, strict=True)):
             commute = int(-(-travel.matrix(w.travel_mode).time_s[loc[starts[k]], loc[ends[k]]] // 60))
             caps.append(HORIZON_MIN if limit is None else max(limit, commute))
         routing.AddDimensionWithVehicleTransitAndCapacity(
             [time_eval[w.travel_mode] for w in workers], 0, caps, True, "Work")
+        if params.balance_weight_s:
+            # Fair workload: each minute of work above the provider's average costs the weight.
+            work = routing.GetDimensionOrDie("Work")
+            for k, target in enumerate(_fair_share_min(plan, node_visit)):
+                work.SetCumulVarSoftUpperBound(routing.End(k), target, params.balance_weight_s)
     if any(w.max_visits is not None for w in workers):
         routing.AddDimensionWithVehicleCapacity(
             routing.RegisterUnaryTransitVector([1] * n_visit + [0] * (2 * n_workers)), 0,
@@ -262,6 +267,24 @@ def build_model(
 
     return RoutingModel(plan, travel, params, manager, routing, time_dim, node_visit, loc, node_allowed, excluded,
                         node_lock, stranger_cost if stranger_cost.any() else None, break_vars)
+
+
+def _fair_share_min(plan: Plan, node_visit: list[Visit]) -> list[int]:
+    """Return, per worker, their provider's visit minutes per worker (the fair share, travel aside).
+
+    A visit with no provider counts for every provider of its kind, shared by their workers.
+    """
+    staff: dict[str, list[str]] = {}
+    for w in plan.workers:
+        staff.setdefault(w.provider_id, []).append(w.id)
+    minutes: dict[str, float] = dict.fromkeys(staff, 0.0)
+    for v in node_visit:
+        owners = [v.provider_id] if v.provider_id else [p.id for p in plan.providers if p.kind == v.kind and p.id in staff]
+        head = sum(len(staff[p]) for p in owners if p in staff)
+        for p in owners:
+            if p in staff and head:
+                minutes[p] += v.duration_min * len(staff[p]) / head
+    return [int(minutes[w.provider_id] / len(staff[w.provider_id])) for w in plan.workers]
 
 
 #: Visits after which a worker counts as fully familiar to a client.
