@@ -222,6 +222,9 @@ def build_model(
     # when vehicles have different *unary* transit vectors, so each distinct cost row goes
     # in as a matrix (row i holds node i's cost); workers with equal rows share one.
     stranger_cost = _strangeness(plan, node_visit) * params.continuity_weight_s // 100
+    if len(stranger_cost):
+        # Only differences between workers matter: what everyone would cost is no cost.
+        stranger_cost -= stranger_cost.min(axis=0, initial=0)
     if stranger_cost.any():
         padded = np.hstack([stranger_cost, np.zeros((n_workers, 2 * n_workers), dtype=np.int64)])
         rows, which = np.unique(padded, axis=0, return_inverse=True)
