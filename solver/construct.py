@@ -33,6 +33,7 @@ class _Route:
     work_cap: int | None = None
     max_count: int | None = None
     blocks: list[tuple[int, int]] = field(default_factory=list)  # gaps and breaks (minutes)
+    gap_blocks: list[tuple[int, int]] = field(default_factory=list)  # gaps between stints only
     nodes: list[int] = field(default_factory=list)
     earliest: list[int] = field(default_factory=list)
     latest: list[int] = field(default_factory=list)
@@ -68,17 +69,21 @@ class _Constructor:
             cost[mode] = seconds.tolist()
             tt[mode] = (-(-seconds // 60)).tolist()
         self.routes = []
+        self.rests: dict[int, list[tuple[int, int, int]]] = {}  # per vehicle: break window and length (min)
         for k, w in enumerate(plan.workers):
             periods = stints(w)
             # Gaps between stints, and each rest break pencilled in mid-window; the search may move it.
             blocks = [(g.start // 60, g.end // 60) for g in gaps(w)]
-            for need in break_needs(plan, w):
-                at = (need.window.start + need.window.end) // 2 // 60
-                blocks.append((at, at + need.duration_s // 60))
+            self.rests[k] = [(-(-need.window.start // 60), need.window.end // 60, need.duration_s // 60)
+                             for need in break_needs(plan, w)]
+            for lo_b, hi_b, d_b in self.rests[k]:
+                at = (lo_b + hi_b) // 2
+                blocks.append((at, at + d_b))
             self.routes.append(_Route(
                 k, int(model.node_location[n + 2 * k]), int(model.node_location[n + 2 * k + 1]),
                 -(-periods[0].start // 60), periods[-1].end // 60, w.capacity, tt[w.travel_mode],
-                cost[w.travel_mode], plan.day_limit_min(w), w.max_visits, sorted(blocks)))
+                cost[w.travel_mode], plan.day_limit_min(w), w.max_visits, sorted(blocks),
+                [(g.start // 60, g.end // 60) for g in gaps(w)]))
         for r in self.routes:
             self._refresh(r)
 
@@ -211,8 +216,32 @@ class _Constructor:
             r = self.routes[vehicle]
             r.nodes = sorted(nodes, key=lambda x: self.fixed[x])
             r.load = sum(self.demand[x] for x in nodes)
-            clashes += [(x, vehicle) for x in self._refresh(r)]
+            late = self._refresh(r)
+            if late and self.rests.get(vehicle):
+                late = self._pencil_breaks_around_locks(r)
+            clashes += [(x, vehicle) for x in late]
         return clashes
+
+    def _pencil_breaks_around_locks(self, r: _Route) -> list[int]:
+        """Move a route's pencilled breaks so its locked stops keep their times, if some time works.
+
+        Tries each break at its window's edges and just before or after each locked stop;
+        returns the locked nodes that still cannot keep their time.
+        """
+        rests: list[tuple[int, int]] = []
+        late: list[int] = []
+        for lo_b, hi_b, d_b in self.rests[r.vehicle]:
+            candidates = {lo_b, hi_b, *(self.fixed[x] + self.dur[x] for x in r.nodes),
+                          *(self.fixed[x] - d_b for x in r.nodes)}
+            for at in sorted(c for c in candidates if lo_b <= c <= hi_b):
+                r.blocks = sorted(r.gap_blocks + rests + [(at, at + d_b)])
+                late = self._refresh(r)
+                if not late:
+                    rests.append((at, at + d_b))
+                    break
+            else:
+                return late
+        return late
 
     def insert_at(self, x: int, allowed: list[int], at: int, not_vehicle: int) -> bool:
         """Insert node x at start minute ``at`` on the cheapest route other than ``not_vehicle``."""
@@ -328,4 +357,16 @@ def construct_routes(model: RoutingModel, allowed: list[list[int]], *, rounds: i
         for vid in failed:
             boost[vid] = boost.get(vid, 0) + 1
     assert best is not None
+    # A locked place of a double-handed visit forces its partner in: if the partner found
+    # no worker at that minute, the lock cannot be kept.
+    placed = {x for nodes in best[1] for x in nodes}
+    stranded = [(x, v) for x, (v, _) in model.node_lock.items()
+                if any(y not in placed for y in groups[model.node_visit[x].id])]
+    if stranded:
+        raise PlanError(
+            Problem("visit", model.node_visit[x].id, "locked",
+                    f"double-handed visit is locked to worker {model.plan.workers[v].id!r} at "
+                    f"{model.node_lock[x][1] // 60:02d}:{model.node_lock[x][1] % 60:02d}, but no second eligible "
+                    "worker can join at that minute: unlock it or add a worker on shift then")
+            for x, v in stranded)
     return best[1]

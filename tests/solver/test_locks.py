@@ -152,3 +152,16 @@ def test_check_roster_flags_moved_locked_stops_and_broken_pins():
     assert rules == {"locked", "pinned"}
     kept = dataclasses.replace(lock, start=parse_hhmm("08:30"))
     assert {v.rule for v in check_roster(plan, roster, locked=[kept])} == {"pinned"}
+
+
+def test_locked_double_handed_visit_needs_a_partner(london_network):
+    """A double-handed visit locked to one worker whose partner is gone and nobody can join: clear error."""
+    data = _day()
+    data["visits"][0].update(workers_required=2, priority="mandatory", window={"start": "09:00", "end": "09:00"})
+    data["workers"] = data["workers"][:2]  # w2, the only possible partner, is locked elsewhere at 09:00
+    plan = plan_from_dict(data)
+    travel = travel_for(plan, london_network)
+    with pytest.raises(PlanError, match="no second eligible worker can join at that minute") as err:
+        solve(plan, params=FAST, travel=travel, locked=[LockedStop("am0", "w1", parse_hhmm("09:00")),
+                                                        LockedStop("am1", "w2", parse_hhmm("09:00"))])
+    assert err.value.problems[0].record_id == "am0"
