@@ -12,15 +12,30 @@ routable nodes of a road network) into a validated
   medication checks and about 15% double-handed visits needing a hoist;
 * carers on morning, evening and long-day shifts, mostly driving, a few
   walking or cycling from homes near the centre; clients with gender
-  preferences, an excluded carer or preferred carers.
+  preferences, an excluded carer or preferred carers;
+* care rules: some carers on split shifts (two ``availability`` windows with an
+  unpaid afternoon break), hours already worked this week
+  (``week_worked_min``), each care client's regular carers over the last 28
+  days (``history``, from which preferred carers are drawn), linked visits at
+  one client (groceries delivered before the lunch call, a haircut after the
+  breakfast call), and each provider's pay model for the minimum-wage check.
 
 The workforce is sized from the demand so that the day is comfortably
 feasible: in every peak the demanded carer-minutes (visit length plus a
 travel allowance, double-handed visits counted twice) are at most
-:attr:`DayProfile.target_peak_load` of the carer-minutes on shift, every
+:attr:`DayProfile.target_peak_load` of the carer-minutes available (on shift
+and inside the carer's availability windows), every
 skill and gender requirement is matched by enough carers on shift, and every
 visit has spare eligible workers (:data:`MIN_ELIGIBLE_SINGLE`,
-:data:`MIN_ELIGIBLE_DOUBLE`). The same ``seed`` always gives the same plan.
+:data:`MIN_ELIGIBLE_DOUBLE`) available when it can start. Hours worked earlier
+in the week never leave a carer less of the weekly cap than their rota's peak
+time (plus :data:`WEEK_CAP_RESERVE_MIN`), and links are only made where the
+two windows leave plenty of start times that keep the gap, so every mandatory
+visit stays servable when the solver honours availability, links, breaks and
+working-time limits. Providers keep the default rest break (20 minutes in the
+middle third of each stint over 6 hours): on every care rota that window
+reaches into a lull between peaks, so breaks need no peak time. The same
+``seed`` always gives the same plan.
 
 This module needs NumPy only; :func:`solver.generate.generate_day` picks the
 sites from a road network.
@@ -38,7 +53,7 @@ import numpy as np
 
 from scheduler.eligibility import eligibility
 from scheduler.io import plan_from_dict
-from scheduler.model import Plan, TimeWindow, Visit, Worker
+from scheduler.model import DEFAULT_WEEKLY_CAP_MIN, PayModel, Plan, TimeWindow, Visit, Worker
 from scheduler.timeutil import format_hhmm
 
 __all__ = [
@@ -49,6 +64,7 @@ __all__ = [
     "HAIR_PERIOD",
     "PEAKS",
     "Period",
+    "SPLIT_SHIFT_AVAILABILITY",
     "generate_plan",
     "peak_loads",
 ]
@@ -120,6 +136,9 @@ DOUBLE_HANDED_MIN_DURATION = 30
 #: Care window length and the step its start is rounded to (minutes).
 CARE_WINDOW_MIN = 60
 WINDOW_STEP_MIN = 15
+#: A bed call's window starts early enough for the visit to end this long (minutes) before
+#: the bed peak ends, when most carers' shifts end: time to travel home.
+LAST_CALL_MARGIN_MIN = 15
 
 #: Skills of the care trade (DOMAIN.md "Rules a roster must respect").
 CARE_SKILLS = ("hoist", "medication", "dementia", "catheter", "PEG")
@@ -146,17 +165,25 @@ PREFERRED_P = 0.20
 MAX_PREFERRED = 2
 
 #: Care shifts: morning covers breakfast and lunch, evening tea and bed, a long day
-#: breakfast to tea, a split day all four peaks. ``CARE_SHIFT_MIX`` is the share of
-#: carers each shift aims at.
+#: breakfast to tea, a split day all four peaks; a split shift is a split day whose
+#: carer is available only in :data:`SPLIT_SHIFT_AVAILABILITY`. ``CARE_SHIFT_MIX`` is
+#: the share of carers each shift aims at (split days and split shifts share theirs
+#: per :attr:`DayProfile.split_shift_share`).
 CARE_SHIFTS = (
     Period("morning", 7 * _H, 14 * _H + 30 * _M),
     Period("evening", 15 * _H + 30 * _M, 22 * _H + 30 * _M),
     Period("long day", 7 * _H, 19 * _H),
     Period("split day", 7 * _H, 22 * _H),
+    Period("split shift", 7 * _H, 22 * _H),
 )
 #: Most carers work split days across all four peaks with unpaid gaps between
 #: them: that is how a carer makes the 15-20 visits a day of DOMAIN.md.
-CARE_SHIFT_MIX = {"morning": 0.05, "evening": 0.05, "long day": 0.0, "split day": 0.90}
+CARE_SHIFT_MIX = {"morning": 0.05, "evening": 0.05, "long day": 0.0, "split day": 0.90, "split shift": 0.0}
+#: The two parts of a split shift: breakfast and lunch, then tea and bed, with an unpaid
+#: break in the afternoon lull (no care window starts between them).
+SPLIT_SHIFT_AVAILABILITY = (Period("split morning", 7 * _H, 14 * _H), Period("split evening", 16 * _H, 22 * _H))
+#: Availability windows per care shift; shifts not listed are available throughout.
+CARE_AVAILABILITY: dict[str, tuple[Period, ...]] = {"split shift": SPLIT_SHIFT_AVAILABILITY}
 #: Fewest carers on shift in any peak: a double-handed visit needs three eligible carers.
 MIN_CARERS_PER_PEAK = 3
 
@@ -205,6 +232,15 @@ MAX_REPAIR_ROUNDS = 20
 #: 3 miles between visits, some 10 minutes by car in town.
 TRAVEL_ALLOWANCE_MIN = 10
 
+#: Hours a carer has already worked this week are drawn in steps of this many minutes.
+WEEK_WORKED_STEP_MIN = 15
+#: What is left of the weekly cap always covers the peak time of a carer's rota plus
+#: this much (minutes), so that the cap never takes a carer out of a peak.
+WEEK_CAP_RESERVE_MIN = 60
+#: A link is made only if at least this many minutes of the later visit's window
+#: have a start that keeps the gap for some start of the earlier visit.
+LINK_MIN_ROOM_MIN = 45
+
 EARTH_RADIUS_M = 6_371_008.8
 
 #: Cambridge postcode districts by compass bearing from the centre (degrees clockwise from
@@ -241,9 +277,30 @@ class DayProfile:
         Travel time counted per visit when sizing the workforce (minutes; DOMAIN.md:
         about 3 miles between visits).
     target_peak_load
-        Share of on-shift worker time the workforce is sized to be busy in each peak.
+        Share of available worker time the workforce is sized to be busy in each peak.
     max_peak_load
-        Highest share of on-shift worker time any peak, skill or gender may demand.
+        Highest share of available worker time any peak, skill or gender may demand.
+    split_shift_share
+        Share of the carers on 07:00-22:00 days who work a split shift: available
+        only in :data:`SPLIT_SHIFT_AVAILABILITY`.
+    week_worked_max_min
+        Most minutes a carer has worked earlier in the week (drawn uniformly from 0;
+        capped so that the weekly cap leaves their rota's peak time free).
+    regular_carers
+        Fewest and most regular carers of each care client (``history``).
+    history_visits
+        Fewest and most visits each regular carer made to the client in the last 28 days.
+    grocery_link_share
+        Share of the deliveries in a slot that can precede a lunch call that go to a
+        care client with such a call and are linked ``before`` it; every other delivery
+        to such a client whose windows allow it is linked too.
+    grocery_gap_min
+        Least and most minutes from the end of a linked delivery to the start of the lunch call.
+    hair_gap_min
+        Least minutes from the end of the breakfast call to the start of a linked haircut
+        (every haircut of a care client with a breakfast call whose windows allow it).
+    care_pay, hair_pay, delivery_pay
+        Pay model of the care agency, the hairdresser and the supermarket, or ``None``.
 
     Raises
     ------
@@ -257,9 +314,33 @@ class DayProfile:
     travel_allowance_min: int = TRAVEL_ALLOWANCE_MIN
     target_peak_load: float = 0.85
     max_peak_load: float = 0.90
+    split_shift_share: float = 0.3
+    week_worked_max_min: int = 40 * 60
+    regular_carers: tuple[int, int] = (2, 4)
+    history_visits: tuple[int, int] = (4, 20)
+    grocery_link_share: float = 0.5
+    grocery_gap_min: tuple[int, int] = (0, 60)
+    hair_gap_min: int = 30
+    #: Contact time only: travel and waiting unpaid, as is common in home care.
+    care_pay: PayModel | None = PayModel("hourly", hourly_rate=15.00, paid_time="contact")
+    hair_pay: PayModel | None = PayModel("hourly", hourly_rate=14.00, paid_time="span")
+    delivery_pay: PayModel | None = PayModel("hourly", hourly_rate=13.00, paid_time="span")
 
     def __post_init__(self) -> None:
         problems = []
+        for name in ("split_shift_share", "grocery_link_share"):
+            value = getattr(self, name)
+            if not 0 <= value <= 1:
+                problems.append(f"`{name}` must be in [0, 1], got {value}")
+        if not 0 <= self.week_worked_max_min <= DEFAULT_WEEKLY_CAP_MIN:
+            problems.append(f"`week_worked_max_min` must be in [0, {DEFAULT_WEEKLY_CAP_MIN}], "
+                            f"got {self.week_worked_max_min}")
+        for name, low in (("regular_carers", 0), ("history_visits", 1), ("grocery_gap_min", 0)):
+            lo, hi = getattr(self, name)
+            if not low <= lo <= hi:
+                problems.append(f"`{name}` must be (least, most) with {low} <= least <= most, got {(lo, hi)}")
+        if self.hair_gap_min < 0:
+            problems.append(f"`hair_gap_min` must not be negative, got {self.hair_gap_min}")
         for name in ("hair_share", "delivery_share", "double_handed_share"):
             value = getattr(self, name)
             if not 0 <= value < 1:
@@ -289,6 +370,8 @@ class _ClientDraft:
     gender_preference: str | None = None
     preferred: list[str] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
+    #: Regular carers and their visits in the last 28 days, most visits first.
+    regulars: list[tuple[str, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -304,6 +387,8 @@ class _VisitDraft:
     priority: str = "mandatory"
     demand: int = 0
     tasks: tuple[str, ...] = ()
+    #: ``("before" | "after", other visit, least gap, most gap)`` in minutes, or ``None``.
+    link: tuple[str, _VisitDraft, int, int | None] | None = None
 
 
 @dataclass
@@ -318,6 +403,14 @@ class _WorkerDraft:
     gender: str = "f"
     travel_mode: str = "drive"
     capacity: int | None = None
+    site: int = -1
+    availability: tuple[Period, ...] = ()
+    week_worked_min: int = 0
+
+    @property
+    def windows(self) -> tuple[Period, ...]:
+        """When the worker can be on a visit: the availability windows, or the whole shift."""
+        return self.availability or (self.shift,)
 
 
 # --------------------------------------------------------------------------- public API
@@ -387,7 +480,8 @@ def generate_plan(
 
     clients: list[_ClientDraft] = []
     visits = _care_visits(rng, n_care, clients, xy, centre, profile)
-    visits += _other_visits(rng, n_hair, n_delivery, clients, xy, centre)
+    visits += _other_visits(rng, n_hair, n_delivery, clients, xy, centre, visits, profile)
+    _link_visits(clients, visits, profile)
 
     carers = _size_carers(visits, profile)
     hairdressers = _size_hairdressers(visits, profile)
@@ -402,9 +496,12 @@ def generate_plan(
                 f"pass n_workers >= {needed}, n_workers=None, or fewer visits")
         _add_carers(carers, n_workers - needed, visits, profile)
 
-    workers = _workers(rng, carers, hairdressers, vans, lat, lon, xy, centre)
+    workers = _workers(rng, carers, hairdressers, vans, lat, lon, xy, centre, profile)
     _client_preferences(rng, clients, visits, workers)
-    plan = _repair(rng, clients, visits, workers, lat, lon, date, network, seed, profile)
+    _repair(rng, clients, visits, workers, lat, lon, date, network, seed, profile)
+    # Regular carers are drawn from those who can serve the client once skills are topped up.
+    _continuity(rng, clients, visits, workers, xy, profile)
+    plan = plan_from_dict(_plan_dict(clients, visits, workers, lat, lon, date, network, seed, profile))
     _check_plan(plan, profile)
     return plan
 
@@ -414,7 +511,8 @@ def peak_loads(plan: Plan, *, travel_allowance_min: int = TRAVEL_ALLOWANCE_MIN) 
 
     A visit belongs to the peak its window starts in; it demands its length
     plus ``travel_allowance_min``, twice when double-handed. Supply is the
-    carer time on shift inside the peak.
+    carer time inside the peak that is on shift and, for carers with
+    ``availability`` windows (split shifts), inside one of them.
 
     Parameters
     ----------
@@ -432,6 +530,11 @@ def peak_loads(plan: Plan, *, travel_allowance_min: int = TRAVEL_ALLOWANCE_MIN) 
     carers = [w for w in plan.workers if kinds[w.provider_id] == "care"]
     care = [v for v in plan.visits if v.kind == "care"]
     return {p.name: _load(care, carers, p, travel_allowance_min) for p in PEAKS}
+
+
+def _available_s(period: Period, worker: Worker) -> int:
+    """Time a plan's worker is available inside ``period`` (seconds)."""
+    return sum(period.overlap_s(w) for w in (worker.availability or (worker.shift,)))
 
 
 # --------------------------------------------------------------------------- sites
@@ -529,6 +632,11 @@ def _care_visits(rng: np.random.Generator, n_care: int, clients: list[_ClientDra
             if client.double:
                 duration = max(duration, DOUBLE_HANDED_MIN_DURATION)
                 skills.add("hoist")
+            if peak is PEAKS[-1]:
+                # The last call of the day can end in time for the carers to get home.
+                latest = peak.end_s - LAST_CALL_MARGIN_MIN * _M - duration * _M
+                start = min(start, peak.start_s + (latest - peak.start_s) // (WINDOW_STEP_MIN * _M)
+                            * WINDOW_STEP_MIN * _M)
             medication = duration == MEDICATION_CHECK_MIN or rng.random() < MEDICATION_VISIT_P
             if medication:
                 skills.add("medication")
@@ -547,11 +655,45 @@ def _care_visits(rng: np.random.Generator, n_care: int, clients: list[_ClientDra
     return visits
 
 
+def _peak_of(visit: _VisitDraft) -> str | None:
+    return next((p.name for p in PEAKS if p.start_s <= visit.start_s < p.end_s), None)
+
+
+def _calls(visits: Sequence[_VisitDraft]) -> dict[int, dict[str, _VisitDraft]]:
+    """Each care client's care visits by peak name."""
+    calls: dict[int, dict[str, _VisitDraft]] = {}
+    for v in visits:
+        if v.kind == "care":
+            calls.setdefault(v.client, {})[_peak_of(v) or ""] = v
+    return calls
+
+
+def _link_room_min(first: _VisitDraft, then: _VisitDraft, duration_min: int, gap_lo: int,
+                   gap_hi: int | None) -> int:
+    """Minutes of either window whose starts can keep the link's gap (the smaller of the two).
+
+    ``then`` must start ``gap_lo``..``gap_hi`` minutes after ``first`` (lasting
+    ``duration_min``) ends; ``gap_hi`` ``None`` is no upper limit.
+    """
+    d, lo, hi = duration_min * _M, gap_lo * _M, math.inf if gap_hi is None else gap_hi * _M
+    then_room = min(then.end_s, first.end_s + d + hi) - max(then.start_s, first.start_s + d + lo)
+    first_room = min(first.end_s, then.end_s - d - lo) - max(first.start_s, then.start_s - d - hi)
+    return int(max(0, min(then_room, first_room)) // _M)
+
+
 def _other_visits(rng: np.random.Generator, n_hair: int, n_delivery: int, clients: list[_ClientDraft],
-                  xy: np.ndarray, centre: np.ndarray) -> list[_VisitDraft]:
-    """Draw hairdressing and grocery visits, half for care clients and half for new clients."""
+                  xy: np.ndarray, centre: np.ndarray, care: Sequence[_VisitDraft],
+                  profile: DayProfile) -> list[_VisitDraft]:
+    """Draw hairdressing and grocery visits, half for care clients and half for new clients.
+
+    A share (:attr:`DayProfile.grocery_link_share`) of the deliveries whose slot can
+    precede a lunch call go to a care client with such a call (and are linked to it
+    by :func:`_link_visits`): groceries arrive for the carer to make lunch with.
+    """
     used = {c.site for c in clients}
     n_care_clients = len(clients)
+    lunches = {i: calls[_L] for i, calls in _calls(care).items() if _L in calls}
+    gap_lo, gap_hi = profile.grocery_gap_min
     visits = []
 
     def client_for() -> int:
@@ -569,15 +711,43 @@ def _other_visits(rng: np.random.Generator, n_hair: int, n_delivery: int, client
     slots = rng.permutation(np.arange(n_delivery) % len(DELIVERY_SLOTS))
     for k in range(n_delivery):
         slot = DELIVERY_SLOTS[int(slots[k])]
-        visits.append(_VisitDraft(
-            client=client_for(), kind="delivery", provider_id=PROVIDERS["delivery"]["id"],
+        drop = _VisitDraft(
+            client=-1, kind="delivery", provider_id=PROVIDERS["delivery"]["id"],
             start_s=slot.start_s, end_s=slot.end_s,
             duration_min=int(rng.integers(DELIVERY_DURATION_MIN[0], DELIVERY_DURATION_MIN[1] + 1)),
             skills=set(), priority="high",
-            demand=int(_choice(rng, DELIVERY_CRATES, DELIVERY_CRATES_P)), tasks=("groceries",)))
+            demand=int(_choice(rng, DELIVERY_CRATES, DELIVERY_CRATES_P)), tasks=("groceries",))
+        taken = {v.client for v in visits if v.kind == "delivery"}
+        fits = [i for i, lunch in lunches.items() if i not in taken
+                and _link_room_min(drop, lunch, drop.duration_min, gap_lo, gap_hi) >= LINK_MIN_ROOM_MIN]
+        if fits and rng.random() < profile.grocery_link_share:
+            drop.client = int(fits[int(rng.integers(len(fits)))])
+        else:
+            drop.client = client_for()
+        visits.append(drop)
     for v in visits:
         clients[v.client].care_only = False
     return visits
+
+
+def _link_visits(clients: list[_ClientDraft], visits: list[_VisitDraft], profile: DayProfile) -> None:
+    """Link groceries ``before`` the client's lunch call and a haircut ``after`` the breakfast call.
+
+    Only where both windows leave at least :data:`LINK_MIN_ROOM_MIN` minutes of
+    starts that keep the gap, so that a linked pair is always easy to serve.
+    """
+    calls = _calls(visits)
+    gap_lo, gap_hi = profile.grocery_gap_min
+    for v in visits:
+        mine = calls.get(v.client, {})
+        if v.kind == "delivery" and _L in mine:
+            lunch = mine[_L]
+            if _link_room_min(v, lunch, v.duration_min, gap_lo, gap_hi) >= LINK_MIN_ROOM_MIN:
+                v.link = ("before", lunch, gap_lo, gap_hi)
+        elif v.kind == "hairdressing" and _B in mine:
+            breakfast = mine[_B]
+            if _link_room_min(breakfast, v, breakfast.duration_min, profile.hair_gap_min, None) >= LINK_MIN_ROOM_MIN:
+                v.link = ("after", breakfast, profile.hair_gap_min, None)
 
 
 # --------------------------------------------------------------------------- workforce sizing
@@ -594,57 +764,78 @@ def _demand_s(visits: Sequence[_VisitDraft] | Sequence[Visit], period: Period, t
 
 def _load(visits: Sequence[Visit], workers: Sequence[Worker], period: Period, travel_min: int) -> float:
     demand = _demand_s(visits, period, travel_min)
-    supply = sum(period.overlap_s(w.shift) for w in workers)
+    supply = sum(_available_s(period, w) for w in workers)
     if demand == 0:
         return 0.0
     return demand / supply if supply else math.inf
 
 
+def _rota_windows(shift: Period) -> tuple[Period, ...]:
+    """When a carer on this care shift is available: its availability windows, or the whole shift."""
+    return CARE_AVAILABILITY.get(shift.name, (shift,))
+
+
+def _rota_overlap_s(peak: Period, shift: Period) -> int:
+    """Available time of one carer on ``shift`` inside ``peak`` (seconds)."""
+    return sum(peak.overlap_s(w.window) for w in _rota_windows(shift))
+
+
+def _shift_mix(profile: DayProfile) -> dict[str, float]:
+    """Share of carers each care shift aims at: split days and split shifts share the split-day share."""
+    mix = dict(CARE_SHIFT_MIX)
+    days = mix["split day"] + mix["split shift"]
+    mix["split shift"] = days * profile.split_shift_share
+    mix["split day"] = days - mix["split shift"]
+    return mix
+
+
 def _shift_loads(counts: dict[str, int], demand: dict[str, int]) -> dict[str, float]:
     loads = {}
     for p in PEAKS:
-        supply = sum(counts[s.name] * p.overlap_s(s.window) for s in CARE_SHIFTS)
+        supply = sum(counts[s.name] * _rota_overlap_s(p, s) for s in CARE_SHIFTS)
         loads[p.name] = demand[p.name] / supply if supply else math.inf
     return loads
 
 
 def _on_shift(counts: dict[str, int], peak: Period) -> int:
-    return sum(counts[s.name] for s in CARE_SHIFTS if peak.overlap_s(s.window) > 0)
+    return sum(counts[s.name] for s in CARE_SHIFTS if _rota_overlap_s(peak, s) > 0)
 
 
-def _add_one_carer(counts: dict[str, int], peak: Period) -> None:
-    """Add a carer to the shift covering ``peak`` that is furthest below its share of the mix."""
+def _add_one_carer(counts: dict[str, int], peak: Period, mix: dict[str, float]) -> None:
+    """Add a carer to the shift available in ``peak`` that is furthest below its share of the mix."""
     total = sum(counts.values()) + 1
-    covering = [s.name for s in CARE_SHIFTS if peak.overlap_s(s.window) > 0]
-    name = min(covering, key=lambda s: (counts[s] / total - CARE_SHIFT_MIX[s], covering.index(s)))
+    covering = [s.name for s in CARE_SHIFTS if _rota_overlap_s(peak, s) > 0]
+    name = min(covering, key=lambda s: (counts[s] / total - mix[s], covering.index(s)))
     counts[name] += 1
 
 
 def _size_carers(visits: Sequence[_VisitDraft], profile: DayProfile) -> dict[str, int]:
-    """Carers per shift so each peak is at most ``target_peak_load`` busy."""
+    """Carers per shift so each peak is at most ``target_peak_load`` busy (available time only)."""
     care = [v for v in visits if v.kind == "care"]
     demand = {p.name: _demand_s(care, p, profile.travel_allowance_min) for p in PEAKS}
     counts = {s.name: 0 for s in CARE_SHIFTS}
+    mix = _shift_mix(profile)
     while True:
         loads = _shift_loads(counts, demand)
         short = [p for p in PEAKS if _on_shift(counts, p) < MIN_CARERS_PER_PEAK]
         if short:
-            _add_one_carer(counts, short[0])
+            _add_one_carer(counts, short[0], mix)
             continue
         worst = max(PEAKS, key=lambda p: loads[p.name])
         if loads[worst.name] <= profile.target_peak_load:
             return counts
-        _add_one_carer(counts, worst)
+        _add_one_carer(counts, worst, mix)
 
 
 def _add_carers(counts: dict[str, int], extra: int, visits: Sequence[_VisitDraft],
                 profile: DayProfile) -> None:
-    """Add ``extra`` carers, each to a shift covering the busiest peak."""
+    """Add ``extra`` carers, each to a shift available in the busiest peak."""
     care = [v for v in visits if v.kind == "care"]
     demand = {p.name: _demand_s(care, p, profile.travel_allowance_min) for p in PEAKS}
+    mix = _shift_mix(profile)
     for _ in range(extra):
         loads = _shift_loads(counts, demand)
-        _add_one_carer(counts, max(PEAKS, key=lambda p: loads[p.name]))
+        _add_one_carer(counts, max(PEAKS, key=lambda p: loads[p.name]), mix)
 
 
 def _size_hairdressers(visits: Sequence[_VisitDraft], profile: DayProfile) -> int:
@@ -678,25 +869,25 @@ def _size_vans(visits: Sequence[_VisitDraft], profile: DayProfile) -> dict[str, 
 # --------------------------------------------------------------------------- workers
 
 def _workers(rng: np.random.Generator, carers: dict[str, int], hairdressers: int, vans: dict[str, int],
-             lat: np.ndarray, lon: np.ndarray, xy: np.ndarray, centre: np.ndarray) -> list[_WorkerDraft]:
+             lat: np.ndarray, lon: np.ndarray, xy: np.ndarray, centre: np.ndarray,
+             profile: DayProfile) -> list[_WorkerDraft]:
     n_sites = len(lat)
     distance = np.hypot(*(xy - centre).T)
     central = np.flatnonzero(distance <= CENTRAL_RADIUS_M)
     if len(central) == 0:
         central = np.argsort(distance, kind="stable")[: max(1, n_sites // 10)]
 
-    def site(near_centre: bool = False) -> tuple[float, float]:
-        i = int(rng.choice(central)) if near_centre else int(rng.integers(n_sites))
-        return float(lat[i]), float(lon[i])
+    def site(near_centre: bool = False) -> int:
+        return int(rng.choice(central)) if near_centre else int(rng.integers(n_sites))
 
     total = sum(carers.values()) + hairdressers + sum(vans.values())
     width = max(2, len(str(total)))
     workers: list[_WorkerDraft] = []
 
-    def add(provider: str, name: str, shift: Period, home: tuple[float, float],
-            end: tuple[float, float] | None = None, **kw: Any) -> None:
+    def add(provider: str, name: str, shift: Period, home: int, **kw: Any) -> None:
+        point = (float(lat[home]), float(lon[home]))
         workers.append(_WorkerDraft(id=f"w{len(workers) + 1:0{width}d}", provider_id=PROVIDERS[provider]["id"],
-                                    name=name, shift=shift, home=home, end=end or home, **kw))
+                                    name=name, shift=shift, home=point, end=point, site=home, **kw))
 
     n = 0
     for shift in CARE_SHIFTS:
@@ -706,7 +897,9 @@ def _workers(rng: np.random.Generator, carers: dict[str, int], hairdressers: int
             mode = "walk" if u < WALK_P else "cycle" if u < WALK_P + CYCLE_P else "drive"
             add("care", f"Carer {n:02d}", shift, site(near_centre=mode != "drive"),
                 skills={s for s in CARE_SKILLS if rng.random() < CARER_SKILL_P[s]},
-                gender="f" if rng.random() < FEMALE_CARER_P else "m", travel_mode=mode)
+                gender="f" if rng.random() < FEMALE_CARER_P else "m", travel_mode=mode,
+                availability=CARE_AVAILABILITY.get(shift.name, ()),
+                week_worked_min=_week_worked(rng, shift, profile))
     for k in range(hairdressers):
         add("hairdressing", f"Hairdresser {k + 1}", HAIR_SHIFT, site(),
             gender="f" if rng.random() < FEMALE_HAIRDRESSER_P else "m")
@@ -716,15 +909,41 @@ def _workers(rng: np.random.Generator, carers: dict[str, int], hairdressers: int
     for shift in VAN_SHIFTS:
         for _ in range(vans[shift.name]):
             k += 1
-            add("delivery", f"Driver {k}", shift, depot, depot,
+            add("delivery", f"Driver {k}", shift, depot,
                 gender="m" if rng.random() < MALE_DRIVER_P else "f", capacity=VAN_CAPACITY_CRATES)
     return workers
 
 
+def _week_worked(rng: np.random.Generator, shift: Period, profile: DayProfile) -> int:
+    """Minutes a carer on ``shift`` worked earlier in the week.
+
+    Drawn uniformly from 0 to :attr:`DayProfile.week_worked_max_min` in steps of
+    :data:`WEEK_WORKED_STEP_MIN`, then capped so that what is left of the weekly
+    cap covers the rota's peak time plus :data:`WEEK_CAP_RESERVE_MIN`: carers who
+    draw more end up just there, near the cap.
+    """
+    peak_min = sum(_rota_overlap_s(p, shift) for p in PEAKS) // _M
+    most = DEFAULT_WEEKLY_CAP_MIN - peak_min - WEEK_CAP_RESERVE_MIN
+    drawn = int(rng.integers(0, profile.week_worked_max_min // WEEK_WORKED_STEP_MIN + 1)) * WEEK_WORKED_STEP_MIN
+    return max(0, min(drawn, most // WEEK_WORKED_STEP_MIN * WEEK_WORKED_STEP_MIN))
+
+
 def _holds(worker: _WorkerDraft, visit: _VisitDraft) -> bool:
-    """Whether the worker's shift can hold the visit inside its window (as in eligibility)."""
-    earliest = max(visit.start_s, worker.shift.start_s)
-    return earliest <= visit.end_s and earliest + visit.duration_min * _M <= worker.shift.end_s
+    """Whether one of the worker's availability windows (or their shift) can hold the visit in its window."""
+    for window in worker.windows:
+        earliest = max(visit.start_s, window.start_s)
+        if earliest <= visit.end_s and earliest + visit.duration_min * _M <= window.end_s:
+            return True
+    return False
+
+
+def _fits(worker: Worker, visit: Visit) -> bool:
+    """Whether a plan's worker is available to serve the visit in its window (availability, if any)."""
+    for window in worker.availability or (worker.shift,):
+        earliest = max(visit.window.start, window.start)
+        if earliest <= visit.window.end and earliest + visit.duration_s <= window.end:
+            return True
+    return False
 
 
 def _could_serve(worker: _WorkerDraft, visit: _VisitDraft, client: _ClientDraft) -> bool:
@@ -735,9 +954,9 @@ def _could_serve(worker: _WorkerDraft, visit: _VisitDraft, client: _ClientDraft)
 
 def _client_preferences(rng: np.random.Generator, clients: list[_ClientDraft], visits: list[_VisitDraft],
                         workers: list[_WorkerDraft]) -> None:
-    """Give some care-only clients a gender preference, an excluded carer or preferred carers.
+    """Give some care-only clients a gender preference or an excluded carer.
 
-    Hairdressing and delivery clients get none: a preference binds every provider's workers.
+    Hairdressing and delivery clients get none: those bind every provider's workers.
     """
     by_client: dict[int, list[_VisitDraft]] = {}
     for v in visits:
@@ -757,22 +976,67 @@ def _client_preferences(rng: np.random.Generator, clients: list[_ClientDraft], v
         options = [w.id for w in workers if any(_could_serve(w, v, client) for v in by_client[i])]
         if options:
             client.excluded = [str(rng.choice(options))]
-    for i in care_only:
-        if rng.random() >= PREFERRED_P:
+
+
+def _continuity(rng: np.random.Generator, clients: list[_ClientDraft], visits: list[_VisitDraft],
+                workers: list[_WorkerDraft], xy: np.ndarray, profile: DayProfile) -> None:
+    """Give each care client regular carers (``history``), and some care-only clients preferred carers.
+
+    A client's preferred carers are their most frequent regulars.
+    """
+    by_client: dict[int, list[_VisitDraft]] = {}
+    for v in visits:
+        by_client.setdefault(v.client, []).append(v)
+    _regular_carers(rng, clients, by_client, workers, xy, profile)
+    for client in clients:
+        if not client.care_only or rng.random() >= PREFERRED_P:
             continue
-        client = clients[i]
-        first = by_client[i][0]
-        options = [w.id for w in workers if _could_serve(w, first, client)]
-        if options:
-            k = min(len(options), int(rng.integers(1, MAX_PREFERRED + 1)))
-            client.preferred = sorted(str(w) for w in rng.choice(options, size=k, replace=False))
+        # A client names the carers who know them best.
+        if client.regulars:
+            k = min(len(client.regulars), int(rng.integers(1, MAX_PREFERRED + 1)))
+            client.preferred = sorted(wid for wid, _ in client.regulars[:k])
+
+
+def _regular_carers(rng: np.random.Generator, clients: list[_ClientDraft],
+                    by_client: dict[int, list[_VisitDraft]], workers: list[_WorkerDraft], xy: np.ndarray,
+                    profile: DayProfile) -> None:
+    """Give each care client 2-4 regular carers with 4-20 visits each in the last 28 days.
+
+    Regulars are carers who can serve at least one of the client's calls today
+    (provider, skills, availability, exclusion, gender preference), favouring those
+    who can serve most of them and live nearby, as a coordinator's rota would.
+    """
+    carers = [w for w in workers if w.provider_id == PROVIDERS["care"]["id"]]
+    least, most = profile.regular_carers
+    for i, client in enumerate(clients):
+        calls = [v for v in by_client.get(i, []) if v.kind == "care"]
+        if not calls or not carers:
+            continue
+        score = np.array([sum(_could_serve(w, v, client) for v in calls) for w in carers], dtype=float)
+        able = np.flatnonzero(score > 0)
+        k = min(len(able), int(rng.integers(least, most + 1)))
+        if k == 0:
+            continue
+        km = np.array([np.hypot(*(xy[carers[j].site] - xy[client.site])) for j in able]) / 1000
+        weight = score[able] ** 2 / (1 + km)
+        chosen = rng.choice(able, size=k, replace=False, p=weight / weight.sum())
+        low, high = profile.history_visits
+        counts = sorted((int(rng.integers(low, high + 1)) for _ in range(k)), reverse=True)
+        client.regulars = [(carers[int(j)].id, n) for j, n in zip(chosen, counts, strict=True)]
 
 
 # --------------------------------------------------------------------------- build and repair
 
+def _pay(model: PayModel | None) -> dict[str, Any]:
+    if model is None:
+        return {}
+    return {"pay": {"model": model.model, "hourly_rate": model.hourly_rate, "per_visit_rate": model.per_visit_rate,
+                    "paid_time": model.paid_time}}
+
+
 def _plan_dict(clients: list[_ClientDraft], visits: list[_VisitDraft], workers: list[_WorkerDraft],
-               lat: np.ndarray, lon: np.ndarray, date: dt.date, network: str | None, seed: int
-               ) -> dict[str, Any]:
+               lat: np.ndarray, lon: np.ndarray, date: dt.date, network: str | None, seed: int,
+               profile: DayProfile) -> dict[str, Any]:
     def window(start: int, end: int) -> dict[str, str]:
         return {"start": format_hhmm(start), "end": format_hhmm(end)}
 
@@ -781,16 +1045,27 @@ def _plan_dict(clients: list[_ClientDraft], visits: list[_VisitDraft], workers: 
 
     vwidth = max(4, len(str(len(visits))))
     ordered = sorted(visits, key=lambda v: (v.start_s, v.kind, v.client, v.duration_min))
+    ids = {id(v): f"v{n:0{vwidth}d}" for n, v in enumerate(ordered, start=1)}
+
+    def link(v: _VisitDraft) -> dict[str, Any]:
+        if v.link is None:
+            return {}
+        side, other, low, high = v.link
+        return {side: {"visit_id": ids[id(other)], "min_gap_min": low, "max_gap_min": high}}
+
     data: dict[str, Any] = {"date": date.isoformat()}
     if network is not None:
         data["network"] = network
     data["generator"] = {"module": "scheduler.generate", "seed": int(seed)}
-    data["providers"] = [dict(p) for p in PROVIDERS.values()]
+    pay = {"care": profile.care_pay, "hairdressing": profile.hair_pay, "delivery": profile.delivery_pay}
+    data["providers"] = [{**p, **_pay(pay[kind])} for kind, p in PROVIDERS.items()]
     data["workers"] = [
         {"id": w.id, "provider_id": w.provider_id, "name": w.name, "skills": sorted(w.skills),
          "gender": w.gender, "shift": window(w.shift.start_s, w.shift.end_s),
          "start_location": loc(w.home), "end_location": loc(w.end), "travel_mode": w.travel_mode,
-         "capacity": w.capacity, "shift_pattern": w.shift.name}
+         "capacity": w.capacity, "shift_pattern": w.shift.name,
+         "availability": [window(a.start_s, a.end_s) for a in w.availability],
+         "week_worked_min": w.week_worked_min}
         for w in workers
     ]
     data["clients"] = [
@@ -804,9 +1079,10 @@ def _plan_dict(clients: list[_ClientDraft], visits: list[_VisitDraft], workers: 
          "provider_id": v.provider_id, "window": window(v.start_s, v.end_s),
          "duration_min": v.duration_min, "required_skills": sorted(v.skills),
          "workers_required": v.workers_required, "priority": v.priority, "demand": v.demand,
-         "tasks": list(v.tasks)}
+         "tasks": list(v.tasks), **link(v)}
         for n, v in enumerate(ordered, start=1)
     ]
+    data["history"] = [{"client_id": c.id, "worker_id": wid, "visits": n} for c in clients for wid, n in c.regulars]
     return data
 
 
@@ -828,7 +1104,7 @@ def _repair(rng: np.random.Generator, clients: list[_ClientDraft], visits: list[
     care_id = PROVIDERS["care"]["id"]
     carers = [w for w in workers if w.provider_id == care_id]
     for _ in range(MAX_REPAIR_ROUNDS):
-        plan = plan_from_dict(_plan_dict(clients, visits, workers, lat, lon, date, network, seed))
+        plan = plan_from_dict(_plan_dict(clients, visits, workers, lat, lon, date, network, seed, profile))
         changed = False
         # 1. Every care visit has spare eligible carers.
         for visit in plan.visits:
@@ -857,8 +1133,8 @@ def _repair(rng: np.random.Generator, clients: list[_ClientDraft], visits: list[
             for skill in CARE_SKILLS:
                 demand = _demand_s([v for v in care if skill in v.required_skills], peak, travel)
                 while demand > profile.max_peak_load * sum(
-                        peak.overlap_s(w.shift.window) for w in carers if skill in w.skills):
-                    lacking = [w for w in carers if skill not in w.skills and peak.overlap_s(w.shift.window)]
+                        _draft_available_s(peak, w) for w in carers if skill in w.skills):
+                    lacking = [w for w in carers if skill not in w.skills and _draft_available_s(peak, w)]
                     if not lacking:
                         break
                     lacking[int(rng.integers(len(lacking)))].skills.add(skill)
@@ -866,7 +1142,7 @@ def _repair(rng: np.random.Generator, clients: list[_ClientDraft], visits: list[
             for gender in ("f", "m"):
                 preferring = [v for v in care if peak.start_s <= v.window.start < peak.end_s
                               and plan.client(v.client_id).gender_preference == gender]
-                supply = sum(peak.overlap_s(w.shift.window) for w in carers if w.gender == gender)
+                supply = sum(_draft_available_s(peak, w) for w in carers if w.gender == gender)
                 if _demand_s(preferring, peak, travel) > profile.max_peak_load * supply:
                     # Drop one preference a round: the workforce cannot honour them all.
                     clients[client_index[preferring[0].client_id]].gender_preference = None
@@ -876,22 +1152,42 @@ def _repair(rng: np.random.Generator, clients: list[_ClientDraft], visits: list[
     raise RuntimeError(f"could not give every visit enough eligible workers in {MAX_REPAIR_ROUNDS} rounds")
 
 
+def _draft_available_s(period: Period, worker: _WorkerDraft) -> int:
+    """Time a drafted worker is available inside ``period`` (seconds)."""
+    return sum(period.overlap_s(w.window) for w in worker.windows)
+
+
 def _draft(visit: Visit) -> _VisitDraft:
     return _VisitDraft(client=-1, kind=visit.kind, provider_id=visit.provider_id, start_s=visit.window.start,
                        end_s=visit.window.end, duration_min=visit.duration_min, skills=set(visit.required_skills))
 
 
 def _eligible(plan: Plan, visit: Visit) -> tuple[str, ...]:
+    """Eligible workers who are also available in the visit's window (split shifts)."""
     result = eligibility(plan, visit)
-    return result.worker_ids if result.ok else ()
+    return tuple(w for w in result.worker_ids if _fits(plan.worker(w), visit)) if result.ok else ()
 
 
 def _check_plan(plan: Plan, profile: DayProfile) -> None:
     """Assert the promises of :func:`generate_plan`; a failure is a bug in this module."""
-    problems = [f"visit {v.id!r} has {len(_eligible(plan, v))} eligible workers, needs {_needed(v)}"
-                for v in plan.visits if len(_eligible(plan, v)) < _needed(v)]
+    able = {v.id: _eligible(plan, v) for v in plan.visits}
+    problems = [f"visit {v.id!r} has {len(able[v.id])} eligible workers, needs {_needed(v)}"
+                for v in plan.visits if len(able[v.id]) < _needed(v)]
     for name, load in peak_loads(plan, travel_allowance_min=profile.travel_allowance_min).items():
         if load > profile.max_peak_load:
             problems.append(f"peak {name} is {load:.0%} busy, above {profile.max_peak_load:.0%}")
+    for v in plan.visits:
+        for first, then, low, high in v.links():
+            a, b = plan.visit(first), plan.visit(then)
+            room = _link_room_min(_draft(a), _draft(b), a.duration_min, low, high)
+            if room < LINK_MIN_ROOM_MIN:
+                problems.append(f"link {first} -> {then} leaves {room} min of starts, fewer than {LINK_MIN_ROOM_MIN}")
+    care = {}
+    for v in plan.visits:
+        if v.kind == "care":
+            care.setdefault(v.client_id, []).append(v)
+    for h in plan.history:
+        if not any(h.worker_id in able[v.id] for v in care.get(h.client_id, [])):
+            problems.append(f"history: worker {h.worker_id!r} could serve none of client {h.client_id!r}'s calls")
     if problems:
         raise RuntimeError("generated plan breaks its promises: " + "; ".join(problems))

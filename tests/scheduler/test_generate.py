@@ -13,20 +13,33 @@ import pytest
 
 from scheduler.eligibility import eligibility
 from scheduler.generate import (
+    CARE_AVAILABILITY,
     CARE_SHIFTS,
     CENTRAL_RADIUS_M,
     DELIVERY_SLOTS,
     HAIR_PERIOD,
+    LAST_CALL_MARGIN_MIN,
+    LINK_MIN_ROOM_MIN,
     MIN_ELIGIBLE_DOUBLE,
     MIN_ELIGIBLE_SINGLE,
     PEAKS,
+    SPLIT_SHIFT_AVAILABILITY,
     VAN_FILL_TARGET,
+    WEEK_CAP_RESERVE_MIN,
     DayProfile,
     generate_plan,
     peak_loads,
 )
 from scheduler.io import load_plan, plan_to_dict
-from scheduler.model import Plan
+from scheduler.model import (
+    DEFAULT_WEEKLY_CAP_MIN,
+    BreakRule,
+    PayModel,
+    Plan,
+    TimeWindow,
+    Visit,
+    Worker,
+)
 from tests.helpers import ROOT
 
 FIXTURE = ROOT / "fixtures" / "plans" / "cambridge_weekday.json"
@@ -76,6 +89,25 @@ def _metres_from_centre(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: flo
 
 def _in_peak(start_s: int) -> bool:
     return any(p.start_s <= start_s < p.end_s for p in PEAKS)
+
+
+def _peak(visit: Visit) -> str:
+    return next(p.name for p in PEAKS if p.start_s <= visit.window.start < p.end_s)
+
+
+def _available_for(worker: Worker, visit: Visit) -> bool:
+    """Whether one of the worker's availability windows (or the shift) can hold the visit in its window."""
+    for w in worker.availability or (worker.shift,):
+        earliest = max(w.start, visit.window.start)
+        if earliest <= visit.window.end and earliest + visit.duration_s <= w.end:
+            return True
+    return False
+
+
+def _able(plan: Plan, visit: Visit) -> list[str]:
+    """Workers eligible for the visit and available when it can start."""
+    result = eligibility(plan, visit)
+    return [w for w in result.worker_ids if _available_for(plan.worker(w), visit)] if result.ok else []
 
 
 # --------------------------------------------------------------------------- reproducibility
@@ -142,6 +174,14 @@ def test_generate_plan_care_windows_start_inside_peaks(days):
             peak = next(p for p in PEAKS if p.start_s <= v.window.start < p.end_s)
             assert v.window.end <= peak.end_s
             assert v.window.length_s == 3600
+
+
+def test_generate_plan_bed_calls_leave_time_to_get_home(days):
+    """A bed call can always end a quarter of an hour before 22:00, when most carers' shifts end."""
+    for plan in days.values():
+        for v in plan.visits:
+            if v.kind == "care" and _peak(v) == "bed":
+                assert v.window.start + v.duration_s <= 22 * 3600 - LAST_CALL_MARGIN_MIN * 60, v
 
 
 def test_generate_plan_uses_every_peak(days):
@@ -259,14 +299,16 @@ def test_generate_plan_postcodes_look_like_cambridge(days):
 @pytest.mark.parametrize("n_visits", [25, 120, 300])
 @pytest.mark.parametrize("seed", SEEDS)
 def test_generate_plan_every_visit_has_enough_eligible_workers(n_visits, seed):
-    """Every visit is servable, care visits with spare carers (2, or 3 when double-handed)."""
+    """Every visit is servable, care visits with spare carers (2, or 3 when double-handed) who
+    are available (split shifts) when it can start."""
     plan = _generate(seed=seed, n_visits=n_visits)
     for v in plan.visits:
         result = eligibility(plan, v)
         assert result.ok, result.reason
+        assert len(_able(plan, v)) >= v.workers_required, v
         if v.kind == "care":
             need = MIN_ELIGIBLE_DOUBLE if v.workers_required == 2 else MIN_ELIGIBLE_SINGLE
-            assert len(result.worker_ids) >= need, v
+            assert len(_able(plan, v)) >= need, v
 
 
 def test_generate_plan_peaks_are_busy_but_not_overbooked(days):
@@ -312,6 +354,150 @@ def test_day_profile_rejects_bad_shares():
         DayProfile(target_peak_load=0.7, max_peak_load=0.6)
 
 
+@pytest.mark.parametrize("kwargs, name", [
+    ({"split_shift_share": 1.5}, "split_shift_share"),
+    ({"grocery_link_share": -0.1}, "grocery_link_share"),
+    ({"week_worked_max_min": 49 * 60}, "week_worked_max_min"),
+    ({"regular_carers": (4, 2)}, "regular_carers"),
+    ({"history_visits": (0, 5)}, "history_visits"),
+    ({"grocery_gap_min": (-5, 60)}, "grocery_gap_min"),
+    ({"hair_gap_min": -1}, "hair_gap_min"),
+])
+def test_day_profile_rejects_bad_care_rule_knobs(kwargs, name):
+    """The care-rule knobs are checked too, naming the argument."""
+    with pytest.raises(ValueError, match=name):
+        DayProfile(**kwargs)
+
+
+# --------------------------------------------------------------------------- care rules
+
+def test_generate_plan_history_gives_each_care_client_regular_carers(days):
+    """Each care client has 2-4 regular carers with 4-20 visits in 28 days, each able to serve one of
+    its calls today; only care clients have history; preferred carers are their most frequent regulars."""
+    for plan in days.values():
+        care_calls: dict[str, list[Visit]] = {}
+        for v in plan.visits:
+            if v.kind == "care":
+                care_calls.setdefault(v.client_id, []).append(v)
+        regulars: dict[str, list[tuple[str, int]]] = {}
+        for h in plan.history:
+            regulars.setdefault(h.client_id, []).append((h.worker_id, h.visits))
+        assert set(regulars) == set(care_calls)
+        for client_id, entries in regulars.items():
+            ids = [w for w, _ in entries]
+            assert 2 <= len(entries) <= 4 and len(set(ids)) == len(ids)
+            assert all(4 <= n <= 20 for _, n in entries)
+            for wid in ids:
+                assert any(wid in _able(plan, v) for v in care_calls[client_id]), (client_id, wid)
+                assert plan.familiar(client_id, wid)
+            client = plan.client(client_id)
+            assert not set(ids) & client.excluded_worker_ids
+            most = [w for w, _ in sorted(entries, key=lambda e: -e[1])]
+            assert set(client.preferred_worker_ids) == set(most[:len(client.preferred_worker_ids)])
+        assert sum(bool(c.preferred_worker_ids) for c in plan.clients) >= 5
+
+
+def test_generate_plan_links_groceries_before_lunch_and_hair_after_breakfast(days):
+    """Links join visits at one client: groceries end 0-60 min before the lunch call, a haircut starts
+    30+ min after the breakfast call ends, and both windows leave room for the gap."""
+    seen = Counter()
+    for plan in days.values():
+        for v in plan.visits:
+            for first_id, then_id, low, high in v.links():
+                first, then = plan.visit(first_id), plan.visit(then_id)
+                assert first.client_id == then.client_id
+                if v.kind == "delivery":
+                    assert v.before is not None and v.after is None
+                    assert then.kind == "care" and _peak(then) == "lunch" and (low, high) == (0, 60)
+                else:
+                    assert v.kind == "hairdressing" and v.after is not None and v.before is None
+                    assert first.kind == "care" and _peak(first) == "breakfast" and (low, high) == (30, None)
+                # Some start of `then` keeps the gap after some start of `first`, for a while.
+                d = first.duration_s
+                latest = then.window.end if high is None else min(then.window.end, first.window.end + d + high * 60)
+                assert latest - max(then.window.start, first.window.start + d + low * 60) >= LINK_MIN_ROOM_MIN * 60
+                seen[v.kind] += 1
+        assert all(v.kind in ("delivery", "hairdressing") for v in plan.visits if v.after or v.before)
+    assert seen["delivery"] >= 6 and seen["hairdressing"] >= 3
+
+
+def test_generate_plan_split_shifts_are_availability_inside_the_shift(days):
+    """About the profile's share of all-day carers work split shifts: two availability windows
+    (07:00-14:00, 16:00-22:00) inside a 07:00-22:00 shift; nobody else has availability windows."""
+    split = [(p.start_s, p.end_s) for p in SPLIT_SHIFT_AVAILABILITY]
+    for plan in days.values():
+        carers = _workers_of(plan, "care")
+        on_split = [w for w in carers if w.availability]
+        all_day = [w for w in carers if (w.shift.start, w.shift.end) == (7 * 3600, 22 * 3600)]
+        assert 0.2 <= len(on_split) / len(all_day) <= 0.4
+        for w in on_split:
+            assert [(a.start, a.end) for a in w.availability] == split
+            assert all(w.shift.start <= a.start < a.end <= w.shift.end for a in w.availability)
+            assert w.extra["shift_pattern"] == "split shift"
+        assert not any(w.availability for w in plan.workers if w not in on_split)
+
+
+def test_generate_plan_sizing_counts_only_available_time():
+    """With every all-day carer on a split shift the day still holds: peaks are sized on available
+    time, and every visit has enough eligible carers available when it can start."""
+    profile = DayProfile(split_shift_share=1.0)
+    plan = _generate(seed=4, profile=profile)
+    carers = _workers_of(plan, "care")
+    assert sum(bool(w.availability) for w in carers) > 0.8 * len(carers)
+    assert max(peak_loads(plan).values()) <= profile.max_peak_load
+    for v in plan.visits:
+        need = (MIN_ELIGIBLE_DOUBLE if v.workers_required == 2 else MIN_ELIGIBLE_SINGLE) if v.kind == "care" \
+            else v.workers_required
+        assert len(_able(plan, v)) >= need, v
+    # The afternoon lull is not counted: a carer available 07:00-14:00 and 16:00-22:00 adds
+    # nothing between 14:00 and 16:00, though on shift.
+    lull = [w for w in carers if w.availability]
+    assert all(not any(a.start < 16 * 3600 and 14 * 3600 < a.end for a in w.availability) for w in lull)
+
+
+def test_generate_plan_week_worked_leaves_each_rota_its_peak_time(days):
+    """Carers have 0-40 h worked earlier in the week, in 15-min steps; what is left of the 48 h cap
+    always covers their rota's peak time plus an hour, and a few carers are near the cap (35 h or more)."""
+    for plan in days.values():
+        carers = _workers_of(plan, "care")
+        worked = [w.week_worked_min for w in carers]
+        assert all(0 <= m <= 40 * 60 and m % 15 == 0 for m in worked)
+        for w in carers:
+            peak_s = sum(p.overlap_s(a) for p in PEAKS for a in (w.availability or (w.shift,)))
+            room = DEFAULT_WEEKLY_CAP_MIN - w.week_worked_min
+            assert room >= peak_s // 60 + WEEK_CAP_RESERVE_MIN, w
+            assert plan.day_limit_min(w) is None or plan.day_limit_min(w) >= peak_s // 60
+        assert 1 <= sum(m >= 35 * 60 for m in worked) <= len(carers) // 3
+        assert len(set(worked)) > len(carers) // 2
+        assert all(w.week_worked_min == 0 for w in plan.workers if w not in carers)
+
+
+def test_generate_plan_pay_models_and_break_rules(days):
+    """The care agency pays contact time only; the hairdresser and the supermarket pay by the hour
+    worked; every provider keeps the default break rule."""
+    for plan in days.values():
+        pay = {p.kind: p.pay for p in plan.providers}
+        assert pay["care"] == PayModel("hourly", hourly_rate=15.0, paid_time="contact")
+        assert pay["hairdressing"].model == pay["delivery"].model == "hourly"
+        assert pay["hairdressing"].paid_time == pay["delivery"].paid_time == "span"
+        assert all(p.break_rule == BreakRule() for p in plan.providers)
+    plan = _generate(seed=0, n_visits=40, profile=DayProfile(care_pay=PayModel("per_visit", per_visit_rate=9.0)))
+    assert {p.kind: p.pay for p in plan.providers}["care"].model == "per_visit"
+
+
+def test_care_rotas_leave_room_for_rest_breaks_outside_peaks():
+    """Each stint longer than 6 h has a 20-min stretch of its break window outside every peak."""
+    rule = BreakRule()
+    for shift in CARE_SHIFTS:
+        for stint in CARE_AVAILABILITY.get(shift.name, (shift,)):
+            if stint.length_s <= rule.after_min * 60:
+                continue
+            window = rule.window_for(TimeWindow(stint.start_s, stint.end_s))
+            starts = range(window.start, window.end + 1, 60)
+            assert any(not any(p.start_s < t + rule.duration_min * 60 and t < p.end_s for p in PEAKS)
+                       for t in starts), shift
+
+
 # --------------------------------------------------------------------------- bundled plan
 
 def test_cambridge_fixture_loads_with_expected_composition(fixture_plan):
@@ -330,6 +516,14 @@ def test_cambridge_fixture_loads_with_expected_composition(fixture_plan):
     assert 28 <= len(_workers_of(plan, "care")) <= 34  # "about 30 workers" (issue 2)
     for v in plan.visits:
         assert eligibility(plan, v).ok
+        assert len(_able(plan, v)) >= v.workers_required
+    # Care rules (issue 3): links, split shifts, history, hours this week, pay.
+    links = Counter(v.kind for v in plan.visits if v.after or v.before)
+    assert links["delivery"] >= 2 and links["hairdressing"] >= 1
+    assert 5 <= sum(bool(w.availability) for w in _workers_of(plan, "care")) <= 12
+    assert {h.client_id for h in plan.history} == {v.client_id for v in care}
+    assert max(w.week_worked_min for w in plan.workers) >= 35 * 60
+    assert all(p.pay is not None for p in plan.providers)
     # Every site lies in central Cambridge.
     lat = np.array([c.location.lat for c in plan.clients])
     lon = np.array([c.location.lon for c in plan.clients])
