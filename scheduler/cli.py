@@ -13,11 +13,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from scheduler.bundled import default_plan
+from scheduler.cli_common import (
+    EXIT_ERROR as EXIT_ERROR,
+    EXIT_INVALID as EXIT_INVALID,
+    SNAP_WARNING_M,
+    _fail,
+    _load_roster,
+    console,
+    out,
+)
 from scheduler.errors import PlanError, SchedulerError
 from scheduler.timeutil import format_hhmm
 
@@ -32,23 +40,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
-out = Console()
-if not out.is_terminal:  # piped or redirected: do not squeeze the tables into 80 columns
-    out = Console(width=140)
-
-EXIT_INVALID = 1
-EXIT_ERROR = 2
-#: Warn when a location is farther than this from the road network (metres); the
-#: hard limit is ``SolveParams.snap_limit_m``.
-SNAP_WARNING_M = 250.0
-
-
-def _fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code)
-
-
 def _load(plan_path: Path | None) -> Plan:
     from scheduler.io import load_plan
 
@@ -244,7 +235,6 @@ def validate(
     cache_dir: Annotated[Optional[Path], typer.Option(help="Cache for networks and matrices.")] = None,  # noqa: UP007
 ) -> None:
     """Check a plan, and a roster against it; exit 1 on any problem."""
-    from scheduler.io import load_roster
     from scheduler.validate import check_roster
     from solver import network_for, travel_for
     from solver.cache import default_cache_dir
@@ -253,15 +243,7 @@ def validate(
     out.print(f"plan {plan_path}: valid ({len(plan.visits)} visits, {len(plan.workers)} workers)", highlight=False)
     if roster_path is None:
         return
-    try:
-        roster = load_roster(roster_path)
-    except FileNotFoundError:
-        raise _fail(f"no roster at {roster_path}") from None
-    except PlanError as exc:
-        console.print(f"[bold red]unreadable roster[/] {roster_path}:", highlight=False)
-        for p in exc.problems:
-            console.print(f"  - {p}", highlight=False, markup=False)
-        raise typer.Exit(EXIT_INVALID) from None
+    roster = _load_roster(roster_path)
     travel = None
     if not no_travel:
         try:
@@ -309,6 +291,15 @@ def generate(
         raise _fail(str(exc)) from None
     write_plan(plan, out_path)
     out.print(f"Wrote {out_path}: {len(plan.visits)} visits, {len(plan.workers)} workers, seed {seed}", highlight=False)
+
+
+# Care-rule reports (pay, explain) and the roster service's commands (serve, keys, db);
+# the solver, FastAPI, uvicorn and SQLAlchemy are imported inside those commands only.
+from api.cli import register as _register_api  # noqa: E402
+from scheduler.cli_care import register as _register_care  # noqa: E402
+
+_register_care(app)
+_register_api(app)
 
 
 def main() -> None:

@@ -1,0 +1,112 @@
+"""Commands of the roster service: ``homecare serve``, ``homecare keys ...`` and ``homecare db upgrade``.
+
+Registered on the ``homecare`` command line by :mod:`scheduler.cli`; FastAPI,
+uvicorn and SQLAlchemy are imported inside the commands only.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+console = Console(stderr=True)
+out = Console()
+
+keys_app = typer.Typer(name="keys", help="Create, list and revoke API keys.", no_args_is_help=True)
+db_app = typer.Typer(name="db", help="Database schema.", no_args_is_help=True)
+
+DbOption = Annotated[Optional[str], typer.Option("--db", help="Database URL (default: HOMECARE_DATABASE_URL, or the SQLite file HOMECARE_DB_PATH, ./homecare.db).")]  # noqa: UP007
+
+
+def _settings(db: str | None):  # noqa: ANN202 - api.config.Settings, imported lazily
+    from api.config import Settings
+
+    return Settings(database_url=db) if db else Settings()
+
+
+def _database(db: str | None):  # noqa: ANN202 - api.db.Database
+    from api.db import Database, migrate
+
+    database = Database(_settings(db).url)
+    migrate(database)
+    return database
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    db: DbOption = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Run the roster service (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from api.main import create_app
+
+    settings = _settings(db)
+    console.print(f"homecare roster service on http://{host}:{port} (docs at /docs), database "
+                  f"{_safe_url(settings.url)}", highlight=False)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, proxy_headers=False)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="coordinator, planner, provider:<id> or worker:<id>.")],
+    name: Annotated[str, typer.Option(help="Who holds the key (shown in the audit log).")] = "",
+    db: DbOption = None,
+) -> None:
+    """Create an API key and print it (once: only its hash is stored)."""
+    from api import crud
+
+    try:
+        record, key = crud.create_key(db=_database(db), role=role, name=name)
+    except ValueError as exc:
+        console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    console.print(f"created key {record.id} ({record.role}{', ' + record.name if record.name else ''}); "
+                  "store it now, it cannot be shown again:", highlight=False)
+    out.print(key, highlight=False, soft_wrap=True)
+
+
+@keys_app.command("list")
+def keys_list(db: DbOption = None) -> None:
+    """List API keys (ids, roles, names; never the keys)."""
+    from api import crud
+
+    with _database(db).session() as session:
+        for k in crud.list_keys(session=session):
+            state = "revoked" if k.revoked_at else "live"
+            out.print(f"{k.id}  {state:7}  {k.role:30}  {k.name}", highlight=False)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (hc_<id>_...).")], db: DbOption = None) -> None:
+    """Revoke an API key."""
+    from api import crud
+
+    if not crud.revoke_key(db=_database(db), key_id=key_id):
+        console.print(f"[bold red]error:[/] no live key {key_id!r}", highlight=False)
+        raise typer.Exit(1)
+    out.print(f"revoked {key_id}", highlight=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None) -> None:
+    """Upgrade the database schema to the newest migration (``serve`` also does this on start)."""
+    database = _database(db)
+    out.print(f"database {_safe_url(database.url)} is up to date", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve``, ``keys`` and ``db`` to the ``homecare`` command line."""
+    app.command("serve")(serve)
+    app.add_typer(keys_app)
+    app.add_typer(db_app)

@@ -1,0 +1,70 @@
+"""Settings of the roster service, read from the environment (prefix ``HOMECARE_``).
+
+This is the only module of ``homecare`` that reads the environment. Everything
+else receives a :class:`Settings` (or values taken from it) as an argument.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROLES_HELP = "coordinator, planner, provider:<id> or worker:<id>"
+
+
+class Settings(BaseSettings):
+    """How the service runs: where it stores data, how it solves, what it accepts.
+
+    Every field can be set from the environment as ``HOMECARE_<FIELD>`` (for
+    example ``HOMECARE_DATABASE_URL``) or from a ``.env`` file in the current folder.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="HOMECARE_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="Any SQLAlchemy URL (sqlite:///..., postgresql+psycopg://...); overrides db_path.")
+    db_path: Path = Field(default=Path("homecare.db"), description="SQLite file used when database_url is unset.")
+    cache_dir: Path | None = Field(
+        default=None, description="Cache of road networks and travel matrices (default ~/.cache/homecare).")
+    solve_workers: int = Field(default=1, ge=1, le=64, description="Solver processes running at once.")
+    default_time_limit_s: float = Field(default=30.0, gt=0, description="Search time when a job names none (s).")
+    max_time_limit_s: float = Field(default=600.0, gt=0, description="Longest search a job may ask for (s).")
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, description="Largest request body (bytes).")
+    max_visits: int = Field(default=5000, ge=1, description="Most visits a plan may hold.")
+    migrate_on_start: bool = Field(default=True, description="Upgrade the database schema when the service starts.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _url_not_blank(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @model_validator(mode="after")
+    def _limits_consistent(self) -> Settings:
+        if self.default_time_limit_s > self.max_time_limit_s:
+            raise ValueError(
+                f"default_time_limit_s ({self.default_time_limit_s}) exceeds max_time_limit_s "
+                f"({self.max_time_limit_s})")
+        return self
+
+    @property
+    def url(self) -> str:
+        """The database URL in force: ``database_url``, or a SQLite URL for ``db_path``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.db_path.expanduser().resolve()}"
+
+    def solver_cache_dir(self) -> Path:
+        """Return the network and matrix cache folder in force."""
+        from solver.cache import default_cache_dir
+
+        return self.cache_dir if self.cache_dir is not None else default_cache_dir()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the settings read from the environment, once per process."""
+    return Settings()

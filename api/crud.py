@@ -1,0 +1,483 @@
+"""Reading and writing records: keyword-only functions that the routes and the solver processes call.
+
+Writes go through :meth:`api.db.Database.write` (one transaction each); reads take
+a session. Plans and rosters never change once stored, so their parsed forms are
+kept in a small in-memory cache (:class:`ParsedCache`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session, undefer
+
+from api.db import Database
+from api.models import (
+    ApiKey,
+    AuditRecord,
+    JobRecord,
+    PlanMember,
+    PlanRecord,
+    RosterRecord,
+    ScenarioRecord,
+    utcnow,
+)
+from api.security import Principal, check_role, new_key, secret_matches, split_key
+from scheduler.model import Plan
+from scheduler.roster import Roster
+
+#: Job states in which a job holds no solver process and never will again.
+FINISHED_STATES = ("succeeded", "failed", "cancelled", "interrupted")
+#: Job states a job can be re-run from.
+RERUNNABLE_STATES = ("failed", "cancelled", "interrupted")
+#: Roster purposes that count as a day's roster (scenarios do not).
+DAY_PURPOSES = ("solve", "reoptimise")
+
+
+def new_id(prefix: str) -> str:
+    """Return a new random record id such as ``pl_3f9c2a71d04e8b16``."""
+    return f"{prefix}_{secrets.token_hex(8)}"
+
+
+def aware(moment: dt.datetime | None) -> dt.datetime | None:
+    """Return ``moment`` as a UTC-aware datetime (SQLite hands back naive ones)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=dt.UTC)
+
+
+# --------------------------------------------------------------------------- keys
+
+def create_key(*, db: Database, role: str, name: str = "") -> tuple[ApiKey, str]:
+    """Create an API key.
+
+    Parameters
+    ----------
+    db
+        The database.
+    role
+        ``coordinator``, ``planner``, ``provider:<id>`` or ``worker:<id>``.
+    name
+        Who holds it (shown in the audit log).
+
+    Returns
+    -------
+    tuple of (ApiKey, str)
+        The stored record and the key itself, which is not stored and cannot be shown again.
+
+    Raises
+    ------
+    ValueError
+        If the role is not valid.
+    """
+    check_role(role)
+    key_id, key, secret_hash = new_key()
+    record = ApiKey(id=key_id, name=name, role=role, secret_hash=secret_hash, created_at=utcnow())
+    with db.write() as session:
+        session.add(record)
+    return record, key
+
+
+def list_keys(*, session: Session) -> list[ApiKey]:
+    """Return every API key record, oldest first."""
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at)))
+
+
+def revoke_key(*, db: Database, key_id: str) -> bool:
+    """Revoke a key; return whether a live key had that id."""
+    with db.write() as session:
+        result = session.execute(update(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
+                                 .values(revoked_at=utcnow()))
+        return result.rowcount == 1
+
+
+def authenticate(*, session: Session, key: str) -> Principal | None:
+    """Return who holds ``key``, or ``None`` if it is malformed, unknown or revoked."""
+    parts = split_key(key)
+    if parts is None:
+        return None
+    record = session.get(ApiKey, parts[0])
+    if record is None or record.revoked_at is not None or not secret_matches(parts[1], record.secret_hash):
+        return None
+    return Principal(record.id, record.name, record.role)
+
+
+# --------------------------------------------------------------------------- audit
+
+def audit(*, db: Database, who: Principal | None, action: str, resource: str,
+          client_ids: Iterable[str] = ()) -> None:
+    """Record an action: one row per client whose data it returned, or one row without a client.
+
+    Parameters
+    ----------
+    db
+        The database.
+    who
+        The caller.
+    action
+        What was done (``read_roster``, ``submit_plan`` ...).
+    resource
+        What it was done to (``roster ro_...``).
+    client_ids
+        Clients whose data the answer held.
+    """
+    now = utcnow()
+    base = {"at": now, "key_id": who.key_id if who else None, "key_name": who.name if who else "",
+            "role": who.role if who else "", "action": action, "resource": resource}
+    rows = [{**base, "client_id": c} for c in sorted(set(client_ids))] or [{**base, "client_id": None}]
+    with db.write() as session:
+        session.execute(insert(AuditRecord), rows)
+
+
+def list_audit(*, session: Session, client_id: str | None = None, key_id: str | None = None,
+               limit: int = 100, offset: int = 0) -> tuple[list[AuditRecord], int]:
+    """Return audit rows, newest first, and how many match."""
+    query = select(AuditRecord)
+    if client_id is not None:
+        query = query.where(AuditRecord.client_id == client_id)
+    if key_id is not None:
+        query = query.where(AuditRecord.key_id == key_id)
+    count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(AuditRecord.id.desc()).limit(limit).offset(offset))
+    return list(rows), count
+
+
+# --------------------------------------------------------------------------- plans
+
+def _members(plan: Plan) -> set[tuple[str, str, str]]:
+    members = {("provider", p.id, p.id) for p in plan.providers}
+    members |= {("worker", w.id, w.provider_id) for w in plan.workers}
+    return members
+
+
+def create_plan(*, db: Database, plan: Plan, data: dict[str, Any], created_by: str | None,
+                purpose: str = "submitted", base_plan_id: str | None = None,
+                changes: dict[str, Any] | None = None, inherit_members: bool = False) -> PlanRecord:
+    """Store a validated plan.
+
+    Parameters
+    ----------
+    db
+        The database.
+    plan
+        The validated plan.
+    data
+        Its contract JSON (``scheduler.io.plan_to_dict``).
+    created_by
+        Key id of the caller.
+    purpose
+        ``submitted``, ``reoptimise`` or ``scenario``.
+    base_plan_id
+        The plan this one was derived from.
+    changes
+        How it differs from its base.
+    inherit_members
+        Also list the base plan's providers and workers as members, so that a
+        worker taken off the day still finds (an empty) day in the new roster.
+
+    Returns
+    -------
+    PlanRecord
+        The stored record.
+    """
+    record = PlanRecord(id=new_id("pl"), created_at=utcnow(), created_by=created_by, date=plan.date,
+                        network=plan.network, visits=len(plan.visits), workers=len(plan.workers),
+                        purpose=purpose, base_plan_id=base_plan_id, changes=changes, data=data)
+    members = _members(plan)
+    with db.write() as session:
+        if inherit_members and base_plan_id:
+            old = session.execute(select(PlanMember.kind, PlanMember.member_id, PlanMember.provider_id)
+                                  .where(PlanMember.plan_id == base_plan_id))
+            known = {(k, m) for k, m, _ in members}
+            members |= {(k, m, p) for k, m, p in old if (k, m) not in known}
+        session.add(record)
+        session.flush()
+        session.execute(insert(PlanMember), [{"plan_id": record.id, "kind": k, "member_id": m, "provider_id": p}
+                                             for k, m, p in sorted(members)])
+    return record
+
+
+def get_plan(*, session: Session, plan_id: str, with_data: bool = False) -> PlanRecord | None:
+    """Return a plan record (its ``data`` loaded only when asked), or ``None``."""
+    options = [undefer(PlanRecord.data)] if with_data else []
+    return session.get(PlanRecord, plan_id, options=options)
+
+
+def list_plans(*, session: Session, date: dt.date | None = None, limit: int = 100,
+               offset: int = 0) -> tuple[list[PlanRecord], int]:
+    """Return plans, newest first, and how many match."""
+    query = select(PlanRecord)
+    if date is not None:
+        query = query.where(PlanRecord.date == date)
+    count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(PlanRecord.created_at.desc(), PlanRecord.id).limit(limit).offset(offset))
+    return list(rows), count
+
+
+def member_provider(*, session: Session, plan_id: str, worker_id: str) -> str | None:
+    """Return the provider of a worker listed in a plan (or its base), or ``None``."""
+    return session.scalar(select(PlanMember.provider_id).where(
+        PlanMember.plan_id == plan_id, PlanMember.kind == "worker", PlanMember.member_id == worker_id))
+
+
+def is_member(*, session: Session, plan_id: str, kind: str, member_id: str) -> bool:
+    """Whether a provider or worker is listed in a plan (or its base)."""
+    return session.scalar(select(func.count()).select_from(PlanMember).where(
+        PlanMember.plan_id == plan_id, PlanMember.kind == kind, PlanMember.member_id == member_id)) == 1
+
+
+# --------------------------------------------------------------------------- jobs
+
+def create_job(*, db: Database, kind: str, plan_id: str, time_limit_s: float, seed: int = 0,
+               created_by: str | None = None, locks: Sequence[dict[str, Any]] = (),
+               previous_roster_id: str | None = None, rerun_of: str | None = None,
+               session: Session | None = None) -> JobRecord:
+    """Store a queued job (in ``session``'s transaction when one is given)."""
+    record = JobRecord(id=new_id("jb"), kind=kind, plan_id=plan_id, state="queued", created_at=utcnow(),
+                       created_by=created_by, time_limit_s=time_limit_s, seed=seed, locks=list(locks),
+                       previous_roster_id=previous_roster_id, rerun_of=rerun_of, attempts=0)
+    if session is not None:
+        session.add(record)
+        session.flush()
+        return record
+    with db.write() as s:
+        s.add(record)
+    return record
+
+
+def get_job(*, session: Session, job_id: str) -> JobRecord | None:
+    """Return a job, or ``None``."""
+    return session.get(JobRecord, job_id)
+
+
+def list_jobs(*, session: Session, state: str | None = None, plan_id: str | None = None,
+              limit: int = 100, offset: int = 0) -> tuple[list[JobRecord], int]:
+    """Return jobs, newest first, and how many match."""
+    query = select(JobRecord)
+    if state is not None:
+        query = query.where(JobRecord.state == state)
+    if plan_id is not None:
+        query = query.where(JobRecord.plan_id == plan_id)
+    count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(JobRecord.created_at.desc(), JobRecord.id).limit(limit).offset(offset))
+    return list(rows), count
+
+
+def count_jobs(*, session: Session, state: str) -> int:
+    """Return how many jobs are in ``state``."""
+    return session.scalar(select(func.count()).select_from(JobRecord).where(JobRecord.state == state)) or 0
+
+
+def cancel_job(*, db: Database, job_id: str) -> tuple[bool, int | None]:
+    """Mark a queued or running job cancelled.
+
+    Returns
+    -------
+    tuple of (bool, int or None)
+        Whether the job was still queued or running (and is now cancelled), and
+        the id of the process solving it, if one had started.
+    """
+    with db.write() as session:
+        job = session.get(JobRecord, job_id)
+        if job is None or job.state not in ("queued", "running"):
+            return False, None
+        pid = job.pid if job.state == "running" else None
+        job.state = "cancelled"
+        job.finished_at = utcnow()
+        job.error = {"message": "cancelled on request", "problems": []}
+        return True, pid
+
+
+def interrupt_unfinished(*, db: Database) -> list[str]:
+    """Mark every queued or running job interrupted (the server that ran them stopped).
+
+    Returns
+    -------
+    list of str
+        Ids of the jobs marked.
+    """
+    with db.write() as session:
+        jobs = list(session.scalars(select(JobRecord).where(JobRecord.state.in_(("queued", "running")))))
+        for job in jobs:
+            job.error = {"message": f"the server stopped while this job was {job.state}; "
+                                    f"re-run it with POST /jobs/{job.id}/rerun", "problems": []}
+            job.state = "interrupted"
+            job.finished_at = utcnow()
+        return [j.id for j in jobs]
+
+
+def requeue_job(*, db: Database, job_id: str) -> bool:
+    """Put a job that lost its process (not by cancellation) back in the queue."""
+    with db.write() as session:
+        result = session.execute(update(JobRecord).where(JobRecord.id == job_id, JobRecord.state == "running")
+                                 .values(state="queued", pid=None, stage=None))
+        return result.rowcount == 1
+
+
+def fail_job(*, db: Database, job_id: str, message: str, problems: Sequence[dict[str, Any]] = ()) -> bool:
+    """Mark a queued or running job failed, with the reason; return whether it was."""
+    with db.write() as session:
+        result = session.execute(
+            update(JobRecord).where(JobRecord.id == job_id, JobRecord.state.in_(("queued", "running")))
+            .values(state="failed", finished_at=utcnow(), error={"message": message, "problems": list(problems)}))
+        return result.rowcount == 1
+
+
+def rerun_job(*, db: Database, job: JobRecord, time_limit_s: float | None, created_by: str | None) -> JobRecord:
+    """Queue a new job with the inputs of a failed, cancelled or interrupted one.
+
+    A scenario that pointed at the old job points at the new one.
+    """
+    with db.write() as session:
+        new = create_job(db=db, session=session, kind=job.kind, plan_id=job.plan_id,
+                         time_limit_s=time_limit_s or job.time_limit_s, seed=job.seed, created_by=created_by,
+                         locks=job.locks, previous_roster_id=job.previous_roster_id, rerun_of=job.id)
+        session.execute(update(ScenarioRecord).where(ScenarioRecord.job_id == job.id).values(job_id=new.id))
+        session.execute(update(ScenarioRecord).where(ScenarioRecord.base_job_id == job.id)
+                        .values(base_job_id=new.id))
+    return new
+
+
+# --------------------------------------------------------------------------- rosters
+
+def get_roster(*, session: Session, roster_id: str, with_data: bool = False) -> RosterRecord | None:
+    """Return a roster record (its ``data`` loaded only when asked), or ``None``."""
+    options = [undefer(RosterRecord.data)] if with_data else []
+    return session.get(RosterRecord, roster_id, options=options)
+
+
+def list_rosters(*, session: Session, plan_id: str | None = None, date: dt.date | None = None,
+                 limit: int = 100, offset: int = 0) -> tuple[list[RosterRecord], int]:
+    """Return rosters, newest first, and how many match."""
+    query = select(RosterRecord)
+    if plan_id is not None:
+        query = query.where(RosterRecord.plan_id == plan_id)
+    if date is not None:
+        query = query.where(RosterRecord.date == date)
+    count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(RosterRecord.created_at.desc(), RosterRecord.id)
+                           .limit(limit).offset(offset))
+    return list(rows), count
+
+
+def latest_plan_roster(*, session: Session, plan_id: str) -> RosterRecord | None:
+    """Return the newest roster of a plan, or ``None``."""
+    return session.scalar(select(RosterRecord).where(RosterRecord.plan_id == plan_id)
+                          .order_by(RosterRecord.created_at.desc()).limit(1))
+
+
+def day_roster_for(*, session: Session, date: dt.date, kind: str, member_id: str) -> RosterRecord | None:
+    """Return the day's current roster for a provider or worker: the newest non-scenario
+    roster of that date whose plan lists them, or ``None``."""
+    return session.scalar(
+        select(RosterRecord).join(PlanMember, PlanMember.plan_id == RosterRecord.plan_id)
+        .where(RosterRecord.date == date, RosterRecord.purpose.in_(DAY_PURPOSES),
+               PlanMember.kind == kind, PlanMember.member_id == member_id)
+        .order_by(RosterRecord.created_at.desc(), RosterRecord.id.desc()).limit(1))
+
+
+# --------------------------------------------------------------------------- scenarios
+
+def create_scenario(*, db: Database, name: str, base_plan_id: str, plan_id: str, changes: dict[str, Any],
+                    base_roster_id: str | None, time_limit_s: float, seed: int,
+                    created_by: str | None) -> ScenarioRecord:
+    """Store a scenario and queue its solve (and the base's, when it has no roster to compare with)."""
+    with db.write() as session:
+        job = create_job(db=db, session=session, kind="scenario", plan_id=plan_id, time_limit_s=time_limit_s,
+                         seed=seed, created_by=created_by)
+        base_job = None
+        if base_roster_id is None:
+            base_job = create_job(db=db, session=session, kind="solve", plan_id=base_plan_id,
+                                  time_limit_s=time_limit_s, seed=seed, created_by=created_by)
+        record = ScenarioRecord(id=new_id("sc"), name=name, created_at=utcnow(), created_by=created_by,
+                                base_plan_id=base_plan_id, plan_id=plan_id, base_roster_id=base_roster_id,
+                                base_job_id=base_job.id if base_job else None, job_id=job.id, changes=changes)
+        session.add(record)
+    return record
+
+
+def get_scenario(*, session: Session, scenario_id: str) -> ScenarioRecord | None:
+    """Return a scenario, or ``None``."""
+    return session.get(ScenarioRecord, scenario_id)
+
+
+# --------------------------------------------------------------------------- parsed cache
+
+class ParsedCache:
+    """Parsed plans and rosters by id (both immutable once stored), least recently used dropped.
+
+    Parameters
+    ----------
+    size
+        How many plans (and as many rosters) to keep.
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._plans: OrderedDict[str, Plan] = OrderedDict()
+        self._rosters: OrderedDict[str, tuple[Roster, dict[str, Any]]] = OrderedDict()
+        self._views: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _get(self, table: OrderedDict, key: str) -> Any:
+        with self._lock:
+            if key in table:
+                table.move_to_end(key)
+                return table[key]
+        return None
+
+    def _put(self, table: OrderedDict, key: Any, value: Any, size: int | None = None) -> None:
+        with self._lock:
+            table[key] = value
+            while len(table) > (size or self.size):
+                table.popitem(last=False)
+
+    def view(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+        """Return a value derived from immutable records (a serialised answer), built once.
+
+        Parameters
+        ----------
+        key
+            What the value is, such as ``("roster", roster_id)``; it must name only
+            records that never change.
+        build
+            Makes the value on a miss; a ``None`` result is not kept.
+        """
+        found = self._get(self._views, key)
+        if found is None:
+            found = build()
+            if found is not None:
+                self._put(self._views, key, found, size=self.size * 8)
+        return found
+
+    def plan(self, *, session: Session, plan_id: str) -> Plan | None:
+        """Return the parsed plan, or ``None`` if there is no such plan."""
+        from scheduler.io import plan_from_dict
+
+        found = self._get(self._plans, plan_id)
+        if found is None:
+            record = get_plan(session=session, plan_id=plan_id, with_data=True)
+            if record is None:
+                return None
+            found = plan_from_dict(record.data)
+            self._put(self._plans, plan_id, found)
+        return found
+
+    def roster(self, *, session: Session, roster_id: str) -> tuple[Roster, dict[str, Any]] | None:
+        """Return the parsed roster and its contract JSON, or ``None`` if there is no such roster."""
+        from scheduler.io import roster_from_dict
+
+        found = self._get(self._rosters, roster_id)
+        if found is None:
+            record = get_roster(session=session, roster_id=roster_id, with_data=True)
+            if record is None:
+                return None
+            found = (roster_from_dict(record.data), record.data)
+            self._put(self._rosters, roster_id, found)
+        return found

@@ -1,0 +1,109 @@
+"""FastAPI dependencies: settings, database, the job runner, the caller and role checks.
+
+Dependencies that do no I/O are ``async`` so that they run on the event loop
+without a hop to the thread pool. Role checks answer 401 without a valid key and 403 when the role may never use
+the endpoint. Ownership (a provider's or worker's own data) is checked in the
+routes, which answer 404 for anybody else's data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, Security, status
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from api import crud
+from api.config import Settings
+from api.crud import ParsedCache
+from api.db import Database
+from api.jobs import JobRunner
+from api.security import Principal
+
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key (hc_...).")
+bearer = HTTPBearer(auto_error=False, description="The same API key as a bearer token.")
+
+
+async def get_settings_dep(request: Request) -> Settings:
+    """Return the app's settings."""
+    return request.app.state.settings
+
+
+async def get_database(request: Request) -> Database:
+    """Return the app's database."""
+    return request.app.state.db
+
+
+async def get_runner(request: Request) -> JobRunner:
+    """Return the app's job runner."""
+    return request.app.state.runner
+
+
+async def get_cache(request: Request) -> ParsedCache:
+    """Return the app's cache of parsed plans and rosters."""
+    return request.app.state.cache
+
+
+async def get_session(db: Annotated[Database, Depends(get_database)]) -> AsyncIterator[Session]:
+    """Yield a read session for the request (it connects on first use, in the endpoint's thread)."""
+    with db.session() as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+SessionDep = Annotated[Session, Depends(get_session)]
+RunnerDep = Annotated[JobRunner, Depends(get_runner)]
+CacheDep = Annotated[ParsedCache, Depends(get_cache)]
+
+
+async def get_principal(
+    db: DatabaseDep,
+    api_key: Annotated[str | None, Security(api_key_header)] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
+) -> Principal:
+    """Return who is calling, from ``X-API-Key`` or ``Authorization: Bearer``.
+
+    Raises
+    ------
+    HTTPException
+        401 if no key is given or it is not a live key.
+    """
+    key = api_key or (credentials.credentials if credentials else None)
+    if not key:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "an API key is needed: send it as X-API-Key or "
+                            "Authorization: Bearer", headers={"WWW-Authenticate": "Bearer"})
+    # A primary-key read of well under a millisecond: done on the event loop, which is
+    # cheaper than a hop to the thread pool and back.
+    with db.session() as session:  # a connection of its own, returned at once
+        who = crud.authenticate(session=session, key=key)
+    if who is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "this API key is not valid (unknown or revoked)",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return who
+
+
+def require(*kinds: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """Return a dependency that lets only these role kinds through (403 for the others).
+
+    Parameters
+    ----------
+    *kinds
+        ``coordinator``, ``planner``, ``provider``, ``worker``.
+    """
+    async def check(who: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if who.kind not in kinds:
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                f"role {who.role!r} may not use this endpoint (allowed: {', '.join(kinds)})")
+        return who
+
+    return check
+
+
+AnyKey = Annotated[Principal, Depends(get_principal)]
+Staff = Annotated[Principal, Depends(require("coordinator", "planner"))]
+Coordinator = Annotated[Principal, Depends(require("coordinator"))]
+ProviderReader = Annotated[Principal, Depends(require("coordinator", "provider"))]
+DayReader = Annotated[Principal, Depends(require("coordinator", "provider", "worker"))]

@@ -1,0 +1,102 @@
+"""The roster service: ``create_app(settings)`` assembles the FastAPI app.
+
+Start it with ``homecare serve``; OpenAPI docs are at ``/docs``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from api import errors
+from api.config import Settings, get_settings
+from api.crud import ParsedCache
+from api.db import Database, migrate
+from api.jobs import JobRunner
+from api.models import PlanIn
+from api.routes import audit, days, health, jobs, plans, rosters, scenarios
+
+log = logging.getLogger("homecare.api")
+
+DESCRIPTION = """\
+Plan a day of home visits and serve the rosters.
+
+Authenticate with an API key (`homecare keys create --role ROLE`) sent as `X-API-Key: hc_...`
+or `Authorization: Bearer hc_...`. Roles: `coordinator`, `planner`, `provider:<id>`, `worker:<id>`.
+A role that may never use an endpoint gets 403; another provider's or worker's data answers 404.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service.
+
+    Parameters
+    ----------
+    settings
+        How to run; by default read from the environment (:func:`api.config.get_settings`).
+
+    Returns
+    -------
+    FastAPI
+        The app. Its lifespan migrates the database (unless switched off), marks
+        jobs a previous server left unfinished as interrupted, and runs the solver
+        process pool.
+    """
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.url)
+        if settings.migrate_on_start:
+            migrate(db)
+        runner = JobRunner(db, workers=settings.solve_workers, cache_dir=settings.solver_cache_dir())
+        runner.start()
+        app.state.settings = settings
+        app.state.db = db
+        app.state.runner = runner
+        app.state.cache = ParsedCache()
+        try:
+            yield
+        finally:
+            runner.shutdown()
+            db.dispose()
+
+    app = FastAPI(title="homecare roster service", version=_version(), description=DESCRIPTION,
+                  lifespan=lifespan)
+    errors.install(app)
+    for module in (health, plans, jobs, rosters, days, scenarios, audit):
+        app.include_router(module.router)
+    app.add_middleware(errors.BodyLimit, max_bytes=settings.max_body_bytes)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("homecare")
+    except PackageNotFoundError:
+        return "0"
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated schema, plus the plan's JSON form (the plan body is read by our own loader)."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        plan = PlanIn.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(plan.pop("$defs", {}))
+        components["PlanIn"] = plan
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def app_from_env() -> FastAPI:
+    """Build the app from the environment (for ``uvicorn --factory api.main:app_from_env``)."""
+    return create_app(get_settings())

@@ -1,0 +1,581 @@
+"""Database tables (SQLAlchemy 2 ORM) and request/response schemas (pydantic v2).
+
+Tables: ``plans`` (with ``plan_members``, the providers and workers of each plan,
+for ownership look-ups), ``jobs``, ``rosters``, ``scenarios``, ``api_keys`` and
+``audit_log``. Plans and rosters are stored as their contract JSON
+(``CONTRACT.md``) and never change once written.
+
+Schemas follow one family per resource: ``*Create`` for what a client sends,
+``*Public`` for what it gets back, ``*sPublic(data, count)`` for lists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import JSON, BigInteger, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> dt.datetime:
+    """Return the current time, timezone-aware in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Base class of every table."""
+
+    type_annotation_map = {dt.datetime: DateTime(timezone=True), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+# --------------------------------------------------------------------------- tables
+
+class ApiKey(Base):
+    """An API key: its public id, role and the SHA-256 of its secret (never the secret)."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class PlanRecord(Base):
+    """A submitted (or derived) plan, as the contract JSON of the validated plan."""
+
+    __tablename__ = "plans"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    date: Mapped[dt.date] = mapped_column(Date)
+    network: Mapped[str | None] = mapped_column(Text, default=None)
+    visits: Mapped[int] = mapped_column(Integer)
+    workers: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(String(20), default="submitted")
+    base_plan_id: Mapped[str | None] = mapped_column(ForeignKey("plans.id"), default=None)
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
+
+
+class PlanMember(Base):
+    """A provider or worker of a plan (``kind`` ``provider`` or ``worker``)."""
+
+    __tablename__ = "plan_members"
+    __table_args__ = (Index("ix_plan_members_member", "kind", "member_id"),)
+
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    provider_id: Mapped[str] = mapped_column(String(200))
+
+
+class RosterRecord(Base):
+    """A finished roster, as its contract JSON, with its KPIs and validator findings."""
+
+    __tablename__ = "rosters"
+    __table_args__ = (Index("ix_rosters_date", "date", "purpose"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"), index=True)
+    job_id: Mapped[str] = mapped_column(String(32), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    previous_roster_id: Mapped[str | None] = mapped_column(ForeignKey("rosters.id"), default=None)
+    date: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    kpis: Mapped[dict[str, Any]] = mapped_column(JSON)
+    violations: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
+
+
+class JobRecord(Base):
+    """A solve: queued, running, then succeeded, failed, cancelled or interrupted.
+
+    The solver process writes the progress columns while it searches, and the
+    roster together with the final state in one transaction.
+    """
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"), index=True)
+    state: Mapped[str] = mapped_column(String(20), index=True, default="queued")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    started_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    time_limit_s: Mapped[float] = mapped_column(Float)
+    seed: Mapped[int] = mapped_column(Integer, default=0)
+    locks: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    previous_roster_id: Mapped[str | None] = mapped_column(ForeignKey("rosters.id"), default=None)
+    rerun_of: Mapped[str | None] = mapped_column(String(32), default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    pid: Mapped[int | None] = mapped_column(Integer, default=None)
+    stage: Mapped[str | None] = mapped_column(String(20), default=None)
+    elapsed_s: Mapped[float | None] = mapped_column(Float, default=None)
+    best_objective: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    assigned_places: Mapped[int | None] = mapped_column(Integer, default=None)
+    total_places: Mapped[int | None] = mapped_column(Integer, default=None)
+    solutions: Mapped[int | None] = mapped_column(Integer, default=None)
+    progress_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    roster_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+
+
+class ScenarioRecord(Base):
+    """A what-if: a changed copy of a base plan, solved and compared with the base's roster."""
+
+    __tablename__ = "scenarios"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    base_plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"))
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"))
+    base_roster_id: Mapped[str | None] = mapped_column(ForeignKey("rosters.id"), default=None)
+    base_job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id"), default=None)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"))
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class AuditRecord(Base):
+    """Who did what: one row per client whose data a request returned, or per action."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    key_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    key_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(200), default="")
+    action: Mapped[str] = mapped_column(String(40))
+    resource: Mapped[str] = mapped_column(String(100))
+    client_id: Mapped[str | None] = mapped_column(String(200), default=None, index=True)
+
+
+# --------------------------------------------------------------------------- schemas: common
+
+HHMM = Field(pattern=r"^\d{1,2}:\d{2}$", examples=["08:30"])
+JobState = Literal["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]
+TravelMode = Literal["drive", "walk", "cycle"]
+
+
+class ProblemPublic(BaseModel):
+    """One problem with a request or a plan record."""
+
+    record_kind: str = Field(examples=["visit"])
+    record_id: str | None = Field(examples=["v0931"])
+    field: str | None = Field(examples=["window.end"])
+    message: str = Field(examples=["window end 07:00 is before start 08:30"])
+
+
+class ProblemsPublic(BaseModel):
+    """A 422 (or 413) answer: every problem found."""
+
+    detail: list[ProblemPublic]
+
+
+class MessagePublic(BaseModel):
+    """An error answer with one message."""
+
+    detail: str
+
+
+class MePublic(BaseModel):
+    """The API key making the request."""
+
+    key_id: str
+    name: str
+    role: str
+
+
+class HealthPublic(BaseModel):
+    """Liveness: the service answers and reaches its database."""
+
+    status: Literal["ok"]
+    database: str
+    solve_workers: int
+    jobs_running: int
+    jobs_queued: int
+
+
+# --------------------------------------------------------------------------- schemas: plans
+# The Plan* "In" models document the plan's JSON form in the OpenAPI schema only;
+# the body itself is read by scheduler.io.plan_from_dict, which reports every problem.
+
+class LocationIn(BaseModel):
+    """A WGS84 point (degrees)."""
+
+    lat: float = Field(ge=-90, le=90, examples=[51.5226])
+    lon: float = Field(ge=-180, le=180, examples=[-0.1397])
+
+
+class WindowIn(BaseModel):
+    """A time window, local wall-clock ``HH:MM`` on the plan's date."""
+
+    start: str = HHMM
+    end: str = HHMM
+
+
+class ProviderIn(BaseModel):
+    """A provider (care agency, hairdresser, delivery firm, equipment firm)."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    name: str = ""
+    kind: Literal["care", "hairdressing", "delivery", "equipment"]
+
+
+class WorkerIn(BaseModel):
+    """A worker and their shift."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    provider_id: str
+    name: str = ""
+    skills: list[str] = []
+    gender: Literal["f", "m", "x"] | None = None
+    shift: WindowIn
+    start_location: LocationIn
+    end_location: LocationIn | None = None
+    travel_mode: TravelMode = "drive"
+    capacity: int | None = None
+
+
+class ClientIn(BaseModel):
+    """A person visited at home."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    location: LocationIn
+    postcode: str = ""
+    gender_preference: Literal["f", "m"] | None = None
+    preferred_worker_ids: list[str] = []
+    excluded_worker_ids: list[str] = []
+
+
+class VisitIn(BaseModel):
+    """A visit to a client, to start inside its window."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    client_id: str
+    kind: Literal["care", "hairdressing", "delivery", "equipment"]
+    provider_id: str | None = None
+    window: WindowIn
+    duration_min: int = Field(ge=1)
+    required_skills: list[str] = []
+    workers_required: int = Field(default=1, ge=1, le=2)
+    priority: Literal["mandatory", "high", "normal", "low"] = "normal"
+    demand: int = 0
+    tasks: list[str] = []
+
+
+class PlanIn(BaseModel):
+    """A plan: one day's demand and workforce (``CONTRACT.md``).
+
+    ``network`` names a road network the server can read: a bundled one such as
+    ``fixtures/networks/cambridge_drive.osm``, or an absolute path on the server.
+    """
+
+    model_config = ConfigDict(extra="allow")
+    date: dt.date
+    network: str = Field(examples=["fixtures/networks/london_central_drive.osm"])
+    providers: list[ProviderIn]
+    workers: list[WorkerIn]
+    clients: list[ClientIn] = []
+    visits: list[VisitIn]
+
+
+class PlanSummary(BaseModel):
+    """A stored plan, without its records."""
+
+    id: str
+    date: dt.date
+    network: str | None
+    visits: int
+    workers: int
+    purpose: Literal["submitted", "reoptimise", "scenario"]
+    base_plan_id: str | None
+    changes: dict[str, Any] | None
+    created_at: dt.datetime
+
+
+class PlanPublic(PlanSummary):
+    """A stored plan with its records (contract JSON)."""
+
+    plan: dict[str, Any]
+
+
+class PlansPublic(BaseModel):
+    """A page of plans, newest first."""
+
+    data: list[PlanSummary]
+    count: int
+
+
+# --------------------------------------------------------------------------- schemas: jobs
+
+class JobCreate(BaseModel):
+    """Search settings of a solve."""
+
+    model_config = ConfigDict(extra="forbid")
+    time_limit_s: float | None = Field(default=None, gt=0, description="Search time (s); server default if absent.")
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+
+class JobRerun(BaseModel):
+    """Optional new search settings for a re-run."""
+
+    model_config = ConfigDict(extra="forbid")
+    time_limit_s: float | None = Field(default=None, gt=0)
+
+
+class JobProgress(BaseModel):
+    """Progress of a job, written by its solver process.
+
+    A *place* is one worker slot of a visit: a double-handed visit has two.
+    """
+
+    stage: str | None = Field(description="network, matrix, model, search, decode or done")
+    elapsed_s: float | None = Field(description="Search time so far (s).")
+    best_objective: int | None = Field(description="Best objective so far (travel s plus penalties).")
+    assigned_places: int | None
+    total_places: int | None
+    solutions: int | None
+    updated_at: dt.datetime | None
+
+
+class JobErrorPublic(BaseModel):
+    """Why a job failed."""
+
+    message: str
+    problems: list[ProblemPublic] = []
+
+
+class JobPublic(BaseModel):
+    """A solve job and its progress."""
+
+    id: str
+    kind: Literal["solve", "reoptimise", "scenario"]
+    state: JobState
+    plan_id: str
+    roster_id: str | None
+    previous_roster_id: str | None
+    rerun_of: str | None
+    time_limit_s: float
+    seed: int
+    locked_stops: int
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    progress: JobProgress
+    error: JobErrorPublic | None
+
+
+class JobsPublic(BaseModel):
+    """A page of jobs, newest first."""
+
+    data: list[JobPublic]
+    count: int
+
+
+# --------------------------------------------------------------------------- schemas: rosters
+
+class RosterSummary(BaseModel):
+    """A stored roster, without its routes."""
+
+    id: str
+    plan_id: str
+    job_id: str
+    purpose: Literal["solve", "reoptimise", "scenario"]
+    previous_roster_id: str | None
+    date: dt.date
+    created_at: dt.datetime
+    kpis: dict[str, Any]
+    violations: list[str]
+
+
+class RosterPublic(RosterSummary):
+    """A stored roster with its routes (contract JSON)."""
+
+    roster: dict[str, Any]
+
+
+class RostersPublic(BaseModel):
+    """A page of rosters, newest first."""
+
+    data: list[RosterSummary]
+    count: int
+
+
+class ProviderVisit(BaseModel):
+    """One stop of a provider's worker, with the least client data needed to do it."""
+
+    visit_id: str
+    worker_id: str
+    start: str
+    end: str
+    duration_min: int
+    postcode: str
+    tasks: list[str]
+    workers_required: int
+
+
+class ProviderVisitsPublic(BaseModel):
+    """A provider's visit list for a day: its own workers' stops only, by start time."""
+
+    provider_id: str
+    date: dt.date
+    roster_id: str
+    data: list[ProviderVisit]
+    count: int
+
+
+class WorkerStopPublic(BaseModel):
+    """One stop of a worker's day."""
+
+    visit_id: str
+    arrival: str
+    start: str
+    end: str
+    duration_min: int
+    postcode: str
+    tasks: list[str]
+    travel_s: int
+    workers_required: int
+
+
+class WorkerDayPublic(BaseModel):
+    """A worker's day: shift and stops in order."""
+
+    worker_id: str
+    provider_id: str
+    date: dt.date
+    roster_id: str
+    shift_start: str
+    shift_end: str
+    departure: str | None
+    return_arrival: str | None
+    stops: list[WorkerStopPublic]
+
+
+# --------------------------------------------------------------------------- schemas: changes
+
+class RosterChange(BaseModel):
+    """What changed on the day."""
+
+    model_config = ConfigDict(extra="forbid")
+    remove_workers: list[str] = Field(default=[], description="Workers off (sick): their stops are re-planned.")
+    cancel_visits: list[str] = Field(default=[], description="Visits that no longer happen.")
+    add_visits: list[dict[str, Any]] = Field(default=[], description="New visits, as in a plan.")
+    add_clients: list[dict[str, Any]] = Field(default=[], description="Clients of new visits not yet in the plan.")
+
+
+class ReoptimiseCreate(BaseModel):
+    """Re-plan a roster after a change, keeping the stops that must stay."""
+
+    model_config = ConfigDict(extra="forbid")
+    changes: RosterChange
+    lock_before: str | None = Field(
+        default=None, pattern=r"^\d{1,2}:\d{2}$", examples=["11:00"],
+        description="Stops starting before this time stay exactly as they are (already started or done).")
+    keep_untouched_workers: bool = Field(
+        default=False, description="Also keep every stop of workers the change does not touch.")
+    time_limit_s: float | None = Field(default=None, gt=0)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+    @field_validator("lock_before")
+    @classmethod
+    def _time_of_day(cls, value: str | None) -> str | None:
+        from scheduler.timeutil import parse_hhmm
+
+        if value is not None:
+            parse_hhmm(value)  # ValueError names the bad time
+        return value
+
+
+class ScenarioChanges(BaseModel):
+    """How a what-if differs from its base plan."""
+
+    model_config = ConfigDict(extra="forbid")
+    add_workers: list[dict[str, Any]] = Field(default=[], description="New workers, as in a plan.")
+    remove_workers: list[str] = []
+    travel_mode: TravelMode | None = Field(default=None, description="Every worker travels this way.")
+    worker_travel_modes: dict[str, TravelMode] = Field(default={}, description="Travel mode per worker id.")
+    demand_scale: float = Field(
+        default=1.0, gt=0, le=5,
+        description="Scale the number of visits: below 1 keeps a seeded sample, above 1 adds copies of "
+                    "seeded picks (same client and window, ids suffixed ~2, ~3...).")
+
+
+class ScenarioCreate(BaseModel):
+    """A what-if on a stored plan."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(default="", max_length=200)
+    changes: ScenarioChanges
+    base_roster_id: str | None = Field(
+        default=None, description="Roster of the base plan to compare with; by default the newest, or a new "
+                                  "solve with the same settings if the base has none.")
+    time_limit_s: float | None = Field(default=None, gt=0)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+
+class ScenarioSide(BaseModel):
+    """One side of a comparison."""
+
+    plan_id: str
+    job_id: str | None
+    state: JobState | Literal["done"]
+    roster_id: str | None
+    kpis: dict[str, Any] | None
+
+
+class KpiComparison(BaseModel):
+    """One KPI, side by side."""
+
+    kpi: str
+    base: float | int | None
+    scenario: float | int | None
+    change: float | int | None
+
+
+class ScenarioPublic(BaseModel):
+    """A what-if and its comparison with the base (filled in once both rosters exist)."""
+
+    id: str
+    name: str
+    created_at: dt.datetime
+    changes: dict[str, Any]
+    base: ScenarioSide
+    scenario: ScenarioSide
+    comparison: list[KpiComparison]
+
+
+# --------------------------------------------------------------------------- schemas: audit
+
+class AuditEntry(BaseModel):
+    """One audit row."""
+
+    at: dt.datetime
+    key_id: str | None
+    key_name: str
+    role: str
+    action: str
+    resource: str
+    client_id: str | None
+
+
+class AuditPublic(BaseModel):
+    """A page of audit rows, newest first."""
+
+    data: list[AuditEntry]
+    count: int

@@ -1,0 +1,23 @@
+"""The audit log: who read which client's data, and who changed what."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api import crud
+from api.deps import Coordinator, SessionDep
+from api.models import AuditPublic
+from api.public import audit_entry
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+
+@router.get("", summary="Read the audit log, newest first")
+def read_audit(session: SessionDep, who: Coordinator, client_id: str | None = None, key_id: str | None = None,
+               limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+               offset: Annotated[int, Query(ge=0)] = 0) -> AuditPublic:
+    """Return audit rows: one per client whose data a request returned, one per other action."""
+    rows, count = crud.list_audit(session=session, client_id=client_id, key_id=key_id, limit=limit, offset=offset)
+    return AuditPublic(data=[audit_entry(r) for r in rows], count=count)

@@ -1,0 +1,135 @@
+"""Solve jobs: progress, rosters as JSON and CSV, cancel (the search really stops), re-run."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+
+from tests.api.support import (
+    assert_valid_roster,
+    process_alive,
+    solve,
+    submit,
+    two_provider_plan,
+    wait_job,
+    wait_searching,
+)
+
+DATE = "2026-12-02"
+
+
+def test_jobs_solve_reports_progress_and_stores_a_valid_roster(coordinator, london_network):
+    """A solve goes queued → running → succeeded, reports search progress, and its roster passes check_roster."""
+    data = two_provider_plan(DATE)
+    plan_id = submit(coordinator, data)
+    started = coordinator.post(f"/plans/{plan_id}/jobs", json={"time_limit_s": 1.0})
+    assert started.status_code == 202
+    job = started.json()
+    assert job["state"] == "queued" and job["kind"] == "solve" and job["time_limit_s"] == 1.0
+    job = wait_job(coordinator, job["id"])
+    assert job["state"] == "succeeded", job
+    progress = job["progress"]
+    assert progress["stage"] == "done"
+    assert progress["best_objective"] > 0 and progress["elapsed_s"] >= 0
+    assert progress["assigned_places"] == progress["total_places"] == 6  # v5 is double-handed
+    roster = coordinator.get(f"/rosters/{job['roster_id']}").json()
+    assert roster["plan_id"] == plan_id and roster["job_id"] == job["id"] and roster["purpose"] == "solve"
+    assert roster["violations"] == []
+    assert roster["kpis"]["assigned"] == 5
+    assert_valid_roster(data, roster["roster"], london_network)
+
+
+def test_jobs_roster_csv_has_one_row_per_stop(coordinator, london_network):
+    """The CSV roster has the columns of ``homecare solve`` and one row per stop."""
+    data = two_provider_plan(DATE)
+    job = solve(coordinator, submit(coordinator, data))
+    response = coordinator.get(f"/rosters/{job['roster_id']}/csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert list(rows[0]) == ["worker_id", "provider_id", "stop", "visit_id", "client_id", "postcode", "arrival",
+                             "start", "end", "duration_min", "travel_s", "travel_m", "workers_required", "status",
+                             "reason"]
+    assert sorted(r["visit_id"] for r in rows) == ["v1", "v2", "v3", "v4", "v5", "v5"]
+    roster = coordinator.get(f"/rosters/{job['roster_id']}").json()["roster"]
+    assert_valid_roster(data, roster, london_network)
+
+
+def test_jobs_default_and_maximum_time_limits(coordinator):
+    """A job without a limit gets the server default; one over the maximum answers 422 naming the setting."""
+    plan_id = submit(coordinator, two_provider_plan(DATE))
+    too_long = coordinator.post(f"/plans/{plan_id}/jobs", json={"time_limit_s": 500})
+    assert too_long.status_code == 422
+    assert "HOMECARE_MAX_TIME_LIMIT_S" in too_long.json()["detail"][0]["message"]
+    default = coordinator.post(f"/plans/{plan_id}/jobs")
+    assert default.status_code == 202 and default.json()["time_limit_s"] == 1.0
+    assert wait_job(coordinator, default.json()["id"])["state"] == "succeeded"
+    bad = coordinator.post(f"/plans/{plan_id}/jobs", json={"time_limit_s": -1, "surprise": 1})
+    assert bad.status_code == 422
+    fields = {p["field"] for p in bad.json()["detail"]}
+    assert fields == {"time_limit_s", "surprise"}
+
+
+def test_jobs_cancel_stops_the_search_and_rerun_solves(server, coordinator, london_network):
+    """Cancelling a running search kills its process at once; the pool keeps serving; a re-run succeeds."""
+    data = two_provider_plan(DATE)
+    plan_id = submit(coordinator, data)
+    job = coordinator.post(f"/plans/{plan_id}/jobs", json={"time_limit_s": 100}).json()
+    running = wait_searching(coordinator, job["id"])
+    assert running["state"] == "running" and running["progress"]["stage"] == "search"
+    assert running["progress"]["assigned_places"] == 6
+    pid = server.job_row(job["id"])["pid"]
+    assert process_alive(pid)
+    t0 = time.monotonic()
+    cancelled = coordinator.post(f"/jobs/{job['id']}/cancel")
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["state"] == "cancelled"
+    assert cancelled.json()["error"]["message"] == "cancelled on request"
+    while process_alive(pid) and time.monotonic() - t0 < 10:
+        time.sleep(0.05)
+    assert not process_alive(pid), "the solver process still runs after cancel"
+    assert time.monotonic() - t0 < 10
+    # Cancelling again is a conflict; the job stays cancelled and gets no roster.
+    assert coordinator.post(f"/jobs/{job['id']}/cancel").status_code == 409
+    time.sleep(0.5)
+    assert coordinator.get(f"/jobs/{job['id']}").json()["roster_id"] is None
+    # Re-run with a short limit: a new job on the rebuilt pool.
+    rerun = coordinator.post(f"/jobs/{job['id']}/rerun", json={"time_limit_s": 1})
+    assert rerun.status_code == 202
+    assert rerun.json()["rerun_of"] == job["id"]
+    done = wait_job(coordinator, rerun.json()["id"])
+    assert done["state"] == "succeeded", done
+    assert_valid_roster(data, coordinator.get(f"/rosters/{done['roster_id']}").json()["roster"], london_network)
+    assert coordinator.post(f"/jobs/{done['id']}/rerun").status_code == 409
+
+
+def test_jobs_cancel_a_queued_job(coordinator):
+    """A job still waiting for the (single) solver process is cancelled without ever running."""
+    plan_id = submit(coordinator, two_provider_plan(DATE))
+    first = coordinator.post(f"/plans/{plan_id}/jobs", json={"time_limit_s": 100}).json()
+    second = coordinator.post(f"/plans/{plan_id}/jobs", json={"time_limit_s": 1}).json()
+    wait_searching(coordinator, first["id"])
+    assert coordinator.get(f"/jobs/{second['id']}").json()["state"] == "queued"
+    assert coordinator.post(f"/jobs/{second['id']}/cancel").json()["state"] == "cancelled"
+    assert coordinator.post(f"/jobs/{first['id']}/cancel").json()["state"] == "cancelled"
+    second = coordinator.get(f"/jobs/{second['id']}").json()
+    assert second["started_at"] is None and second["roster_id"] is None
+    listed = coordinator.get("/jobs", params={"plan_id": plan_id, "state": "cancelled"}).json()
+    assert {j["id"] for j in listed["data"]} == {first["id"], second["id"]}
+
+
+def test_jobs_reads_stay_fast_while_a_solve_runs(server, coordinator):
+    """While a search runs in its process, reads answer well within a second."""
+    data = two_provider_plan(DATE)
+    plan_id = submit(coordinator, data)
+    done = solve(coordinator, plan_id)
+    job = coordinator.post(f"/plans/{plan_id}/jobs", json={"time_limit_s": 100}).json()
+    wait_searching(coordinator, job["id"])
+    worst = 0.0
+    for _ in range(20):
+        t0 = time.perf_counter()
+        assert coordinator.get(f"/rosters/{done['roster_id']}").status_code == 200
+        worst = max(worst, time.perf_counter() - t0)
+    coordinator.post(f"/jobs/{job['id']}/cancel")
+    assert worst < 1.0

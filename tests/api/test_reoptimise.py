@@ -1,0 +1,90 @@
+"""Re-optimising a roster after a change on the day, keeping the locked stops exactly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from scheduler.timeutil import parse_hhmm
+from tests.api.support import LiveServer, assert_valid_roster, solve, submit, two_provider_plan, wait_job
+from tests.helpers import client, visit
+
+DATE = "2026-12-07"
+
+
+@pytest.fixture(scope="module")
+def base(server: LiveServer, keys: dict[str, str]) -> dict[str, Any]:
+    """A solved two-provider day to change."""
+    with server.client(keys["coordinator"]) as api:
+        data = two_provider_plan(DATE)
+        plan_id = submit(api, data)
+        job = solve(api, plan_id)
+        roster = api.get(f"/rosters/{job['roster_id']}").json()
+    return {"plan_id": plan_id, "roster_id": job["roster_id"], "roster": roster["roster"]}
+
+
+def _reoptimise(api, roster_id: str, body: dict[str, Any]) -> tuple[dict, dict, dict]:
+    response = api.post(f"/rosters/{roster_id}/reoptimise", json={"time_limit_s": 1, **body})
+    assert response.status_code == 202, response.text
+    job = wait_job(api, response.json()["id"])
+    assert job["state"] == "succeeded", job
+    roster = api.get(f"/rosters/{job['roster_id']}").json()
+    plan = api.get(f"/plans/{job['plan_id']}").json()
+    return job, roster, plan
+
+
+def _stops(roster: dict[str, Any]) -> set[tuple[str, str, str]]:
+    return {(s["visit_id"], r["worker_id"], s["start"]) for r in roster["routes"] for s in r["stops"]}
+
+
+def test_reoptimise_worker_off_sick_keeps_stops_already_started(coordinator, base, london_network):
+    """w2 goes off sick at 10:00: stops of others starting before then stay exactly; w2's are re-planned."""
+    job, roster, plan = _reoptimise(coordinator, base["roster_id"], {
+        "changes": {"remove_workers": ["w2"]}, "lock_before": "10:00"})
+    before = {(v, w, s) for v, w, s in _stops(base["roster"]) if parse_hhmm(s) < parse_hhmm("10:00")}
+    kept = {stop for stop in before if stop[1] != "w2"}
+    assert kept
+    assert job["kind"] == "reoptimise" and job["locked_stops"] == len(kept)
+    assert job["previous_roster_id"] == base["roster_id"]
+    assert roster["previous_roster_id"] == base["roster_id"] and roster["purpose"] == "reoptimise"
+    assert kept <= _stops(roster["roster"])
+    assert all(r["worker_id"] != "w2" or not r["stops"] for r in roster["roster"]["routes"])
+    assert plan["purpose"] == "reoptimise" and plan["base_plan_id"] == base["plan_id"]
+    assert [w["id"] for w in plan["plan"]["workers"]] == ["w1", "w3"]
+    assert_valid_roster(plan["plan"], roster["roster"], london_network)
+    # The re-optimised roster is now the day's: w2 sees an empty day, w1 the new one.
+    w2 = coordinator.get("/workers/w2/day", params={"date": DATE}).json()
+    assert w2["roster_id"] == roster["id"] and w2["stops"] == [] and w2["provider_id"] == "care-1"
+    assert coordinator.get("/workers/w1/day", params={"date": DATE}).json()["roster_id"] == roster["id"]
+
+
+def test_reoptimise_cancel_and_add_visits_keeping_untouched_workers(coordinator, base, london_network):
+    """Cancel v4, add v6: every stop of workers the change does not touch stays exactly as it was."""
+    new_client = client("c6", location="euston_sq", postcode="NW1 2AA")
+    new_visit = visit("v6", "c6", provider_id="care-1", window=("14:00", "15:00"), tasks=["shopping"])
+    job, roster, plan = _reoptimise(coordinator, base["roster_id"], {
+        "changes": {"cancel_visits": ["v4"], "add_visits": [new_visit], "add_clients": [new_client]},
+        "keep_untouched_workers": True})
+    touched = {r["worker_id"] for r in base["roster"]["routes"] if any(s["visit_id"] == "v4" for s in r["stops"])}
+    kept = {stop for stop in _stops(base["roster"]) if stop[1] not in touched and stop[0] != "v4"}
+    assert job["locked_stops"] == len(kept) > 0
+    assert kept <= _stops(roster["roster"])
+    served = {v for v, _, _ in _stops(roster["roster"])} | {u["visit_id"] for u in roster["roster"]["unassigned"]}
+    assert served == {"v1", "v2", "v3", "v5", "v6"}
+    assert_valid_roster(plan["plan"], roster["roster"], london_network)
+
+
+def test_reoptimise_rejects_unknown_ids_and_bad_times(coordinator, base):
+    """Removing an unknown worker or cancelling an unknown visit answers 422 naming them; so does a bad time."""
+    response = coordinator.post(f"/rosters/{base['roster_id']}/reoptimise", json={
+        "changes": {"remove_workers": ["w9"], "cancel_visits": ["v9"]}})
+    assert response.status_code == 422
+    assert {(p["record_kind"], p["record_id"]) for p in response.json()["detail"]} == {("worker", "w9"),
+                                                                                        ("visit", "v9")}
+    late = coordinator.post(f"/rosters/{base['roster_id']}/reoptimise", json={"changes": {}, "lock_before": "25:00"})
+    assert late.status_code == 422 and late.json()["detail"][0]["field"] == "lock_before"
+    clash = coordinator.post(f"/rosters/{base['roster_id']}/reoptimise", json={
+        "changes": {"add_visits": [visit("v1", "c1")]}})
+    assert clash.status_code == 422 and "v1" in str(clash.json())
+    assert coordinator.post("/rosters/ro_none/reoptimise", json={"changes": {}}).status_code == 404
