@@ -22,6 +22,7 @@ from scheduler.cli_common import (
     EXIT_INVALID as EXIT_INVALID,
     SNAP_WARNING_M,
     _fail,
+    _load_plan,
     _load_roster,
     console,
     out,
@@ -41,18 +42,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 def _load(plan_path: Path | None) -> Plan:
-    from scheduler.io import load_plan
 
-    path = plan_path or default_plan()
     try:
-        return load_plan(path)
+        path = plan_path or default_plan()
     except FileNotFoundError as exc:
         raise _fail(str(exc)) from None
-    except PlanError as exc:
-        console.print(f"[bold red]invalid plan[/] {path}: {len(exc.problems)} problem(s)", highlight=False)
-        for p in exc.problems:
-            console.print(f"  - {p}", highlight=False, markup=False)
-        raise typer.Exit(EXIT_INVALID) from None
+    return _load_plan(path)
 
 
 class _RichReporter:

@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from scheduler.cli_common import EXIT_INVALID, _fail, _load_roster, console, out
+from scheduler.cli_common import EXIT_INVALID, _fail, _load_plan, _load_roster, console, out
 from scheduler.errors import PlanError, SchedulerError
 from scheduler.pay import DEFAULT_NMW, DEFAULT_OWN_TIME_GAP_MIN
 from scheduler.timeutil import format_hhmm
@@ -60,7 +60,6 @@ def _hm(seconds: int) -> str:
 
 def _load_pair(roster_path: Path, plan_path: Path | None) -> tuple[Plan, Roster]:
     """Read the roster and its plan (``--plan``, else the roster's ``meta.plan``), and check they match."""
-    from scheduler.io import load_plan
     from scheduler.validate import check_roster
 
     roster = _load_roster(roster_path)
@@ -71,15 +70,7 @@ def _load_pair(roster_path: Path, plan_path: Path | None) -> tuple[Plan, Roster]
         plan_path = Path(named)
         if not plan_path.exists():
             raise _fail(f"roster {roster_path} was solved from {plan_path}, which is missing; pass --plan PLAN")
-    try:
-        plan = load_plan(plan_path)
-    except FileNotFoundError as exc:
-        raise _fail(str(exc)) from None
-    except PlanError as exc:
-        _err.print(f"[bold red]invalid plan[/] {plan_path}: {len(exc.problems)} problem(s)", highlight=False)
-        for p in exc.problems:
-            _err.print(f"  - {p}", highlight=False, markup=False)
-        raise typer.Exit(EXIT_INVALID) from None
+    plan = _load_plan(plan_path)
     violations = check_roster(plan, roster)
     mismatch = [v for v in violations if v.rule in _MISMATCH_RULES]
     if mismatch:

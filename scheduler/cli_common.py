@@ -11,6 +11,7 @@ from rich.console import Console
 from scheduler.errors import PlanError
 
 if TYPE_CHECKING:
+    from scheduler.model import Plan
     from scheduler.roster import Roster
 
 console = Console(stderr=True)
@@ -29,6 +30,21 @@ def _fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
     """Print an error line and return the Exit to raise (no traceback)."""
     console.print(f"[bold red]error:[/] {message}", highlight=False)
     return typer.Exit(code)
+
+
+def _load_plan(path: Path) -> Plan:
+    """Read a plan, or print every problem and exit (2 if missing, 1 if invalid)."""
+    from scheduler.io import load_plan
+
+    try:
+        return load_plan(path)
+    except FileNotFoundError as exc:
+        raise _fail(str(exc)) from None
+    except PlanError as exc:
+        console.print(f"[bold red]invalid plan[/] {path}: {len(exc.problems)} problem(s)", highlight=False)
+        for p in exc.problems:
+            console.print(f"  - {p}", highlight=False, markup=False)
+        raise typer.Exit(EXIT_INVALID) from None
 
 
 def _load_roster(roster_path: Path) -> Roster:

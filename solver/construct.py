@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from scheduler.errors import PlanError, Problem
 from scheduler.shifts import break_needs, earliest_start, gaps, latest_start, stints
+from scheduler.timeutil import format_hhmm
 from solver.routing import HORIZON_MIN as HORIZON, RoutingModel
 
 
@@ -321,7 +322,7 @@ def construct_routes(model: RoutingModel, allowed: list[list[int]], *, rounds: i
             raise PlanError(
                 Problem("visit", model.node_visit[x].id, "locked",
                         f"locked stop with worker {model.plan.workers[v].id!r} at "
-                        f"{c.fixed[x] // 60:02d}:{c.fixed[x] % 60:02d} cannot be kept: the worker cannot get "
+                        f"{format_hhmm(c.fixed[x] * 60)} cannot be kept: the worker cannot get "
                         "there from the stop before it, or on to the next one, within their shift")
                 for x, v in clashes)
 
@@ -366,7 +367,7 @@ def construct_routes(model: RoutingModel, allowed: list[list[int]], *, rounds: i
         raise PlanError(
             Problem("visit", model.node_visit[x].id, "locked",
                     f"double-handed visit is locked to worker {model.plan.workers[v].id!r} at "
-                    f"{model.node_lock[x][1] // 60:02d}:{model.node_lock[x][1] % 60:02d}, but no second eligible "
+                    f"{format_hhmm(model.node_lock[x][1] * 60)}, but no second eligible "
                     "worker can join at that minute: unlock it or add a worker on shift then")
             for x, v in stranded)
     return best[1]
