@@ -6,14 +6,15 @@ import json
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy
 
 from scheduler.io import plan_from_dict, roster_from_dict
 from scheduler.validate import check_roster
@@ -53,11 +54,12 @@ class LiveServer:
         self.env = env
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
+        self._db_url = fresh_database_url(db_path)
 
     @property
     def db_url(self) -> str:
-        """The database URL."""
-        return f"sqlite:///{self.db_path}"
+        """The database URL: a SQLite file, or a fresh PostgreSQL database (see :func:`fresh_database_url`)."""
+        return self._db_url
 
     @property
     def url(self) -> str:
@@ -111,10 +113,34 @@ class LiveServer:
 
     def job_row(self, job_id: str) -> dict[str, Any]:
         """Read a job's row straight from the database (for its solver process id)."""
-        with sqlite3.connect(self.db_path) as conn:
-            conn.row_factory = sqlite3.Row
-            row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        engine = sqlalchemy.create_engine(self.db_url)
+        try:
+            with engine.connect() as conn:
+                row = conn.execute(sqlalchemy.text("SELECT * FROM jobs WHERE id = :id"), {"id": job_id}).mappings().one()
+        finally:
+            engine.dispose()
         return dict(row)
+
+
+#: A PostgreSQL server URL (``postgresql+psycopg://user:password@host/``): when set, every test
+#: server gets a fresh database there instead of a SQLite file. ``.ci/run`` sets it for a
+#: second run of the API tests against a real PostgreSQL.
+TEST_DATABASE_ENV = "HOMECARE_TEST_DATABASE_URL"
+
+
+def fresh_database_url(db_path: Path) -> str:
+    """Return a SQLite URL for ``db_path``, or a newly created PostgreSQL database named after it."""
+    server = os.environ.get(TEST_DATABASE_ENV)
+    if not server:
+        return f"sqlite:///{db_path}"
+    name = "hc_" + uuid.uuid4().hex[:12]
+    admin = sqlalchemy.create_engine(server.rstrip("/") + "/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return server.rstrip("/") + "/" + name
 
 
 def create_keys(db_url: str, roles: list[str]) -> dict[str, str]:
