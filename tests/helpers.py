@@ -323,3 +323,23 @@ def osmnx_drive_digraph(G_multi: Any) -> Any:
         if not G.has_edge(u, v) or G[u][v]["time"] > t:
             G.add_edge(u, v, time=t, length=float(data["length"]))
     return G
+
+
+# --------------------------------------------------------------------------- solving
+
+def solve_checked(plan: Plan | Mapping[str, Any], network: Any, params: Any,
+                  *, locked: Sequence[Any] = ()) -> tuple[Plan, Roster, Any]:
+    """Solve a plan (or its dict) on a road network and assert the roster obeys every contract rule.
+
+    Returns (plan, roster, travel), the travel being the plan's network matrices.
+    """
+    from scheduler.validate import check_roster
+    from solver import solve, travel_for
+
+    if not isinstance(plan, Plan):
+        plan = plan_from_dict(plan)
+    travel = travel_for(plan, network)
+    roster = solve(plan, params=params, travel=travel, locked=locked).roster
+    violations = check_roster(plan, roster, travel=travel, locked=locked)
+    assert violations == [], [str(v) for v in violations]
+    return plan, roster, travel

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import signal
@@ -241,3 +243,34 @@ def process_alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return "\nState:\tZ" not in status
+
+
+PLAN_CSV_LISTS = ("providers", "workers", "clients", "visits")
+
+
+def csv_bytes(rows: list[dict[str, Any]]) -> bytes:
+    """Return rows as CSV bytes, the header taken from the first row."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def flatten_record(record: dict[str, Any]) -> dict[str, Any]:
+    """Flatten a plan record for CSV: nested fields joined by ``_``, lists by ``;``, null as empty."""
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        if isinstance(value, dict):
+            flat.update({f"{key}_{k}": v for k, v in value.items()})
+        elif isinstance(value, list):
+            flat[key] = ";".join(value)
+        else:
+            flat[key] = "" if value is None else value
+    return flat
+
+
+def csv_plan_files(data: dict[str, Any]) -> dict[str, tuple[str, bytes, str]]:
+    """Return a plan's lists as the multipart files of ``POST /plans/csv``."""
+    return {name: (f"{name}.csv", csv_bytes([flatten_record(r) for r in data[name]]), "text/csv")
+            for name in PLAN_CSV_LISTS}

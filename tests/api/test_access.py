@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.support import LiveServer, solve, submit, two_provider_plan, wait_job
+from tests.api.support import LiveServer, csv_plan_files, solve, submit, two_provider_plan, wait_job
 
 DATE = "2026-12-03"
 C, P, PROV, W = "coordinator", "planner", "provider:care-1", "worker:w1"
@@ -30,31 +30,6 @@ def world(server: LiveServer, keys: dict[str, str]) -> dict[str, Any]:
         wait_job(api, scenario.json()["scenario"]["job_id"])
     return {"plan": plan_id, "job": job["id"], "roster": job["roster_id"], "scenario": scenario.json()["id"],
             "data": data}
-
-
-def _csv_files(data: dict[str, Any]) -> dict[str, Any]:
-    import csv
-    import io
-
-    files = {}
-    for name in ("providers", "workers", "clients", "visits"):
-        rows = []
-        for record in data[name]:
-            flat = {}
-            for key, value in record.items():
-                if isinstance(value, dict):
-                    flat.update({f"{key}_{k}": v for k, v in value.items()})
-                elif isinstance(value, list):
-                    flat[key] = ";".join(value)
-                else:
-                    flat[key] = "" if value is None else value
-            rows.append(flat)
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-        files[name] = (f"{name}.csv", out.getvalue().encode(), "text/csv")
-    return files
 
 
 # (name, method, path, request options, expected status per role C, P, PROV, W)
@@ -106,7 +81,7 @@ def _request(api: httpx.Client, world: dict[str, Any], method: str, path: str,
 
         kwargs["json"] = json.loads(json.dumps(options["json"]).replace("{roster}", ids["roster"]))
     if options.get("files") == "csv":
-        kwargs["files"] = _csv_files(world["data"])
+        kwargs["files"] = csv_plan_files(world["data"])
         kwargs["data"] = {"date": DATE, "network": world["data"]["network"]}
     return api.request(method, path.format(**ids), **kwargs)
 

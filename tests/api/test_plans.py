@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
-from tests.api.support import two_provider_plan
+from tests.api.support import csv_bytes, csv_plan_files, two_provider_plan
 from tests.helpers import LONDON_OSM, client, plan_dict, visit
 
 DATE = "2026-12-01"
@@ -102,31 +100,10 @@ def test_plans_malformed_json_is_422_in_the_same_form(coordinator):
     assert broken.status_code == 422
 
 
-def _csv(rows: list[dict]) -> bytes:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode()
-
-
-def _flatten(record: dict) -> dict:
-    flat = {}
-    for key, value in record.items():
-        if isinstance(value, dict):
-            flat.update({f"{key}_{k}": v for k, v in value.items()})
-        elif isinstance(value, list):
-            flat[key] = ";".join(value)
-        else:
-            flat[key] = "" if value is None else value
-    return flat
-
-
 def test_plans_submit_csv_files(coordinator):
     """The CSV form (multipart: one file per list, date and network as form fields) gives the same plan."""
     data = two_provider_plan(DATE)
-    files = {name: (f"{name}.csv", _csv([_flatten(r) for r in data[name]]), "text/csv")
-             for name in ("providers", "workers", "clients", "visits")}
+    files = csv_plan_files(data)
     response = coordinator.post("/plans/csv", files=files, data={"date": DATE, "network": str(LONDON_OSM)})
     assert response.status_code == 201, response.text
     plan = response.json()["plan"]
@@ -139,9 +116,8 @@ def test_plans_csv_problems_name_file_rows(coordinator):
     """Problems in CSV files name the file and row of each bad record."""
     data = plan_dict(network=str(LONDON_OSM), clients=[client("c1")],
                      visits=[{**visit("v1"), "window": {"start": "10:00", "end": "09:00"}}])
-    files = {name: (f"{name}.csv", _csv([_flatten(r) for r in data[name]]), "text/csv")
-             for name in ("providers", "workers", "clients", "visits")}
-    files["plan"] = ("plan.csv", _csv([{"date": data["date"], "network": str(LONDON_OSM)}]), "text/csv")
+    files = csv_plan_files(data)
+    files["plan"] = ("plan.csv", csv_bytes([{"date": data["date"], "network": str(LONDON_OSM)}]), "text/csv")
     response = coordinator.post("/plans/csv", files=files)
     assert response.status_code == 422
     assert any(p["record_id"] == "v1" and p["field"] == "window.end" for p in response.json()["detail"])

@@ -6,19 +6,16 @@ from scheduler.io import plan_from_dict
 from scheduler.roster import Break, make_route
 from scheduler.timeutil import parse_hhmm
 from scheduler.validate import check_roster
-from solver import SolveParams, solve, travel_for
-from tests.helpers import LONDON_NAMES, client, make_roster, plan_dict, provider, stop, visit, worker
+from solver import SolveParams
+from tests.helpers import LONDON_NAMES, client, make_roster, plan_dict, provider, stop, visit, worker, solve_checked
 
 FAST = SolveParams(time_limit_s=1)
 BREAK = {"after_min": 360, "duration_min": 20, "window": {"start": "11:00", "end": "12:00"}}
 
 
 def _solve(data, london_network):
-    plan = plan_from_dict(data)
-    travel = travel_for(plan, london_network)
-    result = solve(plan, params=FAST, travel=travel)
-    assert check_roster(plan, result.roster, travel=travel) == []
-    return plan, result.roster
+    plan, roster, _ = solve_checked(data, london_network, FAST)
+    return plan, roster
 
 
 def _busy_day(**worker_kw) -> dict:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from scheduler.io import plan_from_dict
-from scheduler.validate import check_roster
-from solver import SolveParams, solve, travel_for
-from tests.helpers import client, plan_dict, visit, worker
+from solver import SolveParams
+from tests.helpers import client, plan_dict, visit, worker, solve_checked
 
 
 def _plan(**client_kw) -> dict:
@@ -19,11 +17,7 @@ def _plan(**client_kw) -> dict:
 
 
 def _solve(data, london_network, weight):
-    plan = plan_from_dict(data)
-    travel = travel_for(plan, london_network)
-    result = solve(plan, params=SolveParams(time_limit_s=0.5, continuity_weight_s=weight), travel=travel)
-    assert check_roster(plan, result.roster, travel=travel) == []
-    return result.roster
+    return solve_checked(data, london_network, SolveParams(time_limit_s=0.5, continuity_weight_s=weight))[1]
 
 
 def _servers(roster):

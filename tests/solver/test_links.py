@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from scheduler.io import plan_from_dict
 from scheduler.validate import check_roster
-from solver import SolveParams, solve, travel_for
-from tests.helpers import client, make_roster, plan_dict, provider, stop, visit, worker
+from solver import SolveParams
+from tests.helpers import client, make_roster, plan_dict, provider, stop, visit, worker, solve_checked
 
 FAST = SolveParams(time_limit_s=0.5)
 
@@ -27,10 +27,8 @@ def _plan(**links):
 
 
 def _solve(plan, london_network):
-    travel = travel_for(plan, london_network)
-    result = solve(plan, params=FAST, travel=travel)
-    assert check_roster(plan, result.roster, travel=travel) == []
-    return {s.visit_id: s for r in result.roster.routes for s in r.stops}, result.roster
+    _, roster, _ = solve_checked(plan, london_network, FAST)
+    return {s.visit_id: s for r in roster.routes for s in r.stops}, roster
 
 
 def test_link_delivery_arrives_before_lunch_care(london_network):

@@ -12,7 +12,7 @@ from scheduler.roster import LockedStop, locks_from_roster
 from scheduler.timeutil import parse_hhmm
 from scheduler.validate import check_roster
 from solver import SolveParams, solve, travel_for
-from tests.helpers import LONDON_NAMES, client, make_roster, plan_dict, stop, visit, worker
+from tests.helpers import LONDON_NAMES, client, make_roster, plan_dict, stop, visit, worker, solve_checked
 
 FAST = SolveParams(time_limit_s=0.5)
 
@@ -30,11 +30,8 @@ def _day() -> dict:
 
 
 def _solve(data: dict, london_network, locked=()):
-    plan = plan_from_dict(data)
-    travel = travel_for(plan, london_network)
-    result = solve(plan, params=FAST, travel=travel, locked=locked)
-    assert check_roster(plan, result.roster, travel=travel, locked=locked) == []
-    return plan, result.roster
+    plan, roster, _ = solve_checked(data, london_network, FAST, locked=locked)
+    return plan, roster
 
 
 def _servers(roster, visit_id):

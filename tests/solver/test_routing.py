@@ -18,18 +18,15 @@ from scheduler.validate import check_roster
 from solver import SolveParams, solve, travel_for
 from solver.network import RoadNetwork
 from tests.helpers import client, plan_dict, provider, visit, worker
+from tests.helpers import solve_checked as helpers_solve_checked
 
 FAST = SolveParams(time_limit_s=0.5)
 
 
 def solve_checked(london_network: RoadNetwork, params: SolveParams = FAST, **plan_kw: Any) -> tuple[Plan, Roster]:
     """Solve a hand-made plan on central London and assert the roster obeys every rule."""
-    plan = plan_from_dict(plan_dict(**plan_kw))
-    travel = travel_for(plan, london_network)
-    result = solve(plan, params=params, travel=travel)
-    violations = check_roster(plan, result.roster, travel=travel)
-    assert violations == [], [str(v) for v in violations]
-    return plan, result.roster
+    plan, roster, _ = helpers_solve_checked(plan_dict(**plan_kw), london_network, params)
+    return plan, roster
 
 
 def served_by(roster: Roster) -> dict[str, list[str]]:

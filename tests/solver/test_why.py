@@ -20,9 +20,10 @@ from scheduler.io import load_plan, plan_from_dict, write_roster
 from scheduler.model import Plan
 from scheduler.roster import Break, Roster, make_route
 from scheduler.validate import check_roster
-from solver import SolveParams, solve, travel_for
+from solver import SolveParams
 from solver.why import explain_choice
 from tests.helpers import (
+    solve_checked,
     LONDON_OSM,
     FixedTravel,
     client,
@@ -38,9 +39,7 @@ FAST = SolveParams(time_limit_s=0.5)
 
 
 def _solve(plan: Plan, london_network) -> tuple[Roster, object]:
-    travel = travel_for(plan, london_network)
-    roster = solve(plan, params=FAST, travel=travel).roster
-    assert check_roster(plan, roster, travel=travel) == []
+    _, roster, travel = solve_checked(plan, london_network, FAST)
     return roster, travel
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from scheduler.io import plan_from_dict
 from scheduler.validate import check_roster
-from solver import SolveParams, solve, travel_for
-from tests.helpers import FixedTravel, LONDON_NAMES, client, make_roster, plan_dict, provider, stop, visit, worker
+from solver import SolveParams
+from tests.helpers import FixedTravel, LONDON_NAMES, client, make_roster, plan_dict, provider, stop, visit, worker, solve_checked
 
 FAST = SolveParams(time_limit_s=0.5)
 
@@ -21,11 +21,8 @@ def _plan(w1: dict, n_visits: int = 4, **kw) -> dict:
 
 
 def _solve(data, london_network):
-    plan = plan_from_dict(data)
-    travel = travel_for(plan, london_network)
-    result = solve(plan, params=FAST, travel=travel)
-    assert check_roster(plan, result.roster, travel=travel) == []
-    return plan, result.roster
+    plan, roster, _ = solve_checked(data, london_network, FAST)
+    return plan, roster
 
 
 def _worked_s(plan, route, travel):
