@@ -2,8 +2,9 @@
 
 Both work on the plan's contract JSON, so that the derived plan goes through the
 same loader and validator as a submitted one and any problem is reported by
-record and field. Also here: which stops of the previous roster to lock, and
-the side-by-side KPI comparison of a scenario with its base.
+record and field. Also here: which stops of the previous roster to lock, what
+changed between a roster and the one it was re-optimised from, and the
+side-by-side KPI comparison of a scenario with its base.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from api.models import KpiComparison, RosterChange, ScenarioChanges
+from api.models import KpiComparison, Placement, RosterChange, ScenarioChanges, VisitChange
 from scheduler.errors import Problem
 from scheduler.model import Plan
 from scheduler.roster import Roster
+from scheduler.timeutil import format_hhmm
 
 #: KPIs compared side by side, in this order.
 COMPARED_KPIS = ("visits", "assigned", "unassigned", "mandatory_unassigned", "workers", "workers_used",
@@ -221,3 +223,59 @@ def compare_kpis(base: Mapping[str, Any], scenario: Mapping[str, Any]) -> list[K
             change = round(b - a, 4) if isinstance(a, float) or isinstance(b, float) else b - a
         rows.append(KpiComparison(kpi=name, base=a, scenario=b, change=change))
     return rows
+
+
+def _placements(roster: Roster) -> dict[str, list[Placement]]:
+    places: dict[str, list[Placement]] = {}
+    for route in roster.routes:
+        for stop in route.stops:
+            places.setdefault(stop.visit_id, []).append(Placement(worker_id=route.worker_id,
+                                                                  start=format_hhmm(stop.start)))
+    for found in places.values():
+        found.sort(key=lambda p: (p.worker_id, p.start))
+    return places
+
+
+def diff_rosters(previous: Roster, current: Roster, plan: Plan) -> list[VisitChange]:
+    """List the visits whose place differs between a roster and its re-optimised successor.
+
+    Parameters
+    ----------
+    previous
+        The roster that was changed.
+    current
+        The re-optimised roster.
+    plan
+        The plan of ``current`` (a cancelled visit is no longer in it).
+
+    Returns
+    -------
+    list of VisitChange
+        One entry per visit that moved (same workers, another start), was
+        reassigned (other workers), dropped (now unassigned), assigned (was
+        unassigned), cancelled or added; by visit id. Visits that stayed put
+        are left out.
+    """
+    before, after = _placements(previous), _placements(current)
+    was_unassigned = {u.visit_id for u in previous.unassigned}
+    now_unassigned = {u.visit_id for u in current.unassigned}
+    known = set(before) | was_unassigned
+    changes = []
+    for visit_id in sorted(known | set(after) | now_unassigned):
+        old, new = before.get(visit_id, []), after.get(visit_id, [])
+        if visit_id not in known:
+            change = "added"
+        elif not plan.has_visit(visit_id):
+            change = "cancelled"
+        elif old and not new:
+            change = "dropped" if visit_id in now_unassigned else "cancelled"
+        elif new and not old:
+            change = "assigned"
+        elif {p.worker_id for p in old} != {p.worker_id for p in new}:
+            change = "reassigned"
+        elif old != new:
+            change = "moved"
+        else:
+            continue
+        changes.append(VisitChange(visit_id=visit_id, change=change, before=old, after=new))
+    return changes

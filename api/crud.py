@@ -382,6 +382,13 @@ def day_roster_for(*, session: Session, date: dt.date, kind: str, member_id: str
         .order_by(RosterRecord.created_at.desc(), RosterRecord.id.desc()).limit(1))
 
 
+def latest_day_roster(*, session: Session, date: dt.date) -> RosterRecord | None:
+    """Return the day's current roster for everybody: the newest non-scenario roster of that date, or ``None``."""
+    return session.scalar(
+        select(RosterRecord).where(RosterRecord.date == date, RosterRecord.purpose.in_(DAY_PURPOSES))
+        .order_by(RosterRecord.created_at.desc(), RosterRecord.id.desc()).limit(1))
+
+
 # --------------------------------------------------------------------------- scenarios
 
 def create_scenario(*, db: Database, name: str, base_plan_id: str, plan_id: str, changes: dict[str, Any],

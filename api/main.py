@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.config import Settings, get_settings
@@ -19,7 +20,7 @@ from api.crud import ParsedCache
 from api.db import Database, migrate
 from api.jobs import JobRunner
 from api.models import PlanIn
-from api.routes import audit, days, health, jobs, plans, rosters, scenarios
+from api.routes import audit, board, days, health, jobs, plans, rosters, scenarios
 
 log = logging.getLogger("homecare.api")
 
@@ -29,6 +30,7 @@ Plan a day of home visits and serve the rosters.
 Authenticate with an API key (`homecare keys create --role ROLE`) sent as `X-API-Key: hc_...`
 or `Authorization: Bearer hc_...`. Roles: `coordinator`, `planner`, `provider:<id>`, `worker:<id>`.
 A role that may never use an endpoint gets 403; another provider's or worker's data answers 404.
+The coordinator board, a page over these endpoints, is at `/board`.
 """
 
 
@@ -69,8 +71,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="homecare roster service", version=_version(), description=DESCRIPTION,
                   lifespan=lifespan)
     errors.install(app)
-    for module in (health, plans, jobs, rosters, days, scenarios, audit):
+    for module in (health, plans, jobs, rosters, days, scenarios, audit, board):
         app.include_router(module.router)
+    # The coordinator board's script and style (the page itself is GET /board).
+    app.mount("/board/static", StaticFiles(directory=board.STATIC_DIR), name="board-static")
     app.add_middleware(errors.BodyLimit, max_bytes=settings.max_body_bytes)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -560,6 +560,124 @@ class ScenarioPublic(BaseModel):
     comparison: list[KpiComparison]
 
 
+# --------------------------------------------------------------------------- schemas: coordinator board
+
+ChangeKind = Literal["moved", "reassigned", "dropped", "assigned", "cancelled", "added"]
+
+
+class Placement(BaseModel):
+    """Where a visit sat in a roster: one worker and start time (a double-handed visit has two)."""
+
+    worker_id: str
+    start: str
+
+
+class VisitChange(BaseModel):
+    """How one visit differs between a roster and the roster it was re-optimised from.
+
+    ``moved``: same workers, another start; ``reassigned``: other workers;
+    ``dropped``: now unassigned; ``assigned``: was unassigned; ``cancelled``: no
+    longer in the plan; ``added``: new in the plan.
+    """
+
+    visit_id: str
+    change: ChangeKind
+    before: list[Placement]
+    after: list[Placement]
+
+
+class BoardStop(BaseModel):
+    """One block of a worker's row: a visit (with the travel that led to it) or a rest break."""
+
+    kind: Literal["visit", "break"]
+    visit_id: str | None
+    arrival: str
+    start: str
+    end: str
+    travel_s: int = Field(description="Travel from the previous stop or from home (s).")
+    travel_m: int
+    visit_kind: str | None = Field(default=None, description="care, hairdressing, delivery or equipment.")
+    window_start: str | None = None
+    window_end: str | None = None
+    priority: str | None = None
+    workers_required: int = 1
+    partners: list[str] = Field(default=[], description="The other workers of a double-handed visit shown here.")
+    postcode: str = ""
+    tasks: list[str] = []
+    slack_min: int | None = Field(default=None, description="Minutes from the start to the window's end; "
+                                                            "negative: late.")
+    late: bool = False
+    change: ChangeKind | None = None
+
+
+class BoardRow(BaseModel):
+    """One worker's row of the board."""
+
+    worker_id: str
+    name: str
+    provider_id: str
+    provider_kind: str
+    travel_mode: str
+    shift_start: str
+    shift_end: str
+    off: bool = Field(default=False, description="Taken off the day since the previous roster (sick).")
+    departure: str | None
+    return_arrival: str | None
+    travel_s: int
+    travel_m: int
+    work_s: int
+    stops: list[BoardStop]
+
+
+class BoardUnassigned(BaseModel):
+    """A visit nobody got, with the reason."""
+
+    visit_id: str
+    code: str
+    reason: str
+    visit_kind: str
+    provider_id: str | None
+    window_start: str
+    window_end: str
+    duration_min: int
+    priority: str
+    workers_required: int
+    postcode: str
+    change: ChangeKind | None = None
+
+
+class BoardProvider(BaseModel):
+    """A provider shown on the board."""
+
+    id: str
+    name: str
+    kind: str
+
+
+class BoardPublic(BaseModel):
+    """A roster as the coordinator board shows it, cut to what the caller may see.
+
+    Coordinators and planners see every worker; a ``provider:<id>`` key its own
+    workers and visits; a ``worker:<id>`` key its own day. ``changes`` lists what
+    moved since ``previous_roster_id`` (a re-optimised roster).
+    """
+
+    roster_id: str
+    plan_id: str
+    previous_roster_id: str | None
+    purpose: str
+    date: dt.date
+    created_at: dt.datetime
+    scope: str = Field(description="all, provider:<id> or worker:<id>.")
+    can_reoptimise: bool
+    providers: list[BoardProvider]
+    rows: list[BoardRow]
+    unassigned: list[BoardUnassigned]
+    kpis: dict[str, Any]
+    violations: list[str]
+    changes: list[VisitChange]
+
+
 # --------------------------------------------------------------------------- schemas: audit
 
 class AuditEntry(BaseModel):
