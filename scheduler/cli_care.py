@@ -58,13 +58,19 @@ def _hm(seconds: int) -> str:
     return f"{minutes // 60}:{minutes % 60:02d}"
 
 
-def _load_pair(roster_path: Path, plan_path: Path | None) -> tuple[Plan, Roster]:
-    """Read the roster and its plan (``--plan``, else the roster's ``meta.plan``), and check they match."""
+def _load_pair(roster_path: Path, plan_path: Path | None, *,
+               fallback: Path | None = None) -> tuple[Plan, Roster]:
+    """Read the roster and its plan, and check they match.
+
+    The plan is ``--plan``, else the roster's ``meta.plan`` if that file exists, else ``fallback``.
+    """
     from scheduler.validate import check_roster
 
     roster = _load_roster(roster_path)
     if plan_path is None:
         named = roster.meta.get("plan")
+        if (not named or not Path(named).exists()) and fallback is not None:
+            named = fallback
         if not named:
             raise _fail(f"roster {roster_path} does not name the plan it was solved from; pass --plan PLAN")
         plan_path = Path(named)
