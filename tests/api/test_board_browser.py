@@ -29,7 +29,7 @@ TIMEOUT_MS = 30_000
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """A headless chromium, shared by the module's tests."""
+    """Launch a headless chromium, shared by the module's tests."""
     if not CHROMIUM.is_file():
         pytest.fail(f"no chromium at {CHROMIUM}: the board's browser tests need one. Install Debian's package "
                     "with `sudo apt-get install -y chromium` (or run `.ci/run`, which installs it), or point "
@@ -47,7 +47,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def day(server: LiveServer, keys: dict[str, str]) -> dict[str, Any]:
-    """A solved two-provider day with one visit nobody can do (v6 needs a hoist skill)."""
+    """Solve a two-provider day with one visit nobody can do (v6 needs a hoist skill)."""
     data = two_provider_plan(DATE)
     data["visits"].append(visit("v6", "c1", provider_id="care-2", window=("14:00", "15:00"),
                                 required_skills=["hoist"]))
