@@ -145,13 +145,14 @@ def read_board_map(roster_id: str, session: SessionDep, db: DatabaseDep, cache: 
     ``attribution`` to show with it.
     """
     record = _readable_roster(session, who, roster_id)
-    board = BoardPublic.model_validate_json(_board(session, cache, who, record)[0])
     scope: Scope = scope_of(who)
 
     def build() -> tuple[bytes, set[str]]:
         plan = cache.plan(session=session, plan_id=record.plan_id)
         parsed = cache.roster(session=session, roster_id=record.id)
         assert plan is not None and parsed is not None
+        # The same rows as the caller's board, so that map and timeline always agree.
+        board = BoardPublic.model_validate_json(_board(session, cache, who, record)[0])
         roster = visible_roster(parsed[0], board)
         try:
             bbox = bbox_of(plan, roster)

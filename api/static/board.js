@@ -560,7 +560,7 @@ async function start() {
 
 async function afterSignIn() {
   const fromHash = new URLSearchParams(window.location.hash.slice(1)).get("roster");
-  const date = (isStaff() && await newestDate()) || new Date().toISOString().slice(0, 10);
+  const date = (isStaff() && await newestDate()) || new Date().toLocaleDateString("en-CA"); // YYYY-MM-DD, local
   $("date").value = date;
   if (isStaff()) await fillChooser(date).catch((e) => setStatus(e.message, "error"));
   if (fromHash) await loadBoard({ rosterId: fromHash });
