@@ -292,9 +292,11 @@ def generate(
 # the solver, FastAPI, uvicorn and SQLAlchemy are imported inside those commands only.
 from api.cli import register as _register_api  # noqa: E402
 from scheduler.cli_care import register as _register_care  # noqa: E402
+from solver.bench.cli import register as _register_bench  # noqa: E402
 from scheduler.cli_view import register as _register_view  # noqa: E402
 
 _register_care(app)
+_register_bench(app)
 _register_view(app)
 _register_api(app)
 

@@ -20,6 +20,8 @@ METAHEURISTICS = (
     "AUTOMATIC", "GREEDY_DESCENT", "GUIDED_LOCAL_SEARCH", "SIMULATED_ANNEALING", "TABU_SEARCH",
     "GENERIC_TABU_SEARCH",
 )
+#: Ruin steps of OR-Tools' iterated local search.
+RUIN_STRATEGIES = ("SISR", "SPATIALLY_CLOSE_ROUTES", "RANDOM_WALK")
 #: Names of the OR-Tools local-search operators that can be switched on.
 LOCAL_SEARCH_OPERATORS = (
     "use_relocate", "use_relocate_pair", "use_light_relocate_pair", "use_relocate_neighbors",
@@ -73,6 +75,25 @@ class SolveParams:
         ``use_relocate_and_make_active`` moves a stop to another worker to make
         room for an unassigned visit: on the bundled Cambridge day it took the
         last mandatory visits in where the defaults left them out.
+    disabled_operators
+        OR-Tools local-search operators to switch off. On the classic VRPTW,
+        where every customer must be served, switching off the insertion-based
+        LNS operators leaves more of the time limit to the moves that matter
+        (see ``benchmarks/RESULTS.md``).
+    iterated_local_search
+        Use OR-Tools' iterated local search (ruin and recreate, then local
+        search, accepting worse solutions by simulated annealing) instead of
+        ``metaheuristic``.
+    ruin
+        ILS ruin step: ``SISR`` (slack induced string removals, Christiaens &
+        Vanden Berghe), ``SPATIALLY_CLOSE_ROUTES`` or ``RANDOM_WALK``.
+    ruin_visits
+        Average number of visits one ruin step removes.
+    gls_lambda
+        Guided local search penalty coefficient (OR-Tools default 0.1).
+    neighbors_ratio
+        Share of the nearest nodes the neighbourhood operators consider
+        (OR-Tools default 1.0, all nodes).
     log_search
         Let OR-Tools print its search log.
     """
@@ -89,6 +110,12 @@ class SolveParams:
     continuity_weight_s: int = 300
     balance_weight_s: int = 0
     extra_operators: tuple[str, ...] = ("use_relocate_and_make_active",)
+    disabled_operators: tuple[str, ...] = ()
+    iterated_local_search: bool = False
+    ruin: str = "SISR"
+    ruin_visits: int = 10
+    gls_lambda: float = 0.1
+    neighbors_ratio: float = 1.0
     log_search: bool = False
 
     def __post_init__(self) -> None:
@@ -103,6 +130,7 @@ class SolveParams:
         if any(p <= 0 for p in pens) or pens != sorted(pens, reverse=True):
             problems.append("penalties must be positive with mandatory >= high >= normal >= low")
         unknown_ops = sorted(set(self.extra_operators) - set(LOCAL_SEARCH_OPERATORS))
+        unknown_ops += sorted(set(self.disabled_operators) - set(LOCAL_SEARCH_OPERATORS))
         if unknown_ops:
             problems.append(f"extra_operators {', '.join(unknown_ops)} are not OR-Tools operators")
         if self.balance_weight_s < 0:
@@ -111,6 +139,14 @@ class SolveParams:
             problems.append(f"continuity_weight_s must not be negative, got {self.continuity_weight_s}")
         if not self.snap_limit_m > 0:
             problems.append(f"snap_limit_m must be positive, got {self.snap_limit_m}")
+        if self.ruin not in RUIN_STRATEGIES:
+            problems.append(f"ruin {self.ruin!r} is not one of {', '.join(RUIN_STRATEGIES)}")
+        if self.ruin_visits < 1:
+            problems.append(f"ruin_visits must be at least 1, got {self.ruin_visits}")
+        if not self.gls_lambda > 0:
+            problems.append(f"gls_lambda must be positive, got {self.gls_lambda}")
+        if not 0 < self.neighbors_ratio <= 1:
+            problems.append(f"neighbors_ratio must be in (0, 1], got {self.neighbors_ratio}")
         if problems:
             raise ConfigError("; ".join(problems))
 
@@ -147,6 +183,7 @@ class SolveParams:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ConfigError(f"{path}: unknown solve parameter(s) {', '.join(unknown)}")
-        if "extra_operators" in data:
-            data["extra_operators"] = tuple(data["extra_operators"])
+        for key in ("extra_operators", "disabled_operators"):
+            if key in data:
+                data[key] = tuple(data[key])
         return cls(**data)

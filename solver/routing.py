@@ -58,6 +58,8 @@ class Progress:
     assigned_nodes: int
     total_nodes: int
     solutions: int
+    #: Best objective found so far (the search may be sitting on a worse one).
+    best_objective: int | None = None
 
 
 @dataclass
@@ -400,6 +402,23 @@ def search_parameters(params: SolveParams, time_limit_s: float | None = None) ->
     search.log_search = params.log_search
     for name in params.extra_operators:
         setattr(search.local_search_operators, name, optional_boolean_pb2.BOOL_TRUE)
+    for name in params.disabled_operators:
+        setattr(search.local_search_operators, name, optional_boolean_pb2.BOOL_FALSE)
+    search.guided_local_search_lambda_coefficient = params.gls_lambda
+    search.ls_operator_neighbors_ratio = params.neighbors_ratio
+    if params.iterated_local_search:
+        search.use_iterated_local_search = True
+        ruin = search.iterated_local_search_parameters.ruin_recreate_parameters
+        del ruin.ruin_strategies[:]
+        step = ruin.ruin_strategies.add()
+        if params.ruin == "SISR":
+            step.sisr.avg_num_removed_visits = params.ruin_visits
+            step.sisr.max_removed_sequence_size = max(2, params.ruin_visits)
+            step.sisr.bypass_factor = 0.01
+        elif params.ruin == "RANDOM_WALK":
+            step.random_walk.num_removed_visits = params.ruin_visits
+        else:
+            step.spatially_close_routes.num_ruined_routes = max(1, params.ruin_visits // 5)
     return search
 
 
@@ -434,7 +453,7 @@ class _Monitor:
                 1 for i in range(model.n_visit_nodes)
                 if routing.NextVar(model.manager.NodeToIndex(i)).Value() != model.manager.NodeToIndex(i)
             )
-            self._on_progress(Progress(now, objective, active, model.n_visit_nodes, self.solutions))
+            self._on_progress(Progress(now, objective, active, model.n_visit_nodes, self.solutions, self.best))
 
 
 @dataclass

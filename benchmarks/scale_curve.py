@@ -1,0 +1,105 @@
+"""Home-care scale curve: generated Cambridge days of 100 to 2,000 visits.
+
+For each size: matrix time, time to the first feasible roster, and the best
+objective after 10 s and 60 s relative to the best after a long run (10 minutes
+by default), all read off one search's trajectory. Every final roster is
+checked by the project's validator. Run from the repository root::
+
+    python benchmarks/scale_curve.py --sizes 100 300 1000 2000 --long 600 --out benchmarks/scale.csv
+
+Prints a Markdown table for ``benchmarks/RESULTS.md``. It takes about
+``len(sizes) * long`` seconds on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import time
+from pathlib import Path
+
+from scheduler.validate import check_roster
+from solver import SolveParams, network_for, solve, travel_for
+from solver.cache import default_cache_dir
+from solver.generate import generate_day
+
+NETWORK = "fixtures/networks/cambridge_drive.osm"
+CHECKPOINTS_S = (10.0, 60.0)
+
+
+class _Trajectory:
+    """Records (elapsed, best objective, assigned) at each progress report of the search."""
+
+    def __init__(self) -> None:
+        self.points: list[tuple[float, int, int]] = []
+
+    def stage(self, name: str, detail: str = "") -> None:
+        pass
+
+    def advance(self, name: str, done: float, total: float) -> None:
+        pass
+
+    def search(self, progress) -> None:  # noqa: ANN001 - solver.routing.Progress
+        best = progress.best_objective if progress.best_objective is not None else progress.objective
+        self.points.append((progress.elapsed_s, best, progress.assigned_nodes))
+
+    def best_at(self, t: float) -> int | None:
+        seen = [best for at, best, _ in self.points if at <= t]
+        return min(seen) if seen else None
+
+
+def measure(n_visits: int, long_s: float, seed: int) -> dict[str, object]:
+    """Generate a day, solve it for ``long_s`` seconds and read the trajectory."""
+    cache = default_cache_dir()
+    plan = generate_day(NETWORK, seed=seed, n_visits=n_visits, cache_dir=cache)
+    road = network_for(plan, cache_dir=cache)
+    t = time.perf_counter()
+    travel = travel_for(plan, road, cache_dir=None)  # no cache: time the matrices themselves
+    matrix_s = time.perf_counter() - t
+    trajectory = _Trajectory()
+    result = solve(plan, params=SolveParams(time_limit_s=long_s, seed=seed), travel=travel, reporter=trajectory)
+    violations = check_roster(plan, result.roster, travel=travel)
+    final = result.objective
+    row: dict[str, object] = {
+        "visits": n_visits, "workers": len(plan.workers), "matrix_s": round(matrix_s, 2),
+        "model_s": round(result.timings.get("model_s", float("nan")), 2),
+        "first_feasible_s": round(result.first_solution_s or float("nan"), 2),
+        "long_s": long_s, "objective_long": final,
+        "assigned": result.roster.kpis.assigned, "travel_h": round(result.roster.kpis.travel_s / 3600, 1),
+        "valid": not violations,
+    }
+    for cp in CHECKPOINTS_S:
+        best = trajectory.best_at(cp)
+        row[f"objective_{cp:g}s"] = best
+        row[f"vs_long_{cp:g}s_pct"] = round(100.0 * (best - final) / final, 2) if best and final else None
+    return row
+
+
+def main() -> None:
+    """Measure each size and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300, 1000, 2000])
+    parser.add_argument("--long", type=float, default=600.0, help="the reference run's time limit (s)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=None, help="also write a CSV")
+    args = parser.parse_args()
+    rows = []
+    for n in args.sizes:
+        row = measure(n, args.long, args.seed)
+        rows.append(row)
+        print(row, flush=True)
+        if args.out:
+            with open(args.out, "w", newline="", encoding="utf-8") as fh:
+                writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+                writer.writeheader()
+                writer.writerows(rows)
+    print(f"\n| visits | workers | matrix (s) | first feasible (s) | after 10 s | after 60 s | assigned "
+          f"| valid |\n|--:|--:|--:|--:|--:|--:|--:|---|")
+    for r in rows:
+        print(f"| {r['visits']} | {r['workers']} | {r['matrix_s']} | {r['first_feasible_s']} "
+              f"| +{r['vs_long_10s_pct']}% | +{r['vs_long_60s_pct']}% | {r['assigned']}/{r['visits']} "
+              f"| {'yes' if r['valid'] else 'NO'} |")
+
+
+if __name__ == "__main__":
+    main()

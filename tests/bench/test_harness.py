@@ -1,0 +1,109 @@
+"""Our VRPTW model, the peers and the bench harness, each solution re-checked independently."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from typer.testing import CliRunner
+
+from scheduler.bundled import resolve_path
+from scheduler.cli import app
+from solver.bench import harness, peers
+from solver.bench.instances import check_vrptw, load_vrptw_bks, read_solomon
+from solver.params import SolveParams
+from solver.vrptw import portfolio, solve_vrptw, solve_vrptw_portfolio
+
+SOLOMON = resolve_path("fixtures/bench/solomon")
+BKS = load_vrptw_bks(SOLOMON / "solomon_bks.csv")
+
+
+def _checked(name, result):
+    """The result's routes pass the checker, and its own objective agrees with the checker's."""
+    check = check_vrptw(read_solomon(SOLOMON / f"{name}.txt"), result.routes)
+    assert check.feasible, check.violations
+    assert result.objective_tenths == round(check.distance * 10)
+    assert check.distance >= BKS[name] - 1e-9, "beat a proven optimum: the checker or the BKS is wrong"
+    return check
+
+
+def test_ortools_model_solves_a_clustered_instance_near_optimality():
+    """C101 is easy: the OR-Tools defaults come within 1% of the proven optimum in two seconds."""
+    result = solve_vrptw(read_solomon(SOLOMON / "C101.txt"), portfolio(2.0, workers=2)[1])
+    check = _checked("C101", result)
+    assert check.distance <= BKS["C101"] * 1.01
+    assert result.first_solution_s is not None and result.first_solution_s < result.runtime_s
+
+
+def test_portfolio_runs_two_searches_and_keeps_the_better():
+    """Two configured searches run in parallel; the kept one is feasible and no worse than the first alone."""
+    inst = read_solomon(SOLOMON / "R201.txt")
+    configs = portfolio(1.5, workers=2)
+    assert len(configs) == 2 and configs[0] != configs[1]
+    both = solve_vrptw_portfolio(inst, configs)
+    _checked("R201", both)
+    assert both.solutions > 0
+
+
+def test_search_parameters_reach_ortools():
+    """Switched-off operators and the GLS coefficient are set in the OR-Tools parameters."""
+    from ortools.util import optional_boolean_pb2
+
+    from solver.routing import search_parameters
+
+    params = SolveParams(disabled_operators=("use_two_opt",), gls_lambda=0.25, extra_operators=())
+    search = search_parameters(params)
+    assert search.local_search_operators.use_two_opt == optional_boolean_pb2.BOOL_FALSE
+    assert search.guided_local_search_lambda_coefficient == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize("solver", ["pyvrp", "vroom"])
+def test_peers_solve_the_same_integers(solver):
+    """PyVRP and VROOM get our DIMACS integers; their routes pass our checker at their own cost."""
+    solve = peers.solve_pyvrp if solver == "pyvrp" else peers.solve_vroom
+    result = solve(read_solomon(SOLOMON / "C201.txt"), time_limit_s=1.0)
+    _checked("C201", result)
+
+
+def test_suite_reports_round_trip(tmp_path):
+    """A two-instance run writes CSV, Markdown and a plot; the CSV reads back to the same rows."""
+    files = harness.list_instances("solomon", SOLOMON, ["c101", "RC101"])
+    rows = harness.run_suite("solomon", files, solvers=["ours"], time_limits=[0.5, 1.0], bks=BKS, workers=1)
+    assert [(r.instance, r.time_limit_s) for r in rows] == [("C101", 0.5), ("C101", 1.0), ("RC101", 0.5),
+                                                            ("RC101", 1.0)]
+    assert all(r.feasible and r.gap_pct >= 0 for r in rows)
+    paths = harness.write_reports(rows, tmp_path, title="t")
+    back = harness.read_csv(paths["csv"])
+    assert [(r.instance, r.objective, r.feasible) for r in back] == [(r.instance, r.objective, r.feasible) for r in rows]
+    md = paths["md"].read_text()
+    assert "| **all** | ours | 1 | 2 | 2 |" in md and "| RC101 | ours | 1 |" in md
+    assert paths["plot"].stat().st_size > 10_000
+    summary = {(s["group"], s["time_limit_s"]): s for s in harness.summarise(rows)}
+    assert summary[("C1", 1.0)]["instances"] == 1 and summary[("all", 1.0)]["instances"] == 2
+
+
+def test_bench_command_runs_the_bundled_subset(tmp_path):
+    """`homecare bench` with no path runs the bundled Solomon files and exits 0 when all are feasible."""
+    result = CliRunner().invoke(app, ["bench", "--instances", "C201", "-t", "1", "--workers", "1",
+                                      "--solvers", "ours,vroom", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "ours     1s: 1/1 feasible" in result.output
+    with open(tmp_path / "results.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["instance"], r["solver"], r["feasible"]) for r in rows] == [("C201", "ours", "True"),
+                                                                           ("C201", "vroom", "True")]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["bench", "tsplib"], "unknown suite 'tsplib'"),
+    (["bench", "--instances", "C999"], "no instance named C999"),
+    (["bench", "homberger"], "no bundled homberger instances"),
+    (["bench", "--solvers", "ours,lkh"], "unknown solver 'lkh'"),
+    (["bench", "-t", "0"], "--time-limit must be positive"),
+])
+def test_bench_command_refuses_bad_input_clearly(args, message, tmp_path):
+    """Bad arguments give one clear line and exit code 2, never a traceback."""
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
