@@ -14,6 +14,7 @@ Prints a Markdown table for ``benchmarks/RESULTS.md``. It takes about
 from __future__ import annotations
 
 import argparse
+import logging
 import csv
 import time
 from pathlib import Path
@@ -83,6 +84,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None, help="also write a CSV")
     args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     rows = []
     for n in args.sizes:
         row = measure(n, args.long, args.seed)

@@ -506,6 +506,14 @@ def solve_model(
         left = model.params.time_limit_s - (time.perf_counter() - t0)
         assignment = routing.SolveFromAssignmentWithParameters(
             start, search_parameters(model.params, time_limit_s=max(left, 0.1)))
+        if assignment is None:
+            # Seen intermittently on a loaded machine: the search from our start
+            # ends at once with FAIL. OR-Tools' own first solution still works.
+            left = model.params.time_limit_s - (time.perf_counter() - t0)
+            log.warning("the search from the constructed roster failed (%s); retrying from OR-Tools' own "
+                        "first solution for the remaining %.1f s",
+                        STATUS_NAMES.get(routing.status(), routing.status()), max(left, 1.0))
+            assignment = routing.SolveWithParameters(search_parameters(model.params, time_limit_s=max(left, 1.0)))
     else:
         assignment = routing.SolveWithParameters(search_parameters(model.params))
     runtime = time.perf_counter() - t0
