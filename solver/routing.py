@@ -434,8 +434,19 @@ class _Monitor:
         self.solutions = 0
         self.first_solution_s: float | None = None
         self.best = None
+        self.errors = 0
 
     def __call__(self) -> None:
+        # An exception escaping into OR-Tools ends the search with FAIL and
+        # loses every solution found so far; log it and let the search go on.
+        try:
+            self._record()
+        except Exception:  # noqa: BLE001 - anything from a progress reporter
+            self.errors += 1
+            if self.errors == 1:
+                log.exception("progress callback failed (the search goes on)")
+
+    def _record(self) -> None:
         model = self._model()
         if model is None:
             return
