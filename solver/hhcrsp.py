@@ -747,7 +747,8 @@ def solve_mankowska(
         construction, fixed_share = params.first_solution, 0.0
     stats: dict[str, object] = {
         "config": (f"{construction}+{'ILS' if params.iterated_local_search else params.metaheuristic}"
-                   f"+fixed{fixed_share:g}+max_{max_tardiness}")}
+                   f"+fixed{fixed_share:g}+max_{max_tardiness}"),
+        "first_objective": None, "fixed_objective": None, "free_objective": None}
     found: list[float] = []
     routes: list[Route] | None = None
     if ours:
