@@ -22,7 +22,8 @@ def main() -> None:
     parser.add_argument("--title", default="")
     args = parser.parse_args()
     rows = [row for path in args.csvs for row in harness.read_csv(path)]
-    rows.sort(key=lambda r: (r.instance, r.time_limit_s, harness.SOLVERS.index(r.solver)))
+    first = {name: k for k, name in reversed(list(enumerate(r.instance for r in rows)))}
+    rows.sort(key=lambda r: (first[r.instance], r.time_limit_s, r.solver))
     paths = harness.write_reports(rows, args.out, title=args.title)
     print(Path(paths["md"]).read_text(encoding="utf-8").split("\n\n| instance")[0])
 

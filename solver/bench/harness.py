@@ -71,6 +71,10 @@ def list_instances(suite: str, root: str | Path, names: Iterable[str] | None = N
 
 
 def _stem(path: Path) -> str:
+    if "HCSRP" in path.name.upper():
+        from solver.bench.mankowska import instance_name
+
+        return instance_name(path)
     name = path.name
     for suffix in (".gz", ".txt", ".json", ".vrp"):
         name = name.removesuffix(suffix)

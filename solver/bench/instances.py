@@ -75,7 +75,8 @@ class VrptwInstance:
         return self._tenths[0]
 
 
-def _open_text(path: Path) -> str:
+def open_text(path: Path) -> str:
+    """Read a text file, gunzipping it if its name ends in .gz."""
     if path.suffix == ".gz":
         with gzip.open(path, "rt", encoding="utf-8") as fh:
             return fh.read()
@@ -103,7 +104,7 @@ def read_solomon(path: str | Path) -> VrptwInstance:
     """
     path = Path(path)
     try:
-        lines = _open_text(path).splitlines()
+        lines = open_text(path).splitlines()
     except OSError as exc:
         raise InstanceError(f"{path}: cannot read instance: {exc.strerror or exc}") from None
     name = lines[0].strip().upper() if lines else ""

@@ -44,7 +44,7 @@ import numpy as np
 
 from scheduler.errors import Problem, SchemaError
 from solver.bench.common import BenchRow
-from solver.bench.instances import _open_text
+from solver.bench.instances import open_text
 
 SUITE = "mankowska"
 #: Family letter by number of patients.
@@ -184,7 +184,7 @@ def read_mankowska(path: str | Path) -> MankowskaInstance:
     rows: dict[str, list[list[float]]] = {}
     unreadable: set[str] = set()
     current: str | None = None
-    for lineno, line in enumerate(_open_text(path).splitlines(), start=1):
+    for lineno, line in enumerate(open_text(path).splitlines(), start=1):
         tokens = line.split()
         if not tokens:
             continue
@@ -314,7 +314,7 @@ def read_ceschia_instance(path: str | Path) -> MankowskaInstance:
         If a key is missing or an id unknown.
     """
     path = Path(path)
-    data = json.loads(_open_text(path))
+    data = json.loads(open_text(path))
     try:
         services = {s["id"]: k for k, s in enumerate(data["services"])}
         n, n_cg, n_sv = len(data["patients"]), len(data["caregivers"]), len(services)
@@ -408,7 +408,7 @@ def read_ceschia_solution(path: str | Path) -> MankowskaSolution:
         If an id does not read as ``c<k>``, ``p<i>`` or ``s<j>``.
     """
     path = Path(path)
-    data = json.loads(_open_text(path))
+    data = json.loads(open_text(path))
     problems: list[Problem] = []
 
     def number(value: str, prefix: str) -> int:

@@ -107,3 +107,16 @@ def test_bench_command_refuses_bad_input_clearly(args, message, tmp_path):
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_bench_command_runs_mankowska_against_its_own_table(tmp_path):
+    """`homecare bench mankowska` names instances A1.., finds their best-known values, and checks feasibility."""
+    folder = resolve_path("fixtures/bench/mankowska")
+    result = CliRunner().invoke(app, ["bench", "mankowska", str(folder), "--instances", "A1,A2", "-t", "1",
+                                      "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    rows = harness.read_csv(tmp_path / "results.csv")
+    assert [r.instance for r in rows] == ["A1", "A2"]
+    assert all(r.feasible and r.bks > 0 and r.gap_pct > -0.05 for r in rows)
+    md = (tmp_path / "results.md").read_text()
+    assert "| A | ours | 1 | 2 | 2 |" in md
