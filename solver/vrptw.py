@@ -21,7 +21,6 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 
-import numpy as np
 from ortools.constraint_solver import pywrapcp
 
 from solver.bench.instances import VrptwInstance
@@ -41,10 +40,6 @@ class VrptwResult:
     runtime_s: float
     solutions: int
     config: str
-
-
-def _scaled(values: np.ndarray) -> np.ndarray:
-    return np.round(np.asarray(values, dtype=float) * 10).astype(np.int64)
 
 
 def solve_vrptw(inst: VrptwInstance, params: SolveParams | None = None) -> VrptwResult:
@@ -67,8 +62,7 @@ def solve_vrptw(inst: VrptwInstance, params: SolveParams | None = None) -> Vrptw
     t0 = time.perf_counter()
     n = inst.n_customers + 1
     dist = inst.tenths()
-    service = _scaled(inst.service)
-    ready, due = _scaled(inst.ready), _scaled(inst.due)
+    service, ready, due = inst.tenths_times()
     manager = pywrapcp.RoutingIndexManager(n, inst.fleet, 0)
     routing = pywrapcp.RoutingModel(manager)
     arc = routing.RegisterTransitMatrix(dist.tolist())

@@ -63,15 +63,16 @@ def list_instances(suite: str, root: str | Path, names: Iterable[str] | None = N
         files = instance_files(root)
     if names:
         wanted = {n.upper() for n in names}
-        files = [f for f in files if _stem(f).upper() in wanted]
-        missing = wanted - {_stem(f).upper() for f in files}
+        files = [f for f in files if _name(suite, f).upper() in wanted]
+        missing = wanted - {_name(suite, f).upper() for f in files}
         if missing:
             raise InstanceError(f"{root}: no instance named {', '.join(sorted(missing))}")
     return files
 
 
-def _stem(path: Path) -> str:
-    if "HCSRP" in path.name.upper():
+def _name(suite: str, path: Path) -> str:
+    """Instance name as the suite's best-known table spells it (Mankowska files are named A1..G10 there)."""
+    if suite == "mankowska":
         from solver.bench.mankowska import instance_name
 
         return instance_name(path)
@@ -89,7 +90,7 @@ def run_job(job: Job, bks: dict[str, float], *, seed: int = 0, workers: int = 1)
         if job.solver != "ours":
             raise InstanceError(f"{job.solver} cannot model Mankowska's synchronised double services; use ours")
         return run_mankowska(job.path, time_limit_s=job.time_limit_s, seed=seed,
-                             bks=bks.get(_stem(job.path).upper()))
+                             bks=bks.get(_name(job.suite, job.path).upper()))
     inst = read_solomon(job.path)
     if job.solver == "ours":
         from solver.vrptw import portfolio, solve_vrptw_portfolio

@@ -74,6 +74,13 @@ class VrptwInstance:
             self._tenths.append(np.floor(10.0 * np.hypot(dx, dy) + 1e-9).astype(np.int64))
         return self._tenths[0]
 
+    def tenths_times(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Service times, ready times and due dates in tenths (int64), as every model and the checker use them."""
+        def scale(a: np.ndarray) -> np.ndarray:
+            return np.round(np.asarray(a, dtype=float) * 10).astype(np.int64)
+
+        return scale(self.service), scale(self.ready), scale(self.due)
+
 
 def open_text(path: Path) -> str:
     """Read a text file, gunzipping it if its name ends in .gz."""
@@ -201,9 +208,7 @@ def check_vrptw(inst: VrptwInstance, routes: list[list[int]]) -> VrptwCheck:
         Feasibility, violations (each naming route and customer), distance and routes used.
     """
     d = inst.tenths()
-    ready = np.round(inst.ready * 10).astype(np.int64)
-    due = np.round(inst.due * 10).astype(np.int64)
-    service = np.round(inst.service * 10).astype(np.int64)
+    service, ready, due = inst.tenths_times()
     violations: list[str] = []
     seen: dict[int, int] = {}
     total = 0

@@ -37,18 +37,13 @@ def require(name: str) -> None:
         raise PeerMissing(f"{name} is not installed: pip install \".[bench]\" (or pip install {PEERS[name]})")
 
 
-def _ints(inst: VrptwInstance) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    scale = lambda a: np.round(np.asarray(a, dtype=float) * 10).astype(np.int64)  # noqa: E731
-    return inst.tenths(), scale(inst.service), scale(inst.ready), scale(inst.due)
-
-
 def solve_pyvrp(inst: VrptwInstance, *, time_limit_s: float, seed: int = 0) -> VrptwResult:
     """Solve with PyVRP's hybrid genetic search for ``time_limit_s`` seconds (one core)."""
     import pyvrp
     from pyvrp.stop import MaxRuntime
 
     t0 = time.perf_counter()
-    dist, service, ready, due = _ints(inst)
+    dist, (service, ready, due) = inst.tenths(), inst.tenths_times()
     n = inst.n_customers + 1
     locations = [pyvrp.Location(x=int(round(inst.x[i] * 10)), y=int(round(inst.y[i] * 10))) for i in range(n)]
     clients = [pyvrp.Client(location=i, delivery=[int(inst.demand[i])], service_duration=int(service[i]),
@@ -83,7 +78,7 @@ def solve_vroom(inst: VrptwInstance, *, time_limit_s: float, seed: int = 0, expl
     import vroom
 
     t0 = time.perf_counter()
-    dist, service, ready, due = _ints(inst)
+    dist, (service, ready, due) = inst.tenths(), inst.tenths_times()
     problem = vroom.Input()
     problem.set_durations_matrix(profile="car", matrix_input=dist.astype(np.uint32))
     for v in range(inst.fleet):
