@@ -28,8 +28,8 @@ OTHER_DATE = "2026-12-10"
 
 
 @pytest.fixture(scope="module")
-def day(server: LiveServer, keys: dict[str, str]) -> dict[str, Any]:
-    """Solve a two-provider day (care-1: w1, w2; care-2: w3), and a what-if of it."""
+def day(server: LiveServer, keys: dict[str, str], london_network) -> dict[str, Any]:
+    """Solve a two-provider day (care-1: w1, w2; care-2: w3), and a what-if of it; both pass check_roster."""
     with server.client(keys["coordinator"]) as api:
         data = two_provider_plan(DATE)
         plan_id = submit(api, data)
@@ -39,6 +39,10 @@ def day(server: LiveServer, keys: dict[str, str]) -> dict[str, Any]:
             "changes": {"demand_scale": 0.6}, "time_limit_s": 0.5, "base_roster_id": job["roster_id"]})
         assert scenario.status_code == 202, scenario.text
         what_if = wait_job(api, scenario.json()["scenario"]["job_id"])
+        assert_valid_roster(data, roster["roster"], london_network)
+        what_if_roster = api.get(f"/rosters/{what_if['roster_id']}").json()
+        assert_valid_roster(api.get(f"/plans/{what_if['plan_id']}").json()["plan"], what_if_roster["roster"],
+                            london_network)
     return {"data": data, "plan_id": plan_id, "roster_id": job["roster_id"], "roster": roster["roster"],
             "what_if_roster_id": what_if["roster_id"]}
 
