@@ -53,3 +53,23 @@ def test_continuity_kpis_count_places_and_distinct_workers(london_network):
     assert _servers(roster) == {"v1": "w_near", "v2": "w_known"}
     assert roster.kpis.continuity == 0.5
     assert roster.kpis.distinct_workers_per_client == 2.0
+
+
+def test_continuity_with_a_visit_left_out(london_network):
+    """Workers with different continuity costs, and one visit nobody can fit: the roster still comes back.
+
+    Three 50-minute visits must start by 09:10 and two carers work 09:00-10:00, so one
+    visit stays unassigned while the continuity dimension (one cost vector per worker) is active.
+    """
+    data = plan_dict(
+        workers=[worker("w_near", start_location="fitzroy_sq", shift=("09:00", "10:00")),
+                 worker("w_known", start_location="queen_sq", shift=("09:00", "10:00"))],
+        clients=[client("c1", location="fitzroy_sq"), client("c2", location="fitzroy_sq"),
+                 client("c3", location="fitzroy_sq")],
+        visits=[visit(f"v{i}", client_id=f"c{i}", window=("09:00", "09:10"), duration_min=50) for i in (1, 2, 3)],
+        history=[{"client_id": "c1", "worker_id": "w_known", "visits": 12},
+                 {"client_id": "c2", "worker_id": "w_near", "visits": 12}],
+    )
+    roster = _solve(data, london_network, 3600)
+    assert len(roster.unassigned) == 1
+    assert _servers(roster) == {"v1": "w_known", "v2": "w_near"}
