@@ -13,12 +13,16 @@ Everything is in the model's units: minutes for time, seconds for cost.
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass, field
 
 from scheduler.errors import PlanError, Problem
 from scheduler.shifts import break_needs, earliest_start, gaps, latest_start, stints
 from scheduler.timeutil import format_hhmm
 from solver.routing import HORIZON_MIN as HORIZON, RoutingModel
+
+log = logging.getLogger("homecare.construct")
 
 
 @dataclass
@@ -285,7 +289,8 @@ class _Constructor:
         return True
 
 
-def construct_routes(model: RoutingModel, allowed: list[list[int]], *, rounds: int = 12) -> list[list[int]]:
+def construct_routes(model: RoutingModel, allowed: list[list[int]], *, rounds: int = 12,
+                     budget_s: float | None = None) -> list[list[int]]:
     """Build a feasible first roster by insertion, retrying with the hardest visits first.
 
     After a pass, visits that found no place move to the front of their
@@ -300,6 +305,9 @@ def construct_routes(model: RoutingModel, allowed: list[list[int]], *, rounds: i
         Per visit node, the vehicles (workers) allowed to serve it.
     rounds
         Most passes to make; stops early once every visit is placed.
+    budget_s
+        No new pass starts after this many seconds (the first always runs): on
+        a big day one pass takes about a second and the search does better with the time.
 
     Returns
     -------
@@ -315,7 +323,12 @@ def construct_routes(model: RoutingModel, allowed: list[list[int]], *, rounds: i
                for vid, nodes in groups.items()}
     boost: dict[str, int] = {}
     best: tuple[tuple[int, int], list[list[int]]] | None = None
-    for _ in range(max(1, rounds)):
+    t0 = time.perf_counter()
+    for done in range(max(1, rounds)):
+        if done and budget_s is not None and time.perf_counter() - t0 >= budget_s:
+            log.info("first roster: %d passes in %.1f s, %d visit(s) unplaced", done,
+                     time.perf_counter() - t0, len(failed))
+            break
         c = _Constructor(model)
         clashes = c.place_locked()
         if clashes:

@@ -60,6 +60,9 @@ class Progress:
     solutions: int
     #: Best objective found so far (the search may be sitting on a worse one).
     best_objective: int | None = None
+    #: The part of ``best_objective`` that is penalties for visits left out; the rest is
+    #: travel and the soft costs (continuity, balance).
+    best_penalty: int | None = None
 
 
 @dataclass
@@ -220,9 +223,9 @@ def build_model(
 
     # Continuity of care: per worker, the cost (travel seconds) of each visit served by them
     # rather than by someone the client knows, summed along the route by a dimension whose
-    # span costs 1 per unit. OR-Tools 9.15 rejects every assignment that leaves a node out
-    # when vehicles have different *unary* transit vectors, so each distinct cost row goes
-    # in as a matrix (row i holds node i's cost); workers with equal rows share one.
+    # span costs 1 per unit. Each distinct cost row is one unary transit vector (node i's
+    # cost), shared by the workers with that row: O(nodes) per row, where a transit matrix
+    # would be O(nodes^2) and took minutes to build for 2,000 visits.
     stranger_cost = _strangeness(plan, node_visit) * params.continuity_weight_s // 100
     if len(stranger_cost):
         # Only differences between workers matter: what everyone would cost is no cost.
@@ -230,8 +233,7 @@ def build_model(
     if stranger_cost.any():
         padded = np.hstack([stranger_cost, np.zeros((n_workers, 2 * n_workers), dtype=np.int64)])
         rows, which = np.unique(padded, axis=0, return_inverse=True)
-        evaluators = [routing.RegisterTransitMatrix(np.repeat(row[:, None], n_nodes, axis=1).tolist())
-                      for row in rows]
+        evaluators = [routing.RegisterUnaryTransitVector(row.tolist()) for row in rows]
         bound = int(stranger_cost.sum(axis=1).max())
         routing.AddDimensionWithVehicleTransits([evaluators[i] for i in np.ravel(which)], 0, bound, True,
                                                 "Continuity")
@@ -422,6 +424,10 @@ def search_parameters(params: SolveParams, time_limit_s: float | None = None) ->
     return search
 
 
+#: Share of the time limit the first-roster heuristic may spend on repeat passes.
+CONSTRUCT_SHARE = 0.05
+
+
 class _Monitor:
     """At-solution callback that records the best objective and reports progress."""
 
@@ -434,6 +440,7 @@ class _Monitor:
         self.solutions = 0
         self.first_solution_s: float | None = None
         self.best = None
+        self.best_penalty: int | None = None
         self.errors = 0
 
     def __call__(self) -> None:
@@ -455,16 +462,22 @@ class _Monitor:
         if self.first_solution_s is None:
             self.first_solution_s = now
         objective = model.routing.CostVar().Value()
-        if self.best is None or objective < self.best:
+        improved = self.best is None or objective < self.best
+        if self._on_progress is None:
+            self.best = min(objective, self.best if self.best is not None else objective)
+            return
+        if not (improved or now - self._last >= self._every_s):
+            return
+        routing, manager = model.routing, model.manager
+        out = [i for i in range(model.n_visit_nodes)
+               if routing.NextVar(manager.NodeToIndex(i)).Value() == manager.NodeToIndex(i)]
+        if improved:
             self.best = objective
-        if self._on_progress is not None and now - self._last >= self._every_s:
+            self.best_penalty = sum(model.params.penalty(model.node_visit[i].priority) for i in out)
+        if now - self._last >= self._every_s:
             self._last = now
-            routing = model.routing
-            active = sum(
-                1 for i in range(model.n_visit_nodes)
-                if routing.NextVar(model.manager.NodeToIndex(i)).Value() != model.manager.NodeToIndex(i)
-            )
-            self._on_progress(Progress(now, objective, active, model.n_visit_nodes, self.solutions, self.best))
+            self._on_progress(Progress(now, objective, model.n_visit_nodes - len(out), model.n_visit_nodes,
+                                       self.solutions, self.best, self.best_penalty))
 
 
 @dataclass
@@ -507,7 +520,8 @@ def solve_model(
     t0 = time.perf_counter()
     start = None
     if model.params.first_solution == DEFAULT_FIRST_SOLUTION:
-        routes = construct_routes(model, model.node_allowed)
+        routes = construct_routes(model, model.node_allowed,
+                                  budget_s=max(1.0, CONSTRUCT_SHARE * model.params.time_limit_s))
         indices = [[model.manager.NodeToIndex(n) for n in nodes] for nodes in routes]
         routing.CloseModelWithParameters(search_parameters(model.params))
         start = routing.ReadAssignmentFromRoutes(indices, True)
