@@ -262,3 +262,33 @@ def test_routing_first_solution_strategies_give_valid_rosters(london_network, fi
         visits=[visit("v1", "c1"), visit("v2", "c2", window=("09:00", "11:00"))],
     )
     assert not roster.unassigned
+
+
+def test_progress_splits_penalties_out_of_the_best_objective(london_network):
+    """Progress reports the penalties inside the best objective: those of the visits left out."""
+    clash = dict(window=("09:00", "09:00"), duration_min=60)
+    data = plan_dict(
+        clients=[client("c1", location="fitzroy_sq"), client("c2", location="russell_sq")],
+        visits=[visit("normal", "c1", priority="normal", **clash), visit("high", "c2", priority="high", **clash)],
+    )
+    plan = plan_from_dict(data)
+    seen = []
+
+    class Reporter:
+        def stage(self, *args: Any) -> None:
+            pass
+
+        def advance(self, *args: Any) -> None:
+            pass
+
+        def search(self, progress: Any) -> None:
+            seen.append(progress)
+
+    params = SolveParams(time_limit_s=0.5, seed=1)
+    result = solve(plan, params=params, travel=travel_for(plan, london_network), reporter=Reporter())
+    assert check_roster(plan, result.roster, travel=travel_for(plan, london_network)) == []
+    assert [u.visit_id for u in result.roster.unassigned] == ["normal"]
+    assert seen, "no progress was reported"
+    for progress in seen:  # reports are throttled, so the last one may predate the final roster
+        assert progress.best_penalty == params.penalty("normal")
+        assert progress.best_objective >= result.objective
