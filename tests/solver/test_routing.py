@@ -292,3 +292,24 @@ def test_progress_splits_penalties_out_of_the_best_objective(london_network):
     for progress in seen:  # reports are throttled, so the last one may predate the final roster
         assert progress.best_penalty == params.penalty("normal")
         assert progress.best_objective >= result.objective
+
+
+def test_construction_stops_repeat_passes_at_its_budget(london_network, caplog):
+    """With a visit that fits nowhere, the heuristic retries; a zero budget leaves it at one pass."""
+    from solver.construct import construct_routes
+    from solver.routing import build_model
+
+    clash = dict(window=("09:00", "09:00"), duration_min=60)
+    plan = plan_from_dict(plan_dict(
+        clients=[client("c1", location="fitzroy_sq"), client("c2", location="russell_sq")],
+        visits=[visit("a", "c1", **clash), visit("b", "c2", **clash)],
+    ))
+    model = build_model(plan, travel_for(plan, london_network), SolveParams(time_limit_s=1))
+    with caplog.at_level("INFO", logger="homecare.construct"):
+        routes = construct_routes(model, model.node_allowed, budget_s=0.0)
+    assert sum(len(r) for r in routes) == 1
+    assert "first roster: 1 passes" in caplog.text
+    caplog.clear()
+    with caplog.at_level("INFO", logger="homecare.construct"):
+        construct_routes(model, model.node_allowed, rounds=3, budget_s=60.0)
+    assert "passes" not in caplog.text  # every pass ran: the budget never cut in
