@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api import crud
-from api.deps import Coordinator, SessionDep
+from api.deps import Coordinator, Offset, SessionDep
 from api.models import AuditPublic
 from api.public import audit_entry
 
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 @router.get("", summary="Read the audit log, newest first")
 def read_audit(session: SessionDep, who: Coordinator, client_id: str | None = None, key_id: str | None = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-               offset: Annotated[int, Query(ge=0)] = 0) -> AuditPublic:
+               offset: Offset = 0) -> AuditPublic:
     """Return audit rows: one per client whose data a request returned, one per other action."""
     rows, count = crud.list_audit(session=session, client_id=client_id, key_id=key_id, limit=limit, offset=offset)
     return AuditPublic(data=[audit_entry(r) for r in rows], count=count)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Query, status
 
 from api import crud
 from api.crud import RERUNNABLE_STATES
-from api.deps import DatabaseDep, RunnerDep, SessionDep, SettingsDep, Staff
+from api.deps import DatabaseDep, Offset, RunnerDep, SessionDep, SettingsDep, Staff
 from api.errors import Conflict, NotFound
 from api.intake import job_time_limit
 from api.models import JobPublic, JobRerun, JobsPublic, JobState, MessagePublic
@@ -21,7 +21,7 @@ CONFLICT = {409: {"model": MessagePublic, "description": "The job is not in a st
 @router.get("", summary="List jobs, newest first")
 def list_jobs(session: SessionDep, who: Staff, state: JobState | None = None, plan_id: str | None = None,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-              offset: Annotated[int, Query(ge=0)] = 0) -> JobsPublic:
+              offset: Offset = 0) -> JobsPublic:
     """Return jobs with their progress."""
     rows, count = crud.list_jobs(session=session, state=state, plan_id=plan_id, limit=limit, offset=offset)
     return JobsPublic(data=[job_public(j) for j in rows], count=count)

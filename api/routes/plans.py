@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, File, Form, Query, UploadFile, status
 
 from api import crud
-from api.deps import DatabaseDep, RunnerDep, SessionDep, SettingsDep, Staff
+from api.deps import DatabaseDep, Offset, RunnerDep, SessionDep, SettingsDep, Staff
 from api.errors import NotFound
 from api.intake import job_time_limit, plan_from_csv, plan_from_json
 from api.models import JobCreate, JobPublic, PlanPublic, PlansPublic, ProblemsPublic
@@ -63,7 +63,7 @@ def submit_plan_csv(
 @router.get("", summary="List plans, newest first")
 def list_plans(session: SessionDep, who: Staff, date: dt.date | None = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-               offset: Annotated[int, Query(ge=0)] = 0) -> PlansPublic:
+               offset: Offset = 0) -> PlansPublic:
     """Return plan summaries (no client data)."""
     rows, count = crud.list_plans(session=session, date=date, limit=limit, offset=offset)
     return PlansPublic(data=[plan_summary(r) for r in rows], count=count)

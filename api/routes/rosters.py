@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from api import crud
 from api.changes import apply_roster_change, choose_locks, touched_workers
-from api.deps import CacheDep, Coordinator, DatabaseDep, RunnerDep, SessionDep, SettingsDep, Staff
+from api.deps import CacheDep, Coordinator, DatabaseDep, Offset, RunnerDep, SessionDep, SettingsDep, Staff
 from api.errors import NotFound
 from api.intake import job_time_limit, plan_from_json
 from api.models import JobPublic, ProblemsPublic, ReoptimiseCreate, RosterPublic, RostersPublic
@@ -35,7 +35,7 @@ def roster_client_ids(plan: Plan, roster: Roster) -> set[str]:
 @router.get("", summary="List rosters, newest first")
 def list_rosters(session: SessionDep, who: Staff, plan_id: str | None = None, date: dt.date | None = None,
                  limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                 offset: Annotated[int, Query(ge=0)] = 0) -> RostersPublic:
+                 offset: Offset = 0) -> RostersPublic:
     """Return roster summaries with KPIs (no client data)."""
     rows, count = crud.list_rosters(session=session, plan_id=plan_id, date=date, limit=limit, offset=offset)
     return RostersPublic(data=[roster_summary(r) for r in rows], count=count)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.api.support import csv_bytes, csv_plan_files, two_provider_plan
 from tests.helpers import LONDON_OSM, client, plan_dict, visit
 
@@ -127,3 +129,12 @@ def test_plans_unknown_plan_is_404(coordinator):
     """Reading a plan that does not exist answers 404."""
     assert coordinator.get("/plans/pl_nothing").status_code == 404
     assert json.loads(coordinator.post("/plans/pl_nothing/jobs", json={}).text)["detail"] == "plan 'pl_nothing' not found"
+
+
+@pytest.mark.parametrize("path", ["/plans", "/jobs", "/rosters", "/audit"])
+def test_lists_refuse_an_offset_past_what_a_database_can_hold(coordinator, path):
+    """An offset over 64 bits answered 500 on PostgreSQL; every list now says 422 and why."""
+    response = coordinator.get(path, params={"offset": 2**63})
+    assert response.status_code == 422, response.text
+    assert "offset" in response.text
+    assert coordinator.get(path, params={"offset": 2**31 - 1}).status_code == 200
