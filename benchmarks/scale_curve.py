@@ -34,10 +34,10 @@ CHECKPOINTS_S = (10.0, 60.0)
 
 
 class _Trajectory:
-    """Records (elapsed, best objective, assigned) at each progress report of the search."""
+    """Records (elapsed, best objective, its penalties) at each progress report of the search."""
 
     def __init__(self) -> None:
-        self.points: list[tuple[float, int, int]] = []  # (elapsed, best objective, its penalties)
+        self.points: list[tuple[float, int, int]] = []
 
     def stage(self, name: str, detail: str = "") -> None:
         pass

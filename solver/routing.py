@@ -466,18 +466,18 @@ class _Monitor:
             self.first_solution_s = now
         objective = model.routing.CostVar().Value()
         improved = self.best is None or objective < self.best
-        if self._on_progress is None:
-            self.best = min(objective, self.best if self.best is not None else objective)
+        due = now - self._last >= self._every_s
+        if improved:
+            self.best = objective
+        if self._on_progress is None or not (improved or due):
             return
-        if not (improved or now - self._last >= self._every_s):
-            return
+        # Visits left out, read only when a report may need them (one pass over the nodes).
         routing, manager = model.routing, model.manager
         out = [i for i in range(model.n_visit_nodes)
                if routing.NextVar(manager.NodeToIndex(i)).Value() == manager.NodeToIndex(i)]
         if improved:
-            self.best = objective
             self.best_penalty = sum(model.params.penalty(model.node_visit[i].priority) for i in out)
-        if now - self._last >= self._every_s:
+        if due:
             self._last = now
             self._on_progress(Progress(now, objective, model.n_visit_nodes - len(out), model.n_visit_nodes,
                                        self.solutions, self.best, self.best_penalty))
@@ -523,8 +523,8 @@ def solve_model(
     t0 = time.perf_counter()
     start = None
     if model.params.first_solution == DEFAULT_FIRST_SOLUTION:
-        routes = construct_routes(model, model.node_allowed,
-                                  budget_s=min(CONSTRUCT_MAX_S, max(0.5, CONSTRUCT_SHARE * model.params.time_limit_s)))
+        budget_s = min(CONSTRUCT_MAX_S, max(0.5, CONSTRUCT_SHARE * model.params.time_limit_s))
+        routes = construct_routes(model, model.node_allowed, budget_s=budget_s)
         indices = [[model.manager.NodeToIndex(n) for n in nodes] for nodes in routes]
         routing.CloseModelWithParameters(search_parameters(model.params))
         start = routing.ReadAssignmentFromRoutes(indices, True)
