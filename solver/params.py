@@ -94,6 +94,15 @@ class SolveParams:
     neighbors_ratio
         Share of the nearest nodes the neighbourhood operators consider
         (OR-Tools default 1.0, all nodes).
+    decompose_from_visits
+        Days with at least this many visit nodes (double-handed visits count twice)
+        are first improved a region at a time: about twenty neighbouring workers'
+        routes at once, as small models of their own (:mod:`solver.decompose`),
+        before one search over the whole day. 0 never decomposes.
+    decompose_share
+        Share of the search time given to regions; the whole-day search has the rest.
+    processes
+        Regions searched at once, one process each (1 keeps the search in this process).
     log_search
         Let OR-Tools print its search log.
     """
@@ -116,6 +125,9 @@ class SolveParams:
     ruin_visits: int = 10
     gls_lambda: float = 0.1
     neighbors_ratio: float = 1.0
+    decompose_from_visits: int = 500
+    decompose_share: float = 0.75
+    processes: int = 2
     log_search: bool = False
 
     def __post_init__(self) -> None:
@@ -147,6 +159,12 @@ class SolveParams:
             problems.append(f"gls_lambda must be positive, got {self.gls_lambda}")
         if not 0 < self.neighbors_ratio <= 1:
             problems.append(f"neighbors_ratio must be in (0, 1], got {self.neighbors_ratio}")
+        if self.decompose_from_visits < 0:
+            problems.append(f"decompose_from_visits must not be negative, got {self.decompose_from_visits}")
+        if not 0 <= self.decompose_share <= 1:
+            problems.append(f"decompose_share must be in [0, 1], got {self.decompose_share}")
+        if self.processes < 1:
+            problems.append(f"processes must be at least 1, got {self.processes}")
         if problems:
             raise ConfigError("; ".join(problems))
 

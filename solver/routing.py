@@ -13,7 +13,9 @@ This is the only module that imports OR-Tools. Modelling choices:
   per mode), so the objective is travel time plus unassigned penalties;
 * eligibility (provider or kind, skills, exclusions, gender, capacity, shift)
   restricts each node's vehicle variable; visits nobody may serve never enter
-  the model and are reported with their reason.
+  the model and are reported with their reason;
+* a big day is first improved a region at a time (:mod:`solver.decompose`): each
+  region is a model built here, with the whole day as its ``context``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -65,6 +68,13 @@ class Progress:
     best_penalty: int | None = None
 
 
+class WholeDay(Protocol):
+    """The whole day a region belongs to (a :class:`RoutingModel`, or :class:`solver.decompose.DayContext`)."""
+
+    plan: Plan
+    node_visit: list[Visit]
+
+
 @dataclass
 class RoutingModel:
     """A plan compiled into OR-Tools objects, with the maps needed to decode."""
@@ -90,7 +100,8 @@ class RoutingModel:
 
 
 def build_model(
-    plan: Plan, travel: PlanTravel, params: SolveParams, locked: Sequence[LockedStop] = ()
+    plan: Plan, travel: PlanTravel, params: SolveParams, locked: Sequence[LockedStop] = (),
+    context: WholeDay | None = None,
 ) -> RoutingModel:
     """Compile a plan and its travel matrices into an OR-Tools routing model.
 
@@ -104,6 +115,11 @@ def build_model(
         Penalties and the seed.
     locked
         Stops to keep exactly: their visit is served by that worker at that start.
+    context
+        The whole day's model, when ``plan`` is a region of it (some workers and
+        their visits, see :mod:`solver.decompose`): continuity and fair-share costs
+        are then measured against the whole day, so that the region's objective
+        changes exactly as the day's does.
 
     Returns
     -------
@@ -214,7 +230,13 @@ def build_model(
         if params.balance_weight_s:
             # Fair workload: each minute of work above the provider's average costs the weight.
             work = routing.GetDimensionOrDie("Work")
-            for k, target in enumerate(_fair_share_min(plan, node_visit)):
+            if context is None:
+                targets = _fair_share_min(plan, node_visit)
+            else:
+                whole = _fair_share_min(context.plan, context.node_visit)
+                at = {w.id: k for k, w in enumerate(context.plan.workers)}
+                targets = [whole[at[w.id]] for w in workers]
+            for k, target in enumerate(targets):
                 work.SetCumulVarSoftUpperBound(routing.End(k), target, params.balance_weight_s)
     if any(w.max_visits is not None for w in workers):
         routing.AddDimensionWithVehicleCapacity(
@@ -226,10 +248,14 @@ def build_model(
     # span costs 1 per unit. Each distinct cost row is one unary transit vector (node i's
     # cost), shared by the workers with that row: O(nodes) per row, where a transit matrix
     # would be O(nodes^2) and took minutes to build for 2,000 visits.
-    stranger_cost = _strangeness(plan, node_visit) * params.continuity_weight_s // 100
+    stranger_cost = _strangeness(plan if context is None else context.plan, node_visit)
+    stranger_cost = stranger_cost * params.continuity_weight_s // 100
     if len(stranger_cost):
         # Only differences between workers matter: what everyone would cost is no cost.
         stranger_cost -= stranger_cost.min(axis=0, initial=0)
+    if context is not None:  # the region's workers' rows, after the whole day's minimum
+        at = {w.id: k for k, w in enumerate(context.plan.workers)}
+        stranger_cost = stranger_cost[[at[w.id] for w in workers]]
     if stranger_cost.any():
         padded = np.hstack([stranger_cost, np.zeros((n_workers, 2 * n_workers), dtype=np.int64)])
         rows, which = np.unique(padded, axis=0, return_inverse=True)
@@ -460,21 +486,31 @@ class _Monitor:
         model = self._model()
         if model is None:
             return
+        routing, manager = model.routing, model.manager
+
+        def left_out() -> list[int]:
+            # Read only when a report may need them (one pass over the nodes).
+            return [i for i in range(model.n_visit_nodes)
+                    if routing.NextVar(manager.NodeToIndex(i)).Value() == manager.NodeToIndex(i)]
+
+        self.record(routing.CostVar().Value(), left_out)
+
+    def record(self, objective: int, left_out: Callable[[], list[int]]) -> None:
+        """Count a solution of the whole day; ``left_out`` returns its visit nodes nobody serves."""
+        model = self._model()
+        if model is None:
+            return
         self.solutions += 1
         now = time.perf_counter() - self._t0
         if self.first_solution_s is None:
             self.first_solution_s = now
-        objective = model.routing.CostVar().Value()
         improved = self.best is None or objective < self.best
         due = now - self._last >= self._every_s
         if improved:
             self.best = objective
         if self._on_progress is None or not (improved or due):
             return
-        # Visits left out, read only when a report may need them (one pass over the nodes).
-        routing, manager = model.routing, model.manager
-        out = [i for i in range(model.n_visit_nodes)
-               if routing.NextVar(manager.NodeToIndex(i)).Value() == manager.NodeToIndex(i)]
+        out = left_out()
         if improved:
             self.best_penalty = sum(model.params.penalty(model.node_visit[i].priority) for i in out)
         if due:
@@ -525,11 +561,12 @@ def solve_model(
     if model.params.first_solution == DEFAULT_FIRST_SOLUTION:
         budget_s = min(CONSTRUCT_MAX_S, max(0.5, CONSTRUCT_SHARE * model.params.time_limit_s))
         routes = construct_routes(model, model.node_allowed, budget_s=budget_s)
-        indices = [[model.manager.NodeToIndex(n) for n in nodes] for nodes in routes]
         routing.CloseModelWithParameters(search_parameters(model.params))
-        start = routing.ReadAssignmentFromRoutes(indices, True)
+        start = restore(model, routes)
         if start is None:
             log.warning("the constructed first roster was rejected by OR-Tools; using its own heuristic")
+        elif 0 < model.params.decompose_from_visits <= model.n_visit_nodes:
+            start = _improve_by_regions(model, start, monitor, t0)
     if start is not None:
         left = model.params.time_limit_s - (time.perf_counter() - t0)
         assignment = routing.SolveFromAssignmentWithParameters(
@@ -549,6 +586,90 @@ def solve_model(
     objective = assignment.ObjectiveValue() if assignment is not None else None
     log.info("search %s in %.1f s: objective %s after %d solutions", status, runtime, objective, monitor.solutions)
     return SearchOutcome(assignment, status, objective, runtime, monitor.first_solution_s, monitor.solutions)
+
+
+def restore(model: RoutingModel, routes: Sequence[Sequence[int]]) -> pywrapcp.Assignment | None:
+    """Return the solution that serves ``routes``, or ``None`` if OR-Tools finds it infeasible.
+
+    ``routes`` holds, per vehicle, the visit nodes it serves in order. The model
+    must be closed (``CloseModelWithParameters``).
+    """
+    indices = [[model.manager.NodeToIndex(n) for n in nodes] for nodes in routes]
+    return model.routing.ReadAssignmentFromRoutes(indices, True)
+
+
+def read_routes(model: RoutingModel, assignment: pywrapcp.Assignment) -> tuple[list[list[int]], dict[int, int]]:
+    """Return, per vehicle, the visit nodes served in order, and each served node's start (minutes)."""
+    routing, manager, time_dim = model.routing, model.manager, model.time_dim
+    routes: list[list[int]] = []
+    starts: dict[int, int] = {}
+    for k in range(len(model.plan.workers)):
+        nodes = []
+        index = assignment.Value(routing.NextVar(routing.Start(k)))
+        while not routing.IsEnd(index):
+            node = manager.IndexToNode(index)
+            nodes.append(node)
+            starts[node] = assignment.Value(time_dim.CumulVar(index))
+            index = assignment.Value(routing.NextVar(index))
+        routes.append(nodes)
+    return routes, starts
+
+
+@dataclass(frozen=True)
+class Improvement:
+    """What a short search from given routes did (see :func:`improve_routes`)."""
+
+    before: int
+    after: int
+    routes: list[list[int]]
+    starts: dict[int, int]
+    solutions: int
+
+
+def improve_routes(model: RoutingModel, routes: Sequence[Sequence[int]], time_limit_s: float) -> Improvement | None:
+    """Search from ``routes`` for ``time_limit_s`` seconds and return the best routes found.
+
+    Returns ``None`` if OR-Tools rejects the routes or the search fails. Used on
+    regions of a big day (:mod:`solver.decompose`); the model is closed here.
+    """
+    routing = model.routing
+    search = search_parameters(model.params, time_limit_s=time_limit_s)
+    count = [0]
+    routing.AddAtSolutionCallback(lambda: count.__setitem__(0, count[0] + 1))
+    routing.CloseModelWithParameters(search)
+    start = restore(model, routes)
+    if start is None:
+        return None
+    before = start.ObjectiveValue()
+    best = routing.SolveFromAssignmentWithParameters(start, search)
+    if best is None:
+        return None
+    return Improvement(before, best.ObjectiveValue(), *read_routes(model, best), count[0])
+
+
+def _improve_by_regions(model: RoutingModel, start: pywrapcp.Assignment, monitor: _Monitor,
+                        t0: float) -> pywrapcp.Assignment:
+    """Improve a big day's first roster region by region (:mod:`solver.decompose`) for its share of the time."""
+    from solver import decompose
+
+    params = model.params
+    budget_s = params.decompose_share * (params.time_limit_s - (time.perf_counter() - t0))
+    if budget_s < decompose.REGION_TIME_S:
+        return start
+    routes, starts = read_routes(model, start)
+    served = {n for route in routes for n in route}
+    monitor.record(start.ObjectiveValue(), lambda: [n for n in range(model.n_visit_nodes) if n not in served])
+    outcome = decompose.improve_by_regions(model, routes, starts, start.ObjectiveValue(), budget_s=budget_s,
+                                 record=monitor.record, processes=params.processes, seed=params.seed)
+    if not outcome.improved:
+        return start
+    better = restore(model, outcome.routes)
+    if better is None:  # a bug in the regions' bookkeeping: say so, and lose nothing but their work
+        log.warning("OR-Tools rejected the roster improved region by region; going on from the first roster")
+        return start
+    if better.ObjectiveValue() != outcome.objective:
+        log.warning("the regions' objective %d differs from the day's %d", outcome.objective, better.ObjectiveValue())
+    return better
 
 
 def decode(model: RoutingModel, assignment: pywrapcp.Assignment) -> tuple[list, list[Unassigned]]:

@@ -1,0 +1,371 @@
+"""Re-optimise a big day a few neighbouring routes at a time.
+
+One OR-Tools search over every worker of a big day moves slowly: OR-Tools 9.14
+copies a transit matrix of the whole day once per route each time its filters
+resynchronise (``benchmarks/RESULTS.md``), so the cost of a step grows with
+nodes² × routes. A *region* (one worker's route, the nearest routes of workers
+of the same kind of provider, their visits, and the visits left out that those
+workers could serve) is a model of about a hundred nodes, which OR-Tools improves
+many times faster. This is POPMUSIC (Taillard & Voss, 2002) with OR-Tools' guided
+local search as the sub-solver.
+
+What ties a region to the rest of the day stays as it is: the region's half of a
+double-handed visit whose other worker is outside the region, a visit linked to
+one served outside the region, and locked stops keep their worker and start.
+Continuity and fair-share costs are measured against the whole day
+(:func:`solver.routing.build_model`'s ``context``), so a region's objective moves
+by exactly what the day's does; a region's new routes replace the old ones only
+if that objective went down.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import multiprocessing
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+
+import numpy as np
+
+from scheduler.errors import SchedulerError
+from scheduler.model import Plan, Visit
+from scheduler.roster import LockedStop
+from solver.params import SolveParams
+from solver.routing import RoutingModel, build_model, improve_routes
+from solver.travel import PlanTravel
+
+log = logging.getLogger("homecare.decompose")
+
+#: Workers in a region, the seed route's included, and the search time per region
+#: (seconds). Measured on the generated 1,000-visit Cambridge day, two processes,
+#: cost after 60 s: 10 workers × 0.5 s 370,449; 15 × 1 s 360,921; 20 × 1 s 351,594;
+#: 20 × 2 s 355,440; 30 × 2 s 354,165 (``benchmarks/RESULTS.md``).
+REGION_WORKERS = 20
+REGION_TIME_S = 1.0
+
+
+
+#: A visit node named so that a region and the day agree on it: visit id and copy (0 or 1).
+NodeKey = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class DayContext:
+    """What a region's model needs of the whole day; picklable, for worker processes."""
+
+    plan: Plan
+    travel: PlanTravel
+    params: SolveParams
+    node_visit: list[Visit]
+
+
+@dataclass(frozen=True)
+class RegionTask:
+    """A region to re-optimise: some workers, the visits they serve or could, and what stays put."""
+
+    workers: tuple[int, ...]
+    visits: tuple[Visit, ...]
+    locks: tuple[LockedStop, ...]
+    routes: tuple[tuple[NodeKey, ...], ...]
+    time_s: float
+
+
+@dataclass(frozen=True)
+class RegionResult:
+    """A region's objective before and after its search, and its best routes."""
+
+    before: int
+    after: int
+    routes: list[list[NodeKey]]
+    starts: dict[NodeKey, int]
+    solutions: int
+
+
+@dataclass
+class RegionsOutcome:
+    """Routes after re-optimising regions, and what it took."""
+
+    routes: list[list[int]]
+    objective: int
+    regions: int
+    improved: int
+    runtime_s: float
+
+
+_DAY: DayContext | None = None
+
+
+def _init_process(day: DayContext) -> None:
+    global _DAY  # noqa: PLW0603 - one day per worker process, set once when the pool starts
+    _DAY = day
+
+
+def solve_region(task: RegionTask, day: DayContext | None = None) -> RegionResult | None:
+    """Build the region's model and search it from its current routes.
+
+    Returns ``None`` if the region cannot be modelled (a lock it cannot keep) or
+    OR-Tools rejects its routes.
+    """
+    day = day or _DAY
+    assert day is not None, "solve_region needs the day (given, or set by the worker process)"
+    sub_plan = dataclasses.replace(day.plan, workers=tuple(day.plan.workers[k] for k in task.workers),
+                                   visits=task.visits)
+    try:
+        model = build_model(sub_plan, day.travel, day.params.replace(time_limit_s=task.time_s), task.locks,
+                            context=day)
+    except SchedulerError as exc:
+        log.debug("region of workers %s skipped: %s", task.workers, exc)
+        return None
+    key_of: list[NodeKey] = []
+    copies: dict[str, int] = {}
+    for v in model.node_visit:
+        key_of.append((v.id, copies.get(v.id, 0)))
+        copies[v.id] = copies.get(v.id, 0) + 1
+    node_of = {key: i for i, key in enumerate(key_of)}
+    if any(key not in node_of for route in task.routes for key in route):
+        return None
+    found = improve_routes(model, [[node_of[key] for key in route] for route in task.routes], task.time_s)
+    if found is None:
+        return None
+    return RegionResult(found.before, found.after, [[key_of[i] for i in r] for r in found.routes],
+                        {key_of[i]: m for i, m in found.starts.items()}, found.solutions)
+
+
+class _Day:
+    """The day's current routes and starts, and the bookkeeping to cut regions out of it."""
+
+    def __init__(self, model: RoutingModel, routes: list[list[int]], starts: dict[int, int], objective: int):
+        self.model = model
+        self.routes = [list(r) for r in routes]
+        self.starts = dict(starts)
+        self.objective = objective
+        plan = model.plan
+        self.nodes_of: dict[str, list[int]] = {}
+        for i, v in enumerate(model.node_visit):
+            self.nodes_of.setdefault(v.id, []).append(i)
+        # Visits linked to each visit, whichever of the two declares the link.
+        self.partners: dict[str, set[str]] = {}
+        for v in plan.visits:
+            for first, then, _, _ in v.links():
+                self.partners.setdefault(first, set()).add(then)
+                self.partners.setdefault(then, set()).add(first)
+        self.kind = [plan.provider(w.provider_id).kind for w in plan.workers]
+        self._home = np.array([[w.start_location.lat, w.start_location.lon] for w in plan.workers], dtype=float)
+        self._where = np.array([[plan.visit_location(v).lat, plan.visit_location(v).lon] for v in model.node_visit],
+                               dtype=float).reshape(-1, 2)
+        self.centre = self._home.copy()
+        self.version = [0] * len(plan.workers)
+        self.vehicle_of: dict[int, int] = {}
+        for k in range(len(plan.workers)):
+            self._update(k)
+
+    def _update(self, k: int) -> None:
+        for n in self.routes[k]:
+            self.vehicle_of[n] = k
+        self.centre[k] = self._where[self.routes[k]].mean(axis=0) if self.routes[k] else self._home[k]
+        self.version[k] += 1
+
+    def replace(self, workers: Sequence[int], result: RegionResult, halves: dict[str, int]) -> None:
+        """Give ``workers`` the routes a region's search found."""
+        def day_node(key: NodeKey) -> int:
+            return halves[key[0]] if key[0] in halves else self.nodes_of[key[0]][key[1]]
+
+        for k in workers:
+            for n in self.routes[k]:
+                self.vehicle_of.pop(n, None)
+                self.starts.pop(n, None)
+        for k, route in zip(workers, result.routes, strict=True):
+            self.routes[k] = [day_node(key) for key in route]
+            self._update(k)
+        self.starts.update({day_node(key): m for key, m in result.starts.items()})
+        self.objective -= result.before - result.after
+
+    def left_out(self) -> list[int]:
+        """Return the visit nodes nobody serves."""
+        return [n for n in range(self.model.n_visit_nodes) if n not in self.vehicle_of]
+
+    def neighbours(self, seed: int, size: int) -> list[int]:
+        """Return ``seed`` and the workers of the same kind of provider whose routes lie nearest to it, sorted."""
+        same = np.array([k for k in range(len(self.kind)) if self.kind[k] == self.kind[seed]])
+        lat0 = math.radians(self.centre[seed, 0])
+        d = (self.centre[same] - self.centre[seed]) * np.array([1.0, math.cos(lat0)])
+        order = np.argsort(np.hypot(d[:, 0], d[:, 1]), kind="stable")
+        return sorted(int(k) for k in same[order[:size]])
+
+    def region(self, workers: list[int], time_s: float, taken: set[str]) -> tuple[RegionTask, dict[str, int]]:
+        """Cut the region of ``workers`` out of the day.
+
+        Visits left out that are in ``taken`` (another region's) are not offered.
+        Returns the task and, for double-handed visits cut in half, the region's day node.
+        """
+        model, plan = self.model, self.model.plan
+        inside = set(workers)
+        served_ids = list(dict.fromkeys(model.node_visit[n].id for k in workers for n in self.routes[k]))
+        served_set = set(served_ids)
+        left_out = [vid for vid, nodes in self.nodes_of.items()
+                    if vid not in taken and all(n not in self.vehicle_of for n in nodes)
+                    and any(k in inside for k in model.node_allowed[nodes[0]])]
+        members = served_set | set(left_out)
+        visits: list[Visit] = []
+        locks: list[LockedStop] = []
+        halves: dict[str, int] = {}
+        for vid in served_ids + left_out:
+            visit = plan.visit(vid)
+            nodes = self.nodes_of[vid]
+            outside = [n for n in nodes if n in self.vehicle_of and self.vehicle_of[n] not in inside]
+            tied = bool(outside) or any(n in model.node_lock for n in nodes) or any(
+                other not in members and self._served(other) for other in self.partners.get(vid, ()))
+            if vid not in served_set and tied:
+                continue  # left out, and linked to a visit served outside: it stays out
+            if outside:
+                (halves[vid],) = [n for n in nodes if n not in outside]
+                visit = dataclasses.replace(visit, workers_required=1, pinned_worker_id=None)
+            visits.append(visit)
+            if tied:
+                locks.extend(LockedStop(vid, plan.workers[self.vehicle_of[n]].id, self.starts[n] * 60)
+                             for n in nodes if self.vehicle_of.get(n, -1) in inside)
+
+        def key(n: int) -> NodeKey:
+            vid = model.node_visit[n].id
+            return (vid, 0) if vid in halves else (vid, self.nodes_of[vid].index(n))
+
+        routes = tuple(tuple(key(n) for n in self.routes[k]) for k in workers)
+        return RegionTask(tuple(workers), tuple(visits), tuple(locks), routes, time_s), halves
+
+    def _served(self, vid: str) -> bool:
+        return any(n in self.vehicle_of for n in self.nodes_of.get(vid, ()))
+
+
+class _InProcess(Executor):
+    """Runs each task at once in this process: the one-core case, with the pool's interface."""
+
+    def __init__(self, day: DayContext):
+        self._day = day
+
+    def submit(self, fn, /, *args, **kwargs):  # noqa: ANN001, ANN202 - Executor's signature
+        future: Future = Future()
+        future.set_result(fn(*args, day=self._day, **kwargs))
+        return future
+
+
+def _executor(day: DayContext, processes: int) -> Executor:
+    """Return a pool of ``processes`` worker processes, or an in-process runner for one."""
+    if processes > 1:
+        try:
+            # fork where there is one: no re-import of the caller's main module, no pickling of the day
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context(method),
+                                       initializer=_init_process, initargs=(day,))
+        except (OSError, ValueError) as exc:  # no processes to be had: go on in this one
+            log.warning("cannot start %d region processes (%s); using one", processes, exc)
+    return _InProcess(day)
+
+
+def improve_by_regions(
+    model: RoutingModel, routes: list[list[int]], starts: dict[int, int], objective: int, *, budget_s: float,
+    record: Callable[[int, Callable[[], list[int]]], None] | None = None,
+    region_workers: int | None = None, region_time_s: float | None = None, processes: int = 1, seed: int = 0,
+) -> RegionsOutcome:
+    """Re-optimise the day region by region until ``budget_s`` seconds are spent or no region improves.
+
+    Parameters
+    ----------
+    model
+        The whole day's model.
+    routes, starts, objective
+        A solution of it: per worker the visit nodes served in order, each served
+        node's start (minutes), and its objective.
+    budget_s
+        Time to spend (seconds); no region starts when less than a region's time is left.
+    record
+        Called with the day's objective and a function returning the nodes left out,
+        after each region that improved it.
+    region_workers
+        Workers per region (default :data:`REGION_WORKERS`).
+    region_time_s
+        Search time per region (seconds; default :data:`REGION_TIME_S`).
+    processes
+        Regions searched at once, each in its own process (regions in flight share no worker).
+    seed
+        Seed of the order in which regions are visited.
+
+    Returns
+    -------
+    RegionsOutcome
+        The day's routes and objective afterwards.
+    """
+    t0 = time.perf_counter()
+    region_workers = region_workers or REGION_WORKERS
+    region_time_s = region_time_s or REGION_TIME_S
+    day = _Day(model, routes, starts, objective)
+    rng = np.random.default_rng(seed)
+    n = len(day.routes)
+    tried: dict[tuple[int, ...], tuple[int, ...]] = {}  # region -> its routes' versions when it did not improve
+    queue: deque[int] = deque()
+    pending: dict[Future, tuple[RegionTask, dict[str, int], tuple[int, ...], list[str]]] = {}
+    busy: set[int] = set()
+    taken: set[str] = set()
+    regions = improved = 0
+
+    def next_task() -> tuple[RegionTask, dict[str, int], tuple[int, ...], list[str]] | None:
+        for _ in range(2 * n):
+            if not queue:
+                queue.extend(int(k) for k in rng.permutation(n) if day.routes[k])
+                if not queue:
+                    return None
+            workers = day.neighbours(queue.popleft(), region_workers)
+            versions = tuple(day.version[k] for k in workers)
+            if busy.intersection(workers) or tried.get(tuple(workers)) == versions:
+                continue
+            task, halves = day.region(workers, region_time_s, taken)
+            offered = [v.id for v in task.visits if not any(v.id == key[0] for r in task.routes for key in r)]
+            return task, halves, versions, offered
+        return None
+
+    context = DayContext(model.plan, model.travel, model.params, model.node_visit)
+    pool = _executor(context, processes)
+    try:
+        while True:
+            while len(pending) < max(1, processes) and budget_s - (time.perf_counter() - t0) >= region_time_s:
+                got = next_task()
+                if got is None:
+                    break
+                task, _, _, offered = got
+                busy.update(task.workers)
+                taken.update(offered)
+                pending[pool.submit(solve_region, task)] = got
+            if not pending:
+                break  # out of time, or every region is at its local optimum
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                task, halves, versions, offered = pending.pop(future)
+                busy.difference_update(task.workers)
+                taken.difference_update(offered)
+                regions += 1
+                try:
+                    result = future.result()
+                except BrokenProcessPool as exc:
+                    log.warning("region processes stopped (%s); keeping the day as it is now", exc)
+                    return _outcome(day, regions, improved, t0)
+                if result is None or result.after >= result.before:
+                    tried[task.workers] = versions
+                    continue
+                improved += 1
+                day.replace(task.workers, result, halves)
+                if record is not None:
+                    record(day.objective, day.left_out)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return _outcome(day, regions, improved, t0)
+
+
+def _outcome(day: _Day, regions: int, improved: int, t0: float) -> RegionsOutcome:
+    runtime = time.perf_counter() - t0
+    log.info("regions: %d searched, %d improved, objective %d, in %.1f s", regions, improved, day.objective, runtime)
+    return RegionsOutcome(day.routes, day.objective, regions, improved, runtime)

@@ -1,0 +1,132 @@
+"""Re-optimising a day region by region (:mod:`solver.decompose`): ties kept, objective exact, rosters valid."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+
+from scheduler.errors import ConfigError
+from scheduler.io import plan_from_dict
+from scheduler.model import Plan
+from solver import SolveParams, decompose, travel_for
+from solver.construct import construct_routes
+from solver.generate import generate_day
+from solver.routing import RoutingModel, build_model, read_routes, restore, search_parameters
+from solver.travel import PlanTravel
+from tests.helpers import LONDON_OSM, client, plan_dict, provider, solve_checked, visit, worker
+
+
+def _first_roster(plan: Plan, travel: PlanTravel, params: SolveParams) -> tuple[RoutingModel, list, dict, int]:
+    """Build the day's model and restore the constructed first roster: (model, routes, starts, objective)."""
+    model = build_model(plan, travel, params)
+    routes = construct_routes(model, model.node_allowed)
+    model.routing.CloseModelWithParameters(search_parameters(params))
+    start = restore(model, routes)
+    assert start is not None
+    return model, *read_routes(model, start), start.ObjectiveValue()
+
+
+@pytest.fixture(scope="module")
+def london_day(london_network, network_cache_dir) -> tuple[Plan, PlanTravel]:
+    """Return a generated day of 120 visits on the central-London network, with its travel."""
+    plan = generate_day(LONDON_OSM, seed=3, n_visits=120, cache_dir=network_cache_dir, radius_m=1500)
+    return plan, travel_for(plan, london_network)
+
+
+def test_region_keeps_what_ties_it_to_the_rest_of_the_day(london_network):
+    """A double-handed visit and a link to a visit outside the region keep their worker and start.
+
+    Skills force the day: ``w1`` and ``w3`` give meds and so serve the double-handed visit
+    together, one of them the first of two linked visits; only ``w2`` can hoist, the second.
+    The region of that one worker holds half the double-handed visit and the first link.
+    """
+    plan = plan_from_dict(plan_dict(
+        providers=[provider()],
+        workers=[worker("w1", skills=["meds"]), worker("w2", start_location="queen_sq", skills=["hoist"]),
+                 worker("w3", start_location="marylebone", skills=["meds"])],
+        clients=[client("c1", location="fitzroy_sq"), client("c2", location="gordon_sq"),
+                 client("c4", location="harley_st")],
+        visits=[visit("pair", "c1", window=("09:00", "10:00"), workers_required=2, required_skills=["meds"]),
+                visit("first", "c2", window=("08:00", "09:00"), required_skills=["meds"]),
+                visit("then", "c2", window=("08:00", "12:00"), required_skills=["hoist"],
+                      after={"visit_id": "first", "min_gap_min": 0, "max_gap_min": 60}),
+                visit("other", "c4", window=("10:00", "14:00"))],
+    ))
+    travel = travel_for(plan, london_network)
+    params = SolveParams(time_limit_s=1)
+    model, routes, starts, objective = _first_roster(plan, travel, params)
+    day = decompose._Day(model, routes, starts, objective)
+    serving = {model.node_visit[n].id: k for k, route in enumerate(routes) for n in route}
+    k = serving["first"]
+    who = plan.workers[k].id
+    assert who in ("w1", "w3") and plan.workers[serving["then"]].id == "w2"
+    task, halves = day.region([k], 0.5, set())
+
+    by_id = {v.id: v for v in task.visits}
+    assert by_id["pair"].workers_required == 1  # the other half is the other meds worker's, outside
+    assert set(halves) == {"pair"}
+    node_start = {model.node_visit[n].id: starts[n] * 60 for n in routes[k]}
+    locks = {(lk.visit_id, lk.worker_id, lk.start) for lk in task.locks}
+    assert ("pair", who, node_start["pair"]) in locks
+    assert ("first", who, node_start["first"]) in locks  # "then" is served by w2, outside
+    assert "then" not in by_id
+
+    result = decompose.solve_region(task, decompose.DayContext(plan, travel, params, model.node_visit))
+    assert result is not None and result.after <= result.before
+    day.replace(task.workers, result, halves)
+    again = restore(model, day.routes)
+    assert again is not None
+    assert again.ObjectiveValue() == day.objective
+
+
+def test_regions_change_the_objective_exactly_as_the_day(london_day, caplog):
+    """With continuity and fair-share costs on, the regions' running objective is the day's, to the unit.
+
+    Run in this process (one process), so the in-process path is covered too.
+    """
+    plan, travel = london_day
+    assert plan.history, "the generated day should carry continuity history"
+    params = SolveParams(time_limit_s=5, balance_weight_s=30, seed=1)
+    model, routes, starts, objective = _first_roster(plan, travel, params)
+    seen: list[int] = []
+    caplog.set_level(logging.INFO, logger="homecare.decompose")
+    outcome = decompose.improve_by_regions(model, routes, starts, objective, budget_s=3.0,
+                                           record=lambda value, left_out: seen.append(value),
+                                           region_workers=3, region_time_s=0.25, processes=1)
+    assert outcome.improved >= 1
+    assert seen == sorted(seen, reverse=True) and seen[-1] == outcome.objective < objective
+    assert restore(model, outcome.routes).ObjectiveValue() == outcome.objective
+    assert re.search(r"regions: \d+ searched, \d+ improved", caplog.text)
+
+
+def test_solve_decomposes_a_big_day_in_two_processes_and_the_roster_is_valid(london_day, london_network,
+                                                                                monkeypatch, caplog):
+    """A day at the decomposition threshold is improved by regions, then searched whole; the roster is valid."""
+    plan, _ = london_day
+    monkeypatch.setattr(decompose, "REGION_WORKERS", 4)
+    monkeypatch.setattr(decompose, "REGION_TIME_S", 0.3)
+    caplog.set_level(logging.INFO, logger="homecare")
+    params = SolveParams(time_limit_s=6, seed=1, decompose_from_visits=len(plan.visits), processes=2)
+    _, roster, _ = solve_checked(plan, london_network, params)
+    found = re.search(r"regions: (\d+) searched, (\d+) improved, objective (\d+)", caplog.text)
+    assert found and int(found[2]) >= 1
+    assert "differs" not in caplog.text and "rejected" not in caplog.text
+    assert roster.meta["objective"] <= int(found[3])
+
+
+def test_solve_does_not_decompose_below_the_threshold(london_day, london_network, caplog):
+    """Below ``decompose_from_visits`` the day is searched whole, as before."""
+    plan, _ = london_day
+    caplog.set_level(logging.INFO, logger="homecare")
+    solve_checked(plan, london_network, SolveParams(time_limit_s=1, decompose_from_visits=10_000))
+    assert "regions:" not in caplog.text
+
+
+@pytest.mark.parametrize(("field", "value"), [("decompose_share", 1.5), ("processes", 0),
+                                              ("decompose_from_visits", -1)])
+def test_decomposition_params_are_checked(field, value):
+    """Out-of-range decomposition settings are refused, naming the field."""
+    with pytest.raises(ConfigError, match=field):
+        SolveParams(**{field: value})
