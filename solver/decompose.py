@@ -198,11 +198,13 @@ class _Day:
         order = np.argsort(np.hypot(d[:, 0], d[:, 1]), kind="stable")
         return sorted(int(k) for k in same[order[:size]])
 
-    def region(self, workers: list[int], time_s: float, taken: set[str]) -> tuple[RegionTask, dict[str, int]]:
+    def region(self, workers: list[int], time_s: float,
+               taken: set[str]) -> tuple[RegionTask, dict[str, int], list[str]]:
         """Cut the region of ``workers`` out of the day.
 
         Visits left out that are in ``taken`` (another region's) are not offered.
-        Returns the task and, for double-handed visits cut in half, the region's day node.
+        Returns the task; for double-handed visits cut in half, the region's day node;
+        and the left-out visits offered to the region.
         """
         model, plan = self.model, self.model.plan
         inside = set(workers)
@@ -215,14 +217,17 @@ class _Day:
         visits: list[Visit] = []
         locks: list[LockedStop] = []
         halves: dict[str, int] = {}
+        offered: list[str] = []
         for vid in served_ids + left_out:
             visit = plan.visit(vid)
             nodes = self.nodes_of[vid]
             outside = [n for n in nodes if n in self.vehicle_of and self.vehicle_of[n] not in inside]
             tied = bool(outside) or any(n in model.node_lock for n in nodes) or any(
                 other not in members and self._served(other) for other in self.partners.get(vid, ()))
-            if vid not in served_set and tied:
-                continue  # left out, and linked to a visit served outside: it stays out
+            if vid not in served_set:
+                if tied:
+                    continue  # left out, and linked to a visit served outside: it stays out
+                offered.append(vid)
             if outside:
                 (halves[vid],) = [n for n in nodes if n not in outside]
                 visit = dataclasses.replace(visit, workers_required=1, pinned_worker_id=None)
@@ -236,7 +241,7 @@ class _Day:
             return (vid, 0) if vid in halves else (vid, self.nodes_of[vid].index(n))
 
         routes = tuple(tuple(key(n) for n in self.routes[k]) for k in workers)
-        return RegionTask(tuple(workers), tuple(visits), tuple(locks), routes, time_s), halves
+        return RegionTask(tuple(workers), tuple(visits), tuple(locks), routes, time_s), halves, offered
 
     def _served(self, vid: str) -> bool:
         return any(n in self.vehicle_of for n in self.nodes_of.get(vid, ()))
@@ -323,8 +328,7 @@ def improve_by_regions(
             versions = tuple(day.version[k] for k in workers)
             if busy.intersection(workers) or tried.get(tuple(workers)) == versions:
                 continue
-            task, halves = day.region(workers, region_time_s, taken)
-            offered = [v.id for v in task.visits if not any(v.id == key[0] for r in task.routes for key in r)]
+            task, halves, offered = day.region(workers, region_time_s, taken)
             return task, halves, versions, offered
         return None
 

@@ -135,6 +135,12 @@ def build_model(
         (the worker is not eligible any more, or the start is outside the window).
     """
     workers = plan.workers
+    # A region's workers' rows in the whole day's per-worker costs.
+    if context is None:
+        rows = None
+    else:
+        at = {w.id: k for k, w in enumerate(context.plan.workers)}
+        rows = [at[w.id] for w in workers]
     visits = list(plan.visits)
     if params.seed:
         order = np.random.default_rng(params.seed).permutation(len(visits))
@@ -230,12 +236,11 @@ def build_model(
         if params.balance_weight_s:
             # Fair workload: each minute of work above the provider's average costs the weight.
             work = routing.GetDimensionOrDie("Work")
-            if context is None:
+            if rows is None:
                 targets = _fair_share_min(plan, node_visit)
             else:
                 whole = _fair_share_min(context.plan, context.node_visit)
-                at = {w.id: k for k, w in enumerate(context.plan.workers)}
-                targets = [whole[at[w.id]] for w in workers]
+                targets = [whole[r] for r in rows]
             for k, target in enumerate(targets):
                 work.SetCumulVarSoftUpperBound(routing.End(k), target, params.balance_weight_s)
     if any(w.max_visits is not None for w in workers):
@@ -253,9 +258,8 @@ def build_model(
     if len(stranger_cost):
         # Only differences between workers matter: what everyone would cost is no cost.
         stranger_cost -= stranger_cost.min(axis=0, initial=0)
-    if context is not None:  # the region's workers' rows, after the whole day's minimum
-        at = {w.id: k for k, w in enumerate(context.plan.workers)}
-        stranger_cost = stranger_cost[[at[w.id] for w in workers]]
+    if rows is not None:  # the region's workers' rows, after the whole day's minimum
+        stranger_cost = stranger_cost[rows]
     if stranger_cost.any():
         padded = np.hstack([stranger_cost, np.zeros((n_workers, 2 * n_workers), dtype=np.int64)])
         rows, which = np.unique(padded, axis=0, return_inverse=True)
@@ -660,7 +664,7 @@ def _improve_by_regions(model: RoutingModel, start: pywrapcp.Assignment, monitor
     served = {n for route in routes for n in route}
     monitor.record(start.ObjectiveValue(), lambda: [n for n in range(model.n_visit_nodes) if n not in served])
     outcome = decompose.improve_by_regions(model, routes, starts, start.ObjectiveValue(), budget_s=budget_s,
-                                 record=monitor.record, processes=params.processes, seed=params.seed)
+                                           record=monitor.record, processes=params.processes, seed=params.seed)
     if not outcome.improved:
         return start
     better = restore(model, outcome.routes)

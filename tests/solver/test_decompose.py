@@ -62,7 +62,7 @@ def test_region_keeps_what_ties_it_to_the_rest_of_the_day(london_network):
     k = serving["first"]
     who = plan.workers[k].id
     assert who in ("w1", "w3") and plan.workers[serving["then"]].id == "w2"
-    task, halves = day.region([k], 0.5, set())
+    task, halves, _ = day.region([k], 0.5, set())
 
     by_id = {v.id: v for v in task.visits}
     assert by_id["pair"].workers_required == 1  # the other half is the other meds worker's, outside
