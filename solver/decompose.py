@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scheduler.errors import SchedulerError
-from scheduler.model import Plan, Visit
+from scheduler.model import Plan, TimeWindow, Visit
 from scheduler.roster import LockedStop
 from solver.params import SolveParams
 from solver.routing import RoutingModel, build_model, improve_routes
@@ -74,6 +74,7 @@ class RegionTask:
     locks: tuple[LockedStop, ...]
     routes: tuple[tuple[NodeKey, ...], ...]
     time_s: float
+    required: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ def solve_region(task: RegionTask, day: DayContext | None = None) -> RegionResul
                                    visits=task.visits)
     try:
         model = build_model(sub_plan, day.travel, day.params.replace(time_limit_s=task.time_s), task.locks,
-                            context=day)
+                            context=day, required=task.required)
     except SchedulerError as exc:
         log.debug("region of workers %s skipped: %s", task.workers, exc)
         return None
@@ -218,19 +219,32 @@ class _Day:
         locks: list[LockedStop] = []
         halves: dict[str, int] = {}
         offered: list[str] = []
+        required: set[str] = set()
         for vid in served_ids + left_out:
             visit = plan.visit(vid)
             nodes = self.nodes_of[vid]
             outside = [n for n in nodes if n in self.vehicle_of and self.vehicle_of[n] not in inside]
-            tied = bool(outside) or any(n in model.node_lock for n in nodes) or any(
+            tied = any(n in model.node_lock for n in nodes) or any(
                 other not in members and self._served(other) for other in self.partners.get(vid, ()))
             if vid not in served_set:
                 if tied:
                     continue  # left out, and linked to a visit served outside: it stays out
                 offered.append(vid)
             if outside:
-                (halves[vid],) = [n for n in nodes if n not in outside]
-                visit = dataclasses.replace(visit, workers_required=1, pinned_worker_id=None)
+                (half,) = [n for n in nodes if n not in outside]
+                halves[vid] = half
+                pinned = visit.pinned_worker_id
+                if pinned is not None and plan.workers[self.vehicle_of[half]].id == pinned:
+                    tied = True  # the pinned worker's half stays theirs
+                if tied:
+                    visit = dataclasses.replace(visit, workers_required=1, pinned_worker_id=None)
+                else:
+                    # The other half starts then, outside: any worker of the region may take
+                    # this half at that very minute, but nobody may leave it out.
+                    at = self.starts[half] * 60
+                    visit = dataclasses.replace(visit, workers_required=1, pinned_worker_id=None,
+                                                window=TimeWindow(at, at))
+                    required.add(vid)
             visits.append(visit)
             if tied:
                 locks.extend(LockedStop(vid, plan.workers[self.vehicle_of[n]].id, self.starts[n] * 60)
@@ -241,7 +255,8 @@ class _Day:
             return (vid, 0) if vid in halves else (vid, self.nodes_of[vid].index(n))
 
         routes = tuple(tuple(key(n) for n in self.routes[k]) for k in workers)
-        return RegionTask(tuple(workers), tuple(visits), tuple(locks), routes, time_s), halves, offered
+        task = RegionTask(tuple(workers), tuple(visits), tuple(locks), routes, time_s, frozenset(required))
+        return task, halves, offered
 
     def _served(self, vid: str) -> bool:
         return any(n in self.vehicle_of for n in self.nodes_of.get(vid, ()))

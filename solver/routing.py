@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -101,7 +101,7 @@ class RoutingModel:
 
 def build_model(
     plan: Plan, travel: PlanTravel, params: SolveParams, locked: Sequence[LockedStop] = (),
-    context: WholeDay | None = None,
+    context: WholeDay | None = None, required: Collection[str] = (),
 ) -> RoutingModel:
     """Compile a plan and its travel matrices into an OR-Tools routing model.
 
@@ -120,6 +120,10 @@ def build_model(
         their visits, see :mod:`solver.decompose`): continuity and fair-share costs
         are then measured against the whole day, so that the region's objective
         changes exactly as the day's does.
+    required
+        Ids of visits that must be served: the search may not leave them out
+        (a region's half of a double-handed visit whose other half is served
+        outside it).
 
     Returns
     -------
@@ -286,7 +290,8 @@ def build_model(
             time_dim.CumulVar(index).SetValue(start_min)
         else:
             routing.VehicleVar(index).SetValues([-1, *node_allowed[i]])
-        routing.AddDisjunction([index], params.penalty(visit.priority))
+        if visit.id not in required:
+            routing.AddDisjunction([index], params.penalty(visit.priority))
         if visit.id in first_node:
             other = manager.NodeToIndex(first_node[visit.id])
             solver.Add(time_dim.CumulVar(index) == time_dim.CumulVar(other))

@@ -10,10 +10,12 @@ import pytest
 from scheduler.errors import ConfigError
 from scheduler.io import plan_from_dict
 from scheduler.model import Plan
+from scheduler.roster import Roster, compute_kpis
+from scheduler.validate import check_roster
 from solver import SolveParams, decompose, travel_for
 from solver.construct import construct_routes
 from solver.generate import generate_day
-from solver.routing import RoutingModel, build_model, read_routes, restore, search_parameters
+from solver.routing import RoutingModel, build_model, decode, read_routes, restore, search_parameters
 from solver.travel import PlanTravel
 from tests.helpers import LONDON_OSM, client, plan_dict, provider, solve_checked, visit, worker
 
@@ -36,7 +38,7 @@ def london_day(london_network, network_cache_dir) -> tuple[Plan, PlanTravel]:
 
 
 def test_region_keeps_what_ties_it_to_the_rest_of_the_day(london_network):
-    """A double-handed visit and a link to a visit outside the region keep their worker and start.
+    """Half a double-handed visit keeps its start; a link to a visit outside keeps its worker and start.
 
     Skills force the day: ``w1`` and ``w3`` give meds and so serve the double-handed visit
     together, one of them the first of two linked visits; only ``w2`` can hoist, the second.
@@ -69,7 +71,9 @@ def test_region_keeps_what_ties_it_to_the_rest_of_the_day(london_network):
     assert set(halves) == {"pair"}
     node_start = {model.node_visit[n].id: starts[n] * 60 for n in routes[k]}
     locks = {(lk.visit_id, lk.worker_id, lk.start) for lk in task.locks}
-    assert ("pair", who, node_start["pair"]) in locks
+    # The region's half must start with the other half, but any worker of the region may take it.
+    assert by_id["pair"].window.start == by_id["pair"].window.end == node_start["pair"]
+    assert task.required == {"pair"} and all(lk.visit_id != "pair" for lk in task.locks)
     assert ("first", who, node_start["first"]) in locks  # "then" is served by w2, outside
     assert "then" not in by_id
 
@@ -79,6 +83,64 @@ def test_region_keeps_what_ties_it_to_the_rest_of_the_day(london_network):
     again = restore(model, day.routes)
     assert again is not None
     assert again.ObjectiveValue() == day.objective
+
+
+def _pair_plan(**pair: str) -> Plan:
+    """Return a plan whose one visit needs two of three workers; ``w2`` and ``w3`` start at the client."""
+    return plan_from_dict(plan_dict(
+        providers=[provider()],
+        workers=[worker("w1", start_location="marylebone"), worker("w2", start_location="fitzroy_sq"),
+                 worker("w3", start_location="fitzroy_sq")],
+        clients=[client("c1", location="fitzroy_sq")],
+        visits=[visit("pair", "c1", window=("09:00", "10:00"), workers_required=2, **pair)],
+    ))
+
+
+def _pair_day(plan: Plan, travel: PlanTravel, params: SolveParams) -> tuple[RoutingModel, decompose._Day]:
+    """Return the model and the day where ``w1`` and ``w3`` serve the pair (``w1`` its first node)."""
+    model = build_model(plan, travel, params)
+    model.routing.CloseModelWithParameters(search_parameters(params))
+    first, second = (n for n, v in enumerate(model.node_visit) if v.id == "pair")
+    start = restore(model, [[first], [], [second]])
+    assert start is not None
+    return model, decompose._Day(model, *read_routes(model, start), start.ObjectiveValue())
+
+
+def test_region_moves_half_a_double_handed_visit_to_a_nearer_worker_at_the_same_start(london_network):
+    """The region's half of a double-handed visit may change worker, never start, and is never left out.
+
+    ``w1`` (Marylebone) and ``w3`` (outside the region) serve the pair at Fitzroy Square;
+    ``w2`` starts there and has nothing to do, so the region of ``w1`` and ``w2`` gives ``w2`` that half.
+    """
+    plan = _pair_plan()
+    travel = travel_for(plan, london_network)
+    params = SolveParams(time_limit_s=1)
+    model, day = _pair_day(plan, travel, params)
+    (first,), _, (second,) = day.routes
+    starts = dict(day.starts)
+    task, halves, _ = day.region([0, 1], 0.5, set())
+    assert task.required == {"pair"} and task.locks == ()
+
+    result = decompose.solve_region(task, decompose.DayContext(plan, travel, params, model.node_visit))
+    assert result is not None and result.after < result.before
+    day.replace(task.workers, result, halves)
+    assert day.routes == [[], [first], [second]] and day.starts[first] == starts[first]
+    again = restore(model, day.routes)
+    assert again is not None and again.ObjectiveValue() == day.objective
+    roster_routes, unassigned = decode(model, again)
+    roster = Roster(plan.date, tuple(roster_routes), tuple(unassigned), compute_kpis(plan, roster_routes, unassigned))
+    assert check_roster(plan, roster, travel=travel) == []
+    assert {r.worker_id for r in roster.routes if r.stops} == {"w2", "w3"}
+
+
+def test_region_keeps_the_pinned_workers_half_of_a_double_handed_visit(london_network):
+    """Pinned to ``w1``, the region's half of the pair stays ``w1``'s, at its start."""
+    plan = _pair_plan(pinned_worker_id="w1")
+    _, day = _pair_day(plan, travel_for(plan, london_network), SolveParams(time_limit_s=1))
+    (first,), _, _ = day.routes
+    task, _, _ = day.region([0, 1], 0.5, set())
+    assert task.required == set()
+    assert [(lk.visit_id, lk.worker_id, lk.start) for lk in task.locks] == [("pair", "w1", day.starts[first] * 60)]
 
 
 def test_regions_change_the_objective_exactly_as_the_day(london_day, caplog):
