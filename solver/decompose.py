@@ -9,9 +9,11 @@ workers could serve) is a model of about a hundred nodes, which OR-Tools improve
 many times faster. This is POPMUSIC (Taillard & Voss, 2002) with OR-Tools' guided
 local search as the sub-solver.
 
-What ties a region to the rest of the day stays as it is: the region's half of a
-double-handed visit whose other worker is outside the region, a visit linked to
-one served outside the region, and locked stops keep their worker and start.
+What ties a region to the rest of the day stays as it is. The region's half of a
+double-handed visit whose other worker is outside the region keeps its start and
+must be served, by any worker of the region (or keeps its worker too, if pinned
+to them); a visit linked to one served outside the region, and locked stops, keep
+their worker and start.
 Continuity and fair-share costs are measured against the whole day
 (:func:`solver.routing.build_model`'s ``context``), so a region's objective moves
 by exactly what the day's does; a region's new routes replace the old ones only

@@ -126,7 +126,7 @@ class SolveParams:
     gls_lambda: float = 0.1
     neighbors_ratio: float = 1.0
     decompose_from_visits: int = 500
-    decompose_share: float = 0.75
+    decompose_share: float = 0.5
     processes: int = 2
     log_search: bool = False
 
