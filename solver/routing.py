@@ -662,7 +662,7 @@ def _improve_by_regions(model: RoutingModel, start: pywrapcp.Assignment, monitor
     from solver import decompose
 
     params = model.params
-    budget_s = params.decompose_share * (params.time_limit_s - (time.perf_counter() - t0))
+    budget_s = params.region_share(model.n_visit_nodes) * (params.time_limit_s - (time.perf_counter() - t0))
     if budget_s < decompose.REGION_TIME_S:
         return start
     routes, starts = read_routes(model, start)

@@ -192,3 +192,11 @@ def test_decomposition_params_are_checked(field, value):
     """Out-of-range decomposition settings are refused, naming the field."""
     with pytest.raises(ConfigError, match=field):
         SolveParams(**{field: value})
+
+
+def test_region_share_grows_with_the_day_unless_set():
+    """By default the biggest days give regions more of the time; a share that is set is used as it is."""
+    auto = SolveParams()
+    assert auto.region_share(1137) == 0.5 < auto.region_share(2274) == 0.75
+    assert SolveParams(decompose_share=0.3).region_share(2274) == 0.3
+    assert SolveParams(decompose_share=0).region_share(1137) == 0
