@@ -42,8 +42,9 @@ def _cost(plan, params: SolveParams, result) -> tuple[int, int]:  # noqa: ANN001
     Each node of a visit the search left out costs its priority's penalty; visits no
     one may serve never enter the model and cost nothing.
     """
+    excluded = _excluded(plan)
     penalty = sum(params.penalty(plan.visit(u.visit_id).priority) * plan.visit(u.visit_id).workers_required
-                  for u in result.roster.unassigned if u.visit_id not in _excluded(plan))
+                  for u in result.roster.unassigned if u.visit_id not in excluded)
     return result.objective - penalty, len(result.roster.unassigned)
 
 

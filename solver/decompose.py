@@ -238,14 +238,12 @@ class _Day:
                 pinned = visit.pinned_worker_id
                 if pinned is not None and plan.workers[self.vehicle_of[half]].id == pinned:
                     tied = True  # the pinned worker's half stays theirs
-                if tied:
-                    visit = dataclasses.replace(visit, workers_required=1, pinned_worker_id=None)
-                else:
+                visit = dataclasses.replace(visit, workers_required=1, pinned_worker_id=None)
+                if not tied:
                     # The other half starts then, outside: any worker of the region may take
                     # this half at that very minute, but nobody may leave it out.
                     at = self.starts[half] * 60
-                    visit = dataclasses.replace(visit, workers_required=1, pinned_worker_id=None,
-                                                window=TimeWindow(at, at))
+                    visit = dataclasses.replace(visit, window=TimeWindow(at, at))
                     required.add(vid)
             visits.append(visit)
             if tied:

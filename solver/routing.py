@@ -141,10 +141,10 @@ def build_model(
     workers = plan.workers
     # A region's workers' rows in the whole day's per-worker costs.
     if context is None:
-        rows = None
+        day_rows = None
     else:
         at = {w.id: k for k, w in enumerate(context.plan.workers)}
-        rows = [at[w.id] for w in workers]
+        day_rows = [at[w.id] for w in workers]
     visits = list(plan.visits)
     if params.seed:
         order = np.random.default_rng(params.seed).permutation(len(visits))
@@ -240,11 +240,11 @@ def build_model(
         if params.balance_weight_s:
             # Fair workload: each minute of work above the provider's average costs the weight.
             work = routing.GetDimensionOrDie("Work")
-            if rows is None:
+            if day_rows is None:
                 targets = _fair_share_min(plan, node_visit)
             else:
                 whole = _fair_share_min(context.plan, context.node_visit)
-                targets = [whole[r] for r in rows]
+                targets = [whole[r] for r in day_rows]
             for k, target in enumerate(targets):
                 work.SetCumulVarSoftUpperBound(routing.End(k), target, params.balance_weight_s)
     if any(w.max_visits is not None for w in workers):
@@ -262,8 +262,8 @@ def build_model(
     if len(stranger_cost):
         # Only differences between workers matter: what everyone would cost is no cost.
         stranger_cost -= stranger_cost.min(axis=0, initial=0)
-    if rows is not None:  # the region's workers' rows, after the whole day's minimum
-        stranger_cost = stranger_cost[rows]
+    if day_rows is not None:  # the region's workers' rows, after the whole day's minimum
+        stranger_cost = stranger_cost[day_rows]
     if stranger_cost.any():
         padded = np.hstack([stranger_cost, np.zeros((n_workers, 2 * n_workers), dtype=np.int64)])
         rows, which = np.unique(padded, axis=0, return_inverse=True)
