@@ -12,8 +12,9 @@ local search as the sub-solver.
 What ties a region to the rest of the day stays as it is. The region's half of a
 double-handed visit whose other worker is outside the region keeps its start and
 must be served, by any worker of the region (or keeps its worker too, if pinned
-to them); a visit linked to one served outside the region, and locked stops, keep
-their worker and start.
+to them). A visit linked to one served outside the region may be served (or
+moved) only at the times the link leaves it, and the visit outside is held where
+it is until the region is done; locked stops keep their worker and start.
 Continuity and fair-share costs are measured against the whole day
 (:func:`solver.routing.build_model`'s ``context``), so a region's objective moves
 by exactly what the day's does; a region's new routes replace the old ones only
@@ -27,8 +28,8 @@ import logging
 import math
 import multiprocessing
 import time
-from collections import deque
-from collections.abc import Callable, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ import numpy as np
 from scheduler.errors import SchedulerError
 from scheduler.model import Plan, TimeWindow, Visit
 from scheduler.roster import LockedStop
+from scheduler.timeutil import DAY_S
 from solver.params import SolveParams
 from solver.routing import RoutingModel, build_model, improve_routes
 from solver.travel import PlanTravel
@@ -88,6 +90,19 @@ class RegionResult:
     routes: list[list[NodeKey]]
     starts: dict[NodeKey, int]
     solutions: int
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A region cut out of the day, and what ties it to the rest (:meth:`_Day.region`)."""
+
+    task: RegionTask
+    #: For a double-handed visit cut in half, the region's half's node in the day.
+    halves: dict[str, int]
+    #: Visits left out offered to the region.
+    offered: list[str]
+    #: Visits outside the region that must not move while it is searched (linked to one it may move).
+    holds: frozenset[str]
 
 
 @dataclass
@@ -201,13 +216,16 @@ class _Day:
         order = np.argsort(np.hypot(d[:, 0], d[:, 1]), kind="stable")
         return sorted(int(k) for k in same[order[:size]])
 
-    def region(self, workers: list[int], time_s: float,
-               taken: set[str]) -> tuple[RegionTask, dict[str, int], list[str]]:
+    def region(self, workers: list[int], time_s: float, taken: set[str],
+               busy: Collection[int] = (), frozen: Collection[str] = ()) -> Cut:
         """Cut the region of ``workers`` out of the day.
 
         Visits left out that are in ``taken`` (another region's) are not offered.
-        Returns the task; for double-handed visits cut in half, the region's day node;
-        and the left-out visits offered to the region.
+        A visit linked to one served outside the region may move within the times
+        the link leaves it, if the outside visit's workers are not in ``busy`` (in
+        another region being searched); the outside visit is then held (the cut's
+        ``holds``) and must stay put until this region is done. Visits in ``frozen``
+        (held for another region) keep their worker and start.
         """
         model, plan = self.model, self.model.plan
         inside = set(workers)
@@ -222,15 +240,22 @@ class _Day:
         halves: dict[str, int] = {}
         offered: list[str] = []
         required: set[str] = set()
+        holds: set[str] = set()
         for vid in served_ids + left_out:
             visit = plan.visit(vid)
             nodes = self.nodes_of[vid]
             outside = [n for n in nodes if n in self.vehicle_of and self.vehicle_of[n] not in inside]
-            tied = any(n in model.node_lock for n in nodes) or any(
-                other not in members and self._served(other) for other in self.partners.get(vid, ()))
+            linked = self._linked_outside(visit, members)
+            tied = (vid in frozen or any(n in model.node_lock for n in nodes)
+                    or any(k in busy for other in linked for k in self._workers_of(other)))
+            low, high = visit.window.start, visit.window.end
+            if not tied:
+                for other, (lo, hi) in linked.items():
+                    low, high = max(low, lo), min(high, hi)
+                tied = low > high  # the links leave it no time: it stays as it is
             if vid not in served_set:
                 if tied:
-                    continue  # left out, and linked to a visit served outside: it stays out
+                    continue  # left out, and linked to a visit it cannot be served with: it stays out
                 offered.append(vid)
             if outside:
                 (half,) = [n for n in nodes if n not in outside]
@@ -242,13 +267,16 @@ class _Day:
                 if not tied:
                     # The other half starts then, outside: any worker of the region may take
                     # this half at that very minute, but nobody may leave it out.
-                    at = self.starts[half] * 60
-                    visit = dataclasses.replace(visit, window=TimeWindow(at, at))
+                    low = high = self.starts[half] * 60
                     required.add(vid)
-            visits.append(visit)
             if tied:
                 locks.extend(LockedStop(vid, plan.workers[self.vehicle_of[n]].id, self.starts[n] * 60)
                              for n in nodes if self.vehicle_of.get(n, -1) in inside)
+            else:
+                holds.update(linked)
+                if (low, high) != (visit.window.start, visit.window.end):
+                    visit = dataclasses.replace(visit, window=TimeWindow(low, high))
+            visits.append(visit)
 
         def key(n: int) -> NodeKey:
             vid = model.node_visit[n].id
@@ -256,7 +284,32 @@ class _Day:
 
         routes = tuple(tuple(key(n) for n in self.routes[k]) for k in workers)
         task = RegionTask(tuple(workers), tuple(visits), tuple(locks), routes, time_s, frozenset(required))
-        return task, halves, offered
+        return Cut(task, halves, offered, frozenset(holds))
+
+    def _linked_outside(self, visit: Visit, members: set[str]) -> dict[str, tuple[int, int]]:
+        """Return the visits linked to ``visit`` served outside the region, each with the starts it leaves ``visit`` (s)."""
+        plan = self.model.plan
+        out: dict[str, tuple[int, int]] = {}
+        for other in self.partners.get(visit.id, ()):
+            if other in members or not self._served(other):
+                continue
+            at = min(self.starts[n] for n in self.nodes_of[other] if n in self.vehicle_of)  # minutes
+            lo, hi = 0, DAY_S
+            for first, then, low, high in plan.visit(visit.id).links() + plan.visit(other).links():
+                if (first, then) == (other, visit.id):  # it starts after the other ends
+                    end = at + plan.visit(other).duration_min
+                    lo = max(lo, (end + low) * 60)
+                    if high is not None:
+                        hi = min(hi, (end + high) * 60)
+                elif (first, then) == (visit.id, other):  # it ends before the other starts
+                    if high is not None:
+                        lo = max(lo, (at - visit.duration_min - high) * 60)
+                    hi = min(hi, (at - visit.duration_min - low) * 60)
+            out[other] = (lo, hi)
+        return out
+
+    def _workers_of(self, vid: str) -> list[int]:
+        return [self.vehicle_of[n] for n in self.nodes_of.get(vid, ()) if n in self.vehicle_of]
 
     def _served(self, vid: str) -> bool:
         return any(n in self.vehicle_of for n in self.nodes_of.get(vid, ()))
@@ -328,12 +381,13 @@ def improve_by_regions(
     n = len(day.routes)
     tried: dict[tuple[int, ...], tuple[int, ...]] = {}  # region -> its routes' versions when it did not improve
     queue: deque[int] = deque()
-    pending: dict[Future, tuple[RegionTask, dict[str, int], tuple[int, ...], list[str]]] = {}
+    pending: dict[Future, tuple[Cut, tuple[int, ...]]] = {}
     busy: set[int] = set()
     taken: set[str] = set()
+    frozen: Counter[str] = Counter()
     regions = improved = 0
 
-    def next_task() -> tuple[RegionTask, dict[str, int], tuple[int, ...], list[str]] | None:
+    def next_cut() -> tuple[Cut, tuple[int, ...]] | None:
         for _ in range(2 * n):
             if not queue:
                 queue.extend(int(k) for k in rng.permutation(n) if day.routes[k])
@@ -343,8 +397,7 @@ def improve_by_regions(
             versions = tuple(day.version[k] for k in workers)
             if busy.intersection(workers) or tried.get(tuple(workers)) == versions:
                 continue
-            task, halves, offered = day.region(workers, region_time_s, taken)
-            return task, halves, versions, offered
+            return day.region(workers, region_time_s, taken, busy, frozen), versions
         return None
 
     context = DayContext(model.plan, model.travel, model.params, model.node_visit)
@@ -352,20 +405,23 @@ def improve_by_regions(
     try:
         while True:
             while len(pending) < max(1, processes) and budget_s - (time.perf_counter() - t0) >= region_time_s:
-                got = next_task()
+                got = next_cut()
                 if got is None:
                     break
-                task, _, _, offered = got
-                busy.update(task.workers)
-                taken.update(offered)
-                pending[pool.submit(solve_region, task)] = got
+                cut = got[0]
+                busy.update(cut.task.workers)
+                taken.update(cut.offered)
+                frozen.update(cut.holds)
+                pending[pool.submit(solve_region, cut.task)] = got
             if not pending:
                 break  # out of time, or every region is at its local optimum
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                task, halves, versions, offered = pending.pop(future)
-                busy.difference_update(task.workers)
-                taken.difference_update(offered)
+                cut, versions = pending.pop(future)
+                busy.difference_update(cut.task.workers)
+                taken.difference_update(cut.offered)
+                frozen.subtract(cut.holds)
+                frozen += Counter()  # drop the visits no region holds any more
                 regions += 1
                 try:
                     result = future.result()
@@ -373,10 +429,10 @@ def improve_by_regions(
                     log.warning("region processes stopped (%s); keeping the day as it is now", exc)
                     return _outcome(day, regions, improved, t0)
                 if result is None or result.after >= result.before:
-                    tried[task.workers] = versions
+                    tried[cut.task.workers] = versions
                     continue
                 improved += 1
-                day.replace(task.workers, result, halves)
+                day.replace(cut.task.workers, result, cut.halves)
                 if record is not None:
                     record(day.objective, day.left_out)
     finally:

@@ -38,7 +38,7 @@ def london_day(london_network, network_cache_dir) -> tuple[Plan, PlanTravel]:
 
 
 def test_region_keeps_what_ties_it_to_the_rest_of_the_day(london_network):
-    """Half a double-handed visit keeps its start; a link to a visit outside keeps its worker and start.
+    """Half a double-handed visit keeps its start; a visit linked to one outside keeps to the link.
 
     Skills force the day: ``w1`` and ``w3`` give meds and so serve the double-handed visit
     together, one of them the first of two linked visits; only ``w2`` can hoist, the second.
@@ -64,25 +64,92 @@ def test_region_keeps_what_ties_it_to_the_rest_of_the_day(london_network):
     k = serving["first"]
     who = plan.workers[k].id
     assert who in ("w1", "w3") and plan.workers[serving["then"]].id == "w2"
-    task, halves, _ = day.region([k], 0.5, set())
+    cut = day.region([k], 0.5, set())
 
-    by_id = {v.id: v for v in task.visits}
+    by_id = {v.id: v for v in cut.task.visits}
     assert by_id["pair"].workers_required == 1  # the other half is the other meds worker's, outside
-    assert set(halves) == {"pair"}
+    assert set(cut.halves) == {"pair"}
     node_start = {model.node_visit[n].id: starts[n] * 60 for n in routes[k]}
-    locks = {(lk.visit_id, lk.worker_id, lk.start) for lk in task.locks}
     # The region's half must start with the other half, but any worker of the region may take it.
     assert by_id["pair"].window.start == by_id["pair"].window.end == node_start["pair"]
-    assert task.required == {"pair"} and all(lk.visit_id != "pair" for lk in task.locks)
-    assert ("first", who, node_start["first"]) in locks  # "then" is served by w2, outside
-    assert "then" not in by_id
+    assert cut.task.required == {"pair"} and cut.task.locks == ()
+    # "first" (30 min) must end 0-60 min before "then" starts, outside: that start is held.
+    then_at = next(starts[n] for n in routes[serving["then"]] if model.node_visit[n].id == "then") * 60
+    window = by_id["first"].window
+    assert (window.start, window.end) == (max(8 * 3600, then_at - 90 * 60), min(9 * 3600, then_at - 30 * 60))
+    assert window.start <= node_start["first"] <= window.end
+    assert cut.holds == {"then"} and "then" not in by_id
 
-    result = decompose.solve_region(task, decompose.DayContext(plan, travel, params, model.node_visit))
+    result = decompose.solve_region(cut.task, decompose.DayContext(plan, travel, params, model.node_visit))
     assert result is not None and result.after <= result.before
-    day.replace(task.workers, result, halves)
+    day.replace(cut.task.workers, result, cut.halves)
     again = restore(model, day.routes)
     assert again is not None
     assert again.ObjectiveValue() == day.objective
+    roster_routes, unassigned = decode(model, again)
+    roster = Roster(plan.date, tuple(roster_routes), tuple(unassigned), compute_kpis(plan, roster_routes, unassigned))
+    assert check_roster(plan, roster, travel=travel) == []
+
+
+def test_region_locks_a_linked_visit_while_the_other_may_move(london_network):
+    """While "then" is in another region's search, or held for one, "first" keeps its worker and start."""
+    plan = _linked_plan()
+    travel = travel_for(plan, london_network)
+    model, routes, starts, objective = _first_roster(plan, travel, SolveParams(time_limit_s=1))
+    day = decompose._Day(model, routes, starts, objective)
+    (first,), (then,) = routes
+    lock = [("first", "w1", starts[first] * 60)]
+    for busy, frozen in (({1}, set()), (set(), {"first"})):
+        cut = day.region([0], 0.5, set(), busy=busy, frozen=frozen)
+        assert [(lk.visit_id, lk.worker_id, lk.start) for lk in cut.task.locks] == lock
+        assert cut.holds == frozenset()
+    # Were "then" to start at 08:29, "first" (from 08:00) could not end before it: it stays as it is.
+    day.starts[then] = 8 * 60 + 29
+    cut = day.region([0], 0.5, set())
+    assert [(lk.visit_id, lk.worker_id, lk.start) for lk in cut.task.locks] == lock
+
+
+def _linked_plan(first_window: tuple[str, str] = ("08:00", "12:00")) -> Plan:
+    """Return a plan of two linked visits to one client, "first" for ``w1`` only, "then" for ``w2`` only."""
+    return plan_from_dict(plan_dict(
+        providers=[provider()],
+        workers=[worker("w1", skills=["meds"]), worker("w2", start_location="queen_sq", skills=["hoist"])],
+        clients=[client("c2", location="gordon_sq")],
+        visits=[visit("first", "c2", window=first_window, required_skills=["meds"]),
+                visit("then", "c2", window=("10:00", "12:00"), required_skills=["hoist"],
+                      after={"visit_id": "first", "min_gap_min": 0, "max_gap_min": 60})],
+    ))
+
+
+def test_region_serves_a_visit_left_out_next_to_its_linked_visit_outside(london_network):
+    """A visit left out, linked to one served outside the region, is offered at the times the link leaves.
+
+    ``w1`` starts with nothing to do; "first" is left out and "then" is ``w2``'s. The region of
+    ``w1`` alone serves "first" so that it ends at most an hour before "then" starts.
+    """
+    plan = _linked_plan()
+    travel = travel_for(plan, london_network)
+    params = SolveParams(time_limit_s=1)
+    model = build_model(plan, travel, params)
+    model.routing.CloseModelWithParameters(search_parameters(params))
+    (then,) = (n for n, v in enumerate(model.node_visit) if v.id == "then")
+    start = restore(model, [[], [then]])
+    assert start is not None
+    day = decompose._Day(model, *read_routes(model, start), start.ObjectiveValue())
+    cut = day.region([0], 0.5, set())
+    assert cut.offered == ["first"] and cut.holds == {"then"}
+
+    result = decompose.solve_region(cut.task, decompose.DayContext(plan, travel, params, model.node_visit))
+    assert result is not None and result.after < result.before
+    day.replace(cut.task.workers, result, cut.halves)
+    assert day.left_out() == []
+    first = day.routes[0][0]
+    assert day.starts[then] - 60 <= day.starts[first] + 30 <= day.starts[then]
+    again = restore(model, day.routes)
+    assert again is not None and again.ObjectiveValue() == day.objective
+    roster_routes, unassigned = decode(model, again)
+    roster = Roster(plan.date, tuple(roster_routes), tuple(unassigned), compute_kpis(plan, roster_routes, unassigned))
+    assert check_roster(plan, roster, travel=travel) == [] and unassigned == []
 
 
 def _pair_plan(**pair: str) -> Plan:
@@ -118,12 +185,12 @@ def test_region_moves_half_a_double_handed_visit_to_a_nearer_worker_at_the_same_
     model, day = _pair_day(plan, travel, params)
     (first,), _, (second,) = day.routes
     starts = dict(day.starts)
-    task, halves, _ = day.region([0, 1], 0.5, set())
-    assert task.required == {"pair"} and task.locks == ()
+    cut = day.region([0, 1], 0.5, set())
+    assert cut.task.required == {"pair"} and cut.task.locks == ()
 
-    result = decompose.solve_region(task, decompose.DayContext(plan, travel, params, model.node_visit))
+    result = decompose.solve_region(cut.task, decompose.DayContext(plan, travel, params, model.node_visit))
     assert result is not None and result.after < result.before
-    day.replace(task.workers, result, halves)
+    day.replace(cut.task.workers, result, cut.halves)
     assert day.routes == [[], [first], [second]] and day.starts[first] == starts[first]
     again = restore(model, day.routes)
     assert again is not None and again.ObjectiveValue() == day.objective
@@ -138,7 +205,7 @@ def test_region_keeps_the_pinned_workers_half_of_a_double_handed_visit(london_ne
     plan = _pair_plan(pinned_worker_id="w1")
     _, day = _pair_day(plan, travel_for(plan, london_network), SolveParams(time_limit_s=1))
     (first,), _, _ = day.routes
-    task, _, _ = day.region([0, 1], 0.5, set())
+    task = day.region([0, 1], 0.5, set()).task
     assert task.required == set()
     assert [(lk.visit_id, lk.worker_id, lk.start) for lk in task.locks] == [("pair", "w1", day.starts[first] * 60)]
 
