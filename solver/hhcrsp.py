@@ -62,7 +62,7 @@ from solver.bench.mankowska import (
     MankowskaStop,
     check_mankowska,
 )
-from solver.params import SolveParams
+from solver.params import CLASSIC_GLS_LAMBDA, SolveParams
 from solver.routing import DEFAULT_FIRST_SOLUTION, STATUS_NAMES, search_parameters
 
 log = logging.getLogger("homecare.hhcrsp")
@@ -147,7 +147,7 @@ class HhcrspOptions:
 def default_params(time_limit_s: float, seed: int = 0) -> SolveParams:
     """Return the search settings :func:`solve_mankowska` uses by default."""
     return SolveParams(time_limit_s=time_limit_s, seed=seed, first_solution=DEFAULT_FIRST_SOLUTION,
-                       iterated_local_search=True, extra_operators=())
+                       iterated_local_search=True, extra_operators=(), gls_lambda=CLASSIC_GLS_LAMBDA)
 
 
 @dataclass(frozen=True)

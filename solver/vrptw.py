@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from ortools.constraint_solver import pywrapcp
 
 from solver.bench.instances import VrptwInstance
-from solver.params import SolveParams
+from solver.params import CLASSIC_GLS_LAMBDA, SolveParams
 from solver.routing import search_parameters
 
 log = logging.getLogger("homecare.solver")
@@ -58,7 +58,7 @@ def solve_vrptw(inst: VrptwInstance, params: SolveParams | None = None) -> Vrptw
     VrptwResult
         The best routes (empty list if no solution was found).
     """
-    params = params or SolveParams(first_solution="AUTOMATIC")
+    params = params or SolveParams(first_solution="AUTOMATIC", gls_lambda=CLASSIC_GLS_LAMBDA)
     t0 = time.perf_counter()
     n = inst.n_customers + 1
     dist = inst.tenths()
@@ -123,7 +123,7 @@ def portfolio(time_limit_s: float, *, workers: int = 2, seed: int = 0) -> list[S
     for diversity.
     """
     base = SolveParams(time_limit_s=time_limit_s, seed=seed, first_solution="PARALLEL_CHEAPEST_INSERTION",
-                       extra_operators=(), disabled_operators=INSERTION_LNS)
+                       extra_operators=(), disabled_operators=INSERTION_LNS, gls_lambda=CLASSIC_GLS_LAMBDA)
     second = base.replace(first_solution="LOCAL_CHEAPEST_INSERTION", disabled_operators=())
     return [base, second][: max(1, workers)]
 
