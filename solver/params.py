@@ -22,6 +22,9 @@ METAHEURISTICS = (
 )
 #: Ruin steps of OR-Tools' iterated local search.
 RUIN_STRATEGIES = ("SISR", "SPATIALLY_CLOSE_ROUTES", "RANDOM_WALK")
+#: How OR-Tools' iterated local search accepts the solution after a ruin and recreate:
+#: only if better, or by simulated annealing (temperatures from the arc costs).
+ILS_ACCEPTANCE = ("GREEDY_DESCENT", "SIMULATED_ANNEALING")
 #: Above this many visit nodes a decomposed day gives regions 0.75 of the search
 #: time instead of 0.5 (:meth:`SolveParams.region_share`).
 LARGE_DAY_NODES = 1500
@@ -96,6 +99,10 @@ class SolveParams:
         Vanden Berghe), ``SPATIALLY_CLOSE_ROUTES`` or ``RANDOM_WALK``.
     ruin_visits
         Average number of visits one ruin step removes.
+    ils_acceptance
+        When ILS keeps a ruined and recreated solution: ``GREEDY_DESCENT`` (only
+        if better) or ``SIMULATED_ANNEALING`` (sometimes if worse, less often
+        as the time runs out).
     gls_lambda
         Guided local search penalty coefficient. OR-Tools' default is 0.1; 0.5 did
         better on generated home-care days of 300 and 1,000 visits
@@ -134,6 +141,7 @@ class SolveParams:
     iterated_local_search: bool = False
     ruin: str = "SISR"
     ruin_visits: int = 10
+    ils_acceptance: str = "GREEDY_DESCENT"
     gls_lambda: float = 0.5
     neighbors_ratio: float = 1.0
     decompose_from_visits: int = 500
@@ -164,6 +172,8 @@ class SolveParams:
             problems.append(f"snap_limit_m must be positive, got {self.snap_limit_m}")
         if self.ruin not in RUIN_STRATEGIES:
             problems.append(f"ruin {self.ruin!r} is not one of {', '.join(RUIN_STRATEGIES)}")
+        if self.ils_acceptance not in ILS_ACCEPTANCE:
+            problems.append(f"ils_acceptance {self.ils_acceptance!r} is not one of {', '.join(ILS_ACCEPTANCE)}")
         if self.ruin_visits < 1:
             problems.append(f"ruin_visits must be at least 1, got {self.ruin_visits}")
         if not self.gls_lambda > 0:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
 from ortools.util import optional_boolean_pb2
 
 from scheduler.eligibility import Eligibility, eligibility
@@ -456,7 +456,44 @@ def search_parameters(params: SolveParams, time_limit_s: float | None = None) ->
             step.random_walk.num_removed_visits = params.ruin_visits
         else:
             step.spatially_close_routes.num_ruined_routes = max(1, params.ruin_visits // 5)
+        ils = search.iterated_local_search_parameters
+        ils.acceptance_strategy = getattr(routing_ils_pb2.AcceptanceStrategy, params.ils_acceptance)
+        if params.ils_acceptance == "SIMULATED_ANNEALING":
+            ils.simulated_annealing_parameters.automatic_temperatures = True
     return search
+
+
+def run_search(routing: pywrapcp.RoutingModel, search: pywrapcp.DefaultRoutingSearchParameters,
+               start: pywrapcp.Assignment | None = None) -> pywrapcp.Assignment | None:
+    """Run the search ``search`` describes on a built model, from ``start`` if given.
+
+    OR-Tools 9.14 runs its iterated local search only through
+    ``SolveWithIteratedLocalSearch``, which takes no first solution: with
+    ``use_iterated_local_search`` set, ``SolveWithParameters`` and
+    ``SolveFromAssignmentWithParameters`` quietly run ``local_search_metaheuristic``
+    instead (and a first-solution hint is not used either). So an ILS search
+    starts from the first-solution strategy; a search from ``start`` always runs
+    the metaheuristic.
+
+    Parameters
+    ----------
+    routing
+        The model.
+    search
+        From :func:`search_parameters`.
+    start
+        A solution to improve, from a closed model; ``None`` builds one.
+
+    Returns
+    -------
+    pywrapcp.Assignment or None
+        The best solution, or ``None`` if none was found.
+    """
+    if start is not None:
+        return routing.SolveFromAssignmentWithParameters(start, search)
+    if search.use_iterated_local_search:
+        return routing.SolveWithIteratedLocalSearch(search)
+    return routing.SolveWithParameters(search)
 
 
 #: Share of the time limit the first-roster heuristic may spend on repeat passes, and the
@@ -577,9 +614,12 @@ def solve_model(
         elif 0 < model.params.decompose_from_visits <= model.n_visit_nodes:
             start = _improve_by_regions(model, start, monitor, t0)
     if start is not None:
+        if model.params.iterated_local_search:
+            log.warning("iterated local search cannot start from our first roster in OR-Tools 9.14; "
+                        "running %s from it instead (set first_solution to an OR-Tools strategy for ILS)",
+                        model.params.metaheuristic)
         left = model.params.time_limit_s - (time.perf_counter() - t0)
-        assignment = routing.SolveFromAssignmentWithParameters(
-            start, search_parameters(model.params, time_limit_s=max(left, 0.1)))
+        assignment = run_search(routing, search_parameters(model.params, time_limit_s=max(left, 0.1)), start)
         if assignment is None:
             # Seen intermittently on a loaded machine: the search from our start
             # ends at once with FAIL. OR-Tools' own first solution still works.
@@ -587,9 +627,9 @@ def solve_model(
             log.warning("the search from the constructed roster failed (%s); retrying from OR-Tools' own "
                         "first solution for the remaining %.1f s",
                         STATUS_NAMES.get(routing.status(), routing.status()), max(left, 1.0))
-            assignment = routing.SolveWithParameters(search_parameters(model.params, time_limit_s=max(left, 1.0)))
+            assignment = run_search(routing, search_parameters(model.params, time_limit_s=max(left, 1.0)))
     else:
-        assignment = routing.SolveWithParameters(search_parameters(model.params))
+        assignment = run_search(routing, search_parameters(model.params))
     runtime = time.perf_counter() - t0
     status = STATUS_NAMES.get(model.routing.status(), str(model.routing.status()))
     objective = assignment.ObjectiveValue() if assignment is not None else None

@@ -264,6 +264,24 @@ def test_routing_first_solution_strategies_give_valid_rosters(london_network, fi
     assert not roster.unassigned
 
 
+@pytest.mark.parametrize("first_solution", ["PAIR_INSERTION", "PARALLEL_CHEAPEST_INSERTION"])
+def test_routing_iterated_local_search_gives_valid_rosters(london_network, first_solution, caplog):
+    """ILS runs from an OR-Tools first solution; from our own first roster it says it runs GLS instead."""
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="homecare")
+    _, roster = solve_checked(
+        london_network, params=FAST.replace(first_solution=first_solution, iterated_local_search=True,
+                                            ils_acceptance="SIMULATED_ANNEALING"),
+        workers=[worker("w1"), worker("w2", start_location="queen_sq")],
+        clients=[client("c1", location="fitzroy_sq"), client("c2", location="russell_sq")],
+        visits=[visit("v1", "c1"), visit("v2", "c2", window=("09:00", "11:00"))],
+    )
+    assert not roster.unassigned
+    assert ("iterated local search cannot start from our first roster" in caplog.text) == (
+        first_solution == "PAIR_INSERTION")
+
+
 def test_progress_splits_penalties_out_of_the_best_objective(london_network):
     """Progress reports the penalties inside the best objective: those of the visits left out."""
     clash = dict(window=("09:00", "09:00"), duration_min=60)
