@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -60,10 +61,27 @@ def save_arrays(cache_dir: Path | None, prefix: str, key: str, **arrays: np.ndar
     """Write arrays to ``prefix-key.npz`` atomically; return the path (``None`` without a cache)."""
     if cache_dir is None:
         return None
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    path = cache_dir / f"{prefix}-{key}.npz"
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp.npz")
-    np.savez(tmp, **arrays)
-    tmp.replace(path)
+    path = write_npz(cache_dir / f"{prefix}-{key}.npz", arrays)
     log.info("cache written: %s", path)
+    return path
+
+
+def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> Path:
+    """Write ``arrays`` to ``path`` atomically, safe against other writers of the same file.
+
+    Each call saves to a temporary file of its own in the same folder, then
+    renames it into place, so readers never see half a file and two solves (or
+    threads) that fill the same cache entry at once do not trip over each other.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name + ".", suffix=".tmp",
+                                     delete=False) as f:
+        tmp = Path(f.name)
+        np.savez(f, **arrays)
+    tmp.replace(path)
     return path

@@ -32,6 +32,7 @@ from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from scheduler.errors import NetworkError, PlanError, Problem
+from solver.cache import write_npz
 
 log = logging.getLogger("homecare.network")
 
@@ -432,9 +433,6 @@ def load_network(source: str | Path, *, cache_dir: Path | None = None) -> RoadNe
         raise NetworkError(f"could not read network {source}: {exc}") from exc
     network = network_from_graph(G, name=name, digest=digest, source=path if path.exists() else None)
     if cache_file is not None:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_suffix(".tmp.npz")
-        np.savez(tmp, **network.arrays())
-        tmp.replace(cache_file)
+        write_npz(cache_file, network.arrays())
         log.info("network cache written: %s", cache_file)
     return network

@@ -411,3 +411,20 @@ def test_load_network_ignores_an_unreadable_cache_file(tmp_path: Path, ring_osm:
 def test_fallback_speed_is_twenty_mph() -> None:
     """Roads of unknown type without maxspeed are driven at 20 mph."""
     assert FALLBACK_KPH == pytest.approx(32.18688)
+
+
+def test_load_network_by_several_solves_at_once_fills_the_cache_once(tmp_path: Path, ring_osm: Path) -> None:
+    """Solves that load the same network at once (API jobs, benchmark processes) do not trip over the cache.
+
+    Each writer saves to a temporary file of its own, then renames it into place.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    cache = tmp_path / "cache"
+    with ThreadPoolExecutor(8) as pool:
+        networks = list(pool.map(lambda _: load_network(ring_osm, cache_dir=cache), range(8)))
+    assert len({n.digest for n in networks}) == 1
+    assert [p.name for p in cache.iterdir() if p.suffix == ".npz" and ".tmp" in p.name] == []
+    assert len(list(cache.glob("network-*.npz"))) == 1
+    again = load_network(ring_osm, cache_dir=cache)
+    assert np.array_equal(again.arrays()["lat"], networks[0].arrays()["lat"])
