@@ -26,11 +26,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import multiprocessing
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Collection, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
@@ -40,6 +39,7 @@ from scheduler.errors import SchedulerError
 from scheduler.model import Plan, TimeWindow, Visit
 from scheduler.roster import LockedStop
 from scheduler.timeutil import DAY_S
+from solver.parallel import process_pool
 from solver.params import SolveParams
 from solver.routing import RoutingModel, build_model, improve_routes
 from solver.travel import PlanTravel
@@ -331,10 +331,7 @@ def _executor(day: DayContext, processes: int) -> Executor:
     """Return a pool of ``processes`` worker processes, or an in-process runner for one."""
     if processes > 1:
         try:
-            # fork where there is one: no re-import of the caller's main module, no pickling of the day
-            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-            return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context(method),
-                                       initializer=_init_process, initargs=(day,))
+            return process_pool(processes, initializer=_init_process, initargs=(day,))
         except (OSError, ValueError) as exc:  # no processes to be had: go on in this one
             log.warning("cannot start %d region processes (%s); using one", processes, exc)
     return _InProcess(day)

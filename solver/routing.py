@@ -92,6 +92,7 @@ class RoutingModel:
     node_lock: dict[int, tuple[int, int]] = field(default_factory=dict)
     stranger_cost: np.ndarray | None = None  # per worker and visit node, travel seconds
     break_vars: dict[int, list[pywrapcp.IntervalVar]] = field(default_factory=dict)
+    warm: WarmStart | None = None
 
     @property
     def n_visit_nodes(self) -> int:
@@ -189,6 +190,7 @@ def build_model(
         raise SolverError("a routing model needs at least one worker")
     manager = pywrapcp.RoutingIndexManager(n_nodes, n_workers, starts, ends)
     routing = pywrapcp.RoutingModel(manager)
+    warm = WarmStart.attach(routing)
     solver = routing.solver()
 
     # Matrices come in node order; OR-Tools maps indices to nodes itself.
@@ -308,7 +310,7 @@ def build_model(
         routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
 
     return RoutingModel(plan, travel, params, manager, routing, time_dim, node_visit, loc, node_allowed, excluded,
-                        node_lock, stranger_cost if stranger_cost.any() else None, break_vars)
+                        node_lock, stranger_cost if stranger_cost.any() else None, break_vars, warm)
 
 
 def _fair_share_min(plan: Plan, node_visit: list[Visit]) -> list[int]:
@@ -444,6 +446,9 @@ def search_parameters(params: SolveParams, time_limit_s: float | None = None) ->
     search.guided_local_search_lambda_coefficient = params.gls_lambda
     search.ls_operator_neighbors_ratio = params.neighbors_ratio
     if params.iterated_local_search:
+        # ILS improves each recreated solution by local search with this metaheuristic;
+        # one that never stops (guided local search) would leave no time to perturb.
+        search.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
         search.use_iterated_local_search = True
         ruin = search.iterated_local_search_parameters.ruin_recreate_parameters
         del ruin.ruin_strategies[:]
@@ -463,17 +468,57 @@ def search_parameters(params: SolveParams, time_limit_s: float | None = None) ->
     return search
 
 
+class WarmStart:
+    """First-solution evaluator that makes OR-Tools rebuild a given solution.
+
+    OR-Tools 9.14's iterated local search takes no first solution (see
+    :func:`run_search`), but it does take a first-solution strategy, and
+    ``EVALUATOR_STRATEGY`` extends each route by the cheapest arc under an
+    evaluator of ours. With every arc of the given solution at cost 0 and every
+    other arc dear, that strategy rebuilds the given solution exactly. The
+    evaluator must be set before the model is closed, so :meth:`attach` right
+    after building the model; it is called only when this strategy runs.
+    """
+
+    #: Cost of an arc the given solution does not use.
+    OFF_ROUTE = 1_000_000_000
+
+    def __init__(self) -> None:
+        self._nexts: list[int] = []
+
+    @classmethod
+    def attach(cls, routing: pywrapcp.RoutingModel) -> WarmStart:
+        """Install a warm start's evaluator on a model that is not closed yet."""
+        warm = cls()
+        routing.SetFirstSolutionEvaluator(warm)
+        return warm
+
+    def __call__(self, i: int, j: int) -> int:
+        """Return the first-solution cost of the arc from index ``i`` to index ``j``."""
+        return 0 if i < len(self._nexts) and self._nexts[i] == j else self.OFF_ROUTE
+
+    def search_from(self, routing: pywrapcp.RoutingModel, start: pywrapcp.Assignment,
+                    search: pywrapcp.DefaultRoutingSearchParameters) -> pywrapcp.DefaultRoutingSearchParameters:
+        """Remember ``start``'s arcs and return ``search`` set to rebuild it as the first solution."""
+        self._nexts = [start.Value(routing.NextVar(i)) for i in range(routing.Size())]
+        warm = pywrapcp.DefaultRoutingSearchParameters()
+        warm.CopyFrom(search)
+        warm.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.EVALUATOR_STRATEGY
+        return warm
+
+
 def run_search(routing: pywrapcp.RoutingModel, search: pywrapcp.DefaultRoutingSearchParameters,
-               start: pywrapcp.Assignment | None = None) -> pywrapcp.Assignment | None:
+               start: pywrapcp.Assignment | None = None, warm: WarmStart | None = None,
+               ) -> pywrapcp.Assignment | None:
     """Run the search ``search`` describes on a built model, from ``start`` if given.
 
     OR-Tools 9.14 runs its iterated local search only through
     ``SolveWithIteratedLocalSearch``, which takes no first solution: with
     ``use_iterated_local_search`` set, ``SolveWithParameters`` and
     ``SolveFromAssignmentWithParameters`` quietly run ``local_search_metaheuristic``
-    instead (and a first-solution hint is not used either). So an ILS search
-    starts from the first-solution strategy; a search from ``start`` always runs
-    the metaheuristic.
+    instead, and a first-solution hint is not used either. So an ILS search from
+    ``start`` rebuilds it as its first solution through ``warm``
+    (:class:`WarmStart`).
 
     Parameters
     ----------
@@ -483,12 +528,23 @@ def run_search(routing: pywrapcp.RoutingModel, search: pywrapcp.DefaultRoutingSe
         From :func:`search_parameters`.
     start
         A solution to improve, from a closed model; ``None`` builds one.
+    warm
+        The model's warm start, attached before it was closed.
 
     Returns
     -------
     pywrapcp.Assignment or None
         The best solution, or ``None`` if none was found.
+
+    Raises
+    ------
+    ValueError
+        If an iterated local search is to start from ``start`` and ``warm`` is missing.
     """
+    if start is not None and search.use_iterated_local_search:
+        if warm is None:
+            raise ValueError("an iterated local search from a given solution needs the model's WarmStart")
+        return routing.SolveWithIteratedLocalSearch(warm.search_from(routing, start, search))
     if start is not None:
         return routing.SolveFromAssignmentWithParameters(start, search)
     if search.use_iterated_local_search:
@@ -614,12 +670,9 @@ def solve_model(
         elif 0 < model.params.decompose_from_visits <= model.n_visit_nodes:
             start = _improve_by_regions(model, start, monitor, t0)
     if start is not None:
-        if model.params.iterated_local_search:
-            log.warning("iterated local search cannot start from our first roster in OR-Tools 9.14; "
-                        "running %s from it instead (set first_solution to an OR-Tools strategy for ILS)",
-                        model.params.metaheuristic)
         left = model.params.time_limit_s - (time.perf_counter() - t0)
-        assignment = run_search(routing, search_parameters(model.params, time_limit_s=max(left, 0.1)), start)
+        assignment = run_search(routing, search_parameters(model.params, time_limit_s=max(left, 0.1)), start,
+                                model.warm)
         if assignment is None:
             # Seen intermittently on a loaded machine: the search from our start
             # ends at once with FAIL. OR-Tools' own first solution still works.
@@ -690,7 +743,7 @@ def improve_routes(model: RoutingModel, routes: Sequence[Sequence[int]], time_li
     if start is None:
         return None
     before = start.ObjectiveValue()
-    best = routing.SolveFromAssignmentWithParameters(start, search)
+    best = run_search(routing, search, start, model.warm)
     if best is None:
         return None
     return Improvement(before, best.ObjectiveValue(), *read_routes(model, best), count[0])

@@ -15,19 +15,17 @@ so the OR-Tools objective is exactly 10 x the DIMACS distance.
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
 import random
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp
 
 from solver.bench.instances import VrptwInstance
+from solver.parallel import map_in_processes
 from solver.params import CLASSIC_GLS_LAMBDA, SolveParams
-from solver.routing import run_search, search_parameters
+from solver.routing import WarmStart, run_search, search_parameters
 
 log = logging.getLogger("homecare.solver")
 
@@ -125,6 +123,7 @@ class _Model:
         self.fleet = fleet
         self.manager = manager = pywrapcp.RoutingIndexManager(n, fleet, 0)
         self.routing = routing = pywrapcp.RoutingModel(manager)
+        self.warm = WarmStart.attach(routing)
         arc = routing.RegisterTransitMatrix(dist.tolist())
         routing.SetArcCostEvaluatorOfAllVehicles(arc)
         # Time to go from i to j = service at i + travel: one matrix, evaluated in C++.
@@ -263,9 +262,7 @@ def solve_vrptw_portfolio(inst: VrptwInstance, configs: list[VrptwSearch]) -> Vr
     if len(configs) == 1:
         return solve_vrptw(inst, configs[0])
     t0 = time.perf_counter()
-    ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    with ProcessPoolExecutor(max_workers=len(configs), mp_context=ctx) as pool:
-        results = list(pool.map(_solve_in_child, [(inst, c) for c in configs]))
+    results = map_in_processes(_solve_in_child, [(inst, c) for c in configs])
     found = [r for r in results if r.objective_tenths is not None]
     if not found:
         return replace(results[0], runtime_s=time.perf_counter() - t0)

@@ -90,7 +90,7 @@ def run_job(job: Job, bks: dict[str, float], *, seed: int = 0, workers: int = 1)
         if job.solver != "ours":
             raise InstanceError(f"{job.solver} cannot model Mankowska's synchronised double services; use ours")
         return run_mankowska(job.path, time_limit_s=job.time_limit_s, seed=seed,
-                             bks=bks.get(_name(job.suite, job.path).upper()))
+                             bks=bks.get(_name(job.suite, job.path).upper()), workers=workers)
     inst = read_solomon(job.path)
     if job.solver == "ours":
         from solver.vrptw import portfolio, solve_vrptw_portfolio

@@ -621,7 +621,8 @@ def load_mankowska_bks(path: str | Path) -> dict[str, float]:
     return out
 
 
-def run_mankowska(path: str | Path, *, time_limit_s: float, seed: int = 0, bks: float | None = None) -> BenchRow:
+def run_mankowska(path: str | Path, *, time_limit_s: float, seed: int = 0, bks: float | None = None,
+                  workers: int = 2) -> BenchRow:
     """Solve one instance with our OR-Tools model and check the result independently.
 
     Parameters
@@ -634,6 +635,9 @@ def run_mankowska(path: str | Path, *, time_limit_s: float, seed: int = 0, bks: 
         Seed of the search.
     bks
         Best-known objective, for the gap (``nan`` when not given).
+    workers
+        Searches run at once, one process each, the best kept
+        (:func:`solver.hhcrsp.solve_mankowska_portfolio`).
 
     Returns
     -------
@@ -642,10 +646,10 @@ def run_mankowska(path: str | Path, *, time_limit_s: float, seed: int = 0, bks: 
         components go in ``extra`` (``distance``, ``total_tardiness``,
         ``max_tardiness``, ``family``) with the solver's figures.
     """
-    from solver.hhcrsp import solve_mankowska
+    from solver.hhcrsp import solve_mankowska_portfolio
 
     inst = read_mankowska(path)
-    sol = solve_mankowska(inst, time_limit_s=time_limit_s, seed=seed)
+    sol = solve_mankowska_portfolio(inst, time_limit_s=time_limit_s, seed=seed, workers=workers)
     check = check_mankowska(inst, sol)
     extra: dict[str, Any] = {
         "family": inst.name[0] if inst.name[0] in "ABCDEFG" else "",

@@ -98,9 +98,33 @@ def test_iterated_local_search_goes_on_past_the_first_local_optimum():
     assert ils.objective_tenths < descent.objective_tenths
 
 
+def test_warm_start_rebuilds_the_given_routes_as_ils_first_solution():
+    """ILS from given routes starts exactly there (first solution = their cost) and never ends worse."""
+    from solver.routing import run_search, search_parameters
+    from solver.vrptw import _Model
+
+    inst = read_solomon(SOLOMON / "RC101.txt")
+    params = portfolio(0.5, workers=1)[0].params
+    nodes = list(range(inst.n_customers + 1))
+    given = solve_vrptw(inst, params.replace(iterated_local_search=False, metaheuristic="GUIDED_LOCAL_SEARCH"))
+    model = _Model(inst, nodes, inst.fleet)
+    seen: list[int] = []
+    search = search_parameters(params, time_limit_s=0.5)
+    model.routing.CloseModelWithParameters(search)
+    start = model.routing.ReadAssignmentFromRoutes(given.routes, True)
+    model.routing.AddAtSolutionCallback(lambda: seen.append(model.routing.CostVar().Value()))
+    found = run_search(model.routing, search, start, model.warm)
+    assert seen[0] == given.objective_tenths
+    assert len(seen) > 1
+    assert found.ObjectiveValue() <= given.objective_tenths
+    assert check_vrptw(inst, model.routes(found)).feasible
+    with pytest.raises(ValueError, match="WarmStart"):
+        run_search(model.routing, search, start)
+
+
 def test_search_parameters_set_the_ils_acceptance():
     """Simulated-annealing acceptance reaches OR-Tools with temperatures it derives from the arc costs."""
-    from ortools.constraint_solver import routing_ils_pb2
+    from ortools.constraint_solver import routing_enums_pb2, routing_ils_pb2
 
     from solver.routing import search_parameters
 
@@ -108,6 +132,9 @@ def test_search_parameters_set_the_ils_acceptance():
                                            ruin_visits=12))
     ils = search.iterated_local_search_parameters
     assert search.use_iterated_local_search
+    # Each recreated solution is improved by greedy descent, whatever ``metaheuristic`` says
+    # (guided local search, the default, would never hand back to the ILS loop).
+    assert search.local_search_metaheuristic == routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
     assert ils.acceptance_strategy == routing_ils_pb2.AcceptanceStrategy.SIMULATED_ANNEALING
     assert ils.simulated_annealing_parameters.automatic_temperatures
     assert ils.ruin_recreate_parameters.ruin_strategies[0].sisr.avg_num_removed_visits == 12

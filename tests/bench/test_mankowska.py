@@ -276,3 +276,18 @@ def test_solve_mankowska_routes_respect_double_services():
     check = check_mankowska(inst, sol)
     assert check.feasible, check.violations
     assert sorted((s.patient, s.service) for r in sol.routes for s in r) == inst.requirements()
+
+
+def test_mankowska_portfolio_keeps_the_better_of_two_searches():
+    """GLS and ILS run side by side on B1; the kept solution is feasible and the lower of the two."""
+    from solver.hhcrsp import portfolio, solve_mankowska_portfolio
+
+    inst = _inst("B1")
+    assert [p.iterated_local_search for p in portfolio(1.5, workers=2)] == [False, True]
+    sol = solve_mankowska_portfolio(inst, time_limit_s=1.5, workers=2)
+    check = check_mankowska(inst, sol)
+    assert check.feasible, check.violations
+    searches = dict(part.rsplit("=", 1) for part in sol.stats["portfolio"].split("; "))
+    assert len(searches) == 2 and any("+ILS+" in config for config in searches)
+    assert check.objective == pytest.approx(min(float(v) for v in searches.values()), abs=1e-3)
+    assert sol.first_feasible_s <= sol.runtime_s
