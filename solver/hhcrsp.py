@@ -72,10 +72,10 @@ from solver.parallel import map_in_processes
 from solver.params import CLASSIC_GLS_LAMBDA, SolveParams
 from solver.routing import (
     DEFAULT_FIRST_SOLUTION,
-    STATUS_NAMES,
     WarmStart,
     run_search,
     search_parameters,
+    search_status,
 )
 
 log = logging.getLogger("homecare.hhcrsp")
@@ -715,7 +715,7 @@ class _Search:
                 self.status = "ROUTES_REJECTED"
                 return None
             assignment = run_search(routing, search, start, self.model.warm)
-        self.status = STATUS_NAMES.get(routing.status(), str(routing.status()))
+        self.status = search_status(routing, assignment)
         return None if assignment is None else _decode(self.model, assignment)
 
 

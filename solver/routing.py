@@ -52,6 +52,16 @@ STATUS_NAMES = {
 }
 
 
+def search_status(routing: pywrapcp.RoutingModel, assignment: pywrapcp.Assignment | None) -> str:
+    """Return the name of the last search's status (``SUCCESS``, ``FAIL``…).
+
+    OR-Tools 9.14's ``SolveWithIteratedLocalSearch`` leaves the status at
+    ``NOT_SOLVED`` even when it returns a solution; that is reported as ``SUCCESS``.
+    """
+    status = STATUS_NAMES.get(routing.status(), str(routing.status()))
+    return "SUCCESS" if status == "NOT_SOLVED" and assignment is not None else status
+
+
 @dataclass(frozen=True)
 class Progress:
     """A snapshot of the search, passed to progress callbacks."""
@@ -684,7 +694,7 @@ def solve_model(
     else:
         assignment = run_search(routing, search_parameters(model.params))
     runtime = time.perf_counter() - t0
-    status = STATUS_NAMES.get(model.routing.status(), str(model.routing.status()))
+    status = search_status(model.routing, assignment)
     objective = assignment.ObjectiveValue() if assignment is not None else None
     log.info("search %s in %.1f s: objective %s after %d solutions", status, runtime, objective, monitor.solutions)
     return SearchOutcome(assignment, status, objective, runtime, monitor.first_solution_s, monitor.solutions)

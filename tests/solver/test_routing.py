@@ -281,6 +281,7 @@ def test_routing_iterated_local_search_starts_from_our_first_roster(london_netwo
     _, ours = solve_checked(london_network, params=ils, **kw)
     assert not ours.unassigned
     assert sorted(served_by(ours)["pair"]) == ["w1", "w2"]
+    assert ours.meta["status"] == "SUCCESS"  # OR-Tools' ILS itself leaves NOT_SOLVED
     _, theirs = solve_checked(london_network, params=ils.replace(first_solution="PARALLEL_CHEAPEST_INSERTION"), **kw)
     assert [u.visit_id for u in theirs.unassigned] == ["pair"]
 
