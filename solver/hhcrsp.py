@@ -868,7 +868,8 @@ def solve_mankowska_portfolio(
     scored = [(check_mankowska(inst, s).objective if s.routes else math.inf, k) for k, s in enumerate(sols)]
     best = sols[min(scored)[1]]
     stats = dict(best.stats)
-    stats["portfolio"] = "; ".join(f"{s.stats.get('config')}={obj:.4f}" for (obj, _), s in zip(scored, sols, strict=True))
+    stats["portfolio"] = "; ".join(f"{s.stats.get('config')}={obj:.4f}"
+                                   for (obj, _), s in zip(scored, sols, strict=True))
     firsts = [s.first_feasible_s for s in sols if not math.isnan(s.first_feasible_s)]
     return replace(best, runtime_s=time.perf_counter() - t0, first_feasible_s=min(firsts, default=math.nan),
                    stats=stats)
