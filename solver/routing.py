@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2, solver_parameters_pb2
 from ortools.util import optional_boolean_pb2
 
 from scheduler.eligibility import Eligibility, eligibility
@@ -50,6 +50,18 @@ STATUS_NAMES = {
     value: name.removeprefix("ROUTING_")
     for name, value in routing_enums_pb2.RoutingSearchStatus.Value.items()
 }
+
+
+def new_routing_model(manager: pywrapcp.RoutingIndexManager) -> pywrapcp.RoutingModel:
+    """Return a routing model whose solver keeps its trail uncompressed.
+
+    OR-Tools' routing defaults compress the solver's trail with zlib; ``deflate``
+    then takes about a tenth of a search on the 1,000-visit day
+    (``benchmarks/RESULTS.md``). Memory is cheaper than that time here.
+    """
+    parameters = pywrapcp.DefaultRoutingModelParameters()
+    parameters.solver_parameters.compress_trail = solver_parameters_pb2.ConstraintSolverParameters.NO_COMPRESSION
+    return pywrapcp.RoutingModel(manager, parameters)
 
 
 def search_status(routing: pywrapcp.RoutingModel, assignment: pywrapcp.Assignment | None) -> str:
@@ -199,7 +211,7 @@ def build_model(
     if n_workers == 0:
         raise SolverError("a routing model needs at least one worker")
     manager = pywrapcp.RoutingIndexManager(n_nodes, n_workers, starts, ends)
-    routing = pywrapcp.RoutingModel(manager)
+    routing = new_routing_model(manager)
     warm = WarmStart.attach(routing)
     solver = routing.solver()
 
@@ -240,15 +252,25 @@ def build_model(
         break_vars[k] = rests
 
     # Working time (visits and travel, home legs included; waiting excluded) within each
-    # worker's limit for the day: the Time transits again, with no slack.
+    # worker's limit for the day: the Time transits again, with no slack. All of it falls
+    # between the worker's first start and last end, so a limit at least that long cannot
+    # bind: such a worker counts nothing here. That is not only tidier. OR-Tools 9.14 copies
+    # a vehicle's transit matrix each time it checks the vehicle's route in a dimension
+    # (``benchmarks/RESULTS.md``), and a unary vector of zeros is cheap to copy.
     limits = [plan.day_limit_min(w) for w in workers]
+    for k, w in enumerate(workers):
+        lo, hi = time_dim.CumulVar(routing.Start(k)).Min(), time_dim.CumulVar(routing.End(k)).Max()
+        if limits[k] is not None and limits[k] >= hi - lo:
+            limits[k] = None
     if any(limit is not None for limit in limits) or params.balance_weight_s:
         caps = []
         for k, (w, limit) in enumerate(zip(workers, limits, strict=True)):
             commute = int(-(-travel.matrix(w.travel_mode).time_s[loc[starts[k]], loc[ends[k]]] // 60))
             caps.append(HORIZON_MIN if limit is None else max(limit, commute))
+        nothing = routing.RegisterUnaryTransitVector([0] * n_nodes)
         routing.AddDimensionWithVehicleTransitAndCapacity(
-            [time_eval[w.travel_mode] for w in workers], 0, caps, True, "Work")
+            [time_eval[w.travel_mode] if limit is not None or params.balance_weight_s else nothing
+             for w, limit in zip(workers, limits, strict=True)], 0, caps, True, "Work")
         if params.balance_weight_s:
             # Fair workload: each minute of work above the provider's average costs the weight.
             work = routing.GetDimensionOrDie("Work")
@@ -682,17 +704,24 @@ def solve_model(
         elif 0 < model.params.decompose_from_visits <= model.n_visit_nodes:
             start = _improve_by_regions(model, start, monitor, t0)
     if start is not None:
+        # Kept as routes: OR-Tools reuses the assignment ``start`` points to in later searches.
+        start_routes, start_objective = read_routes(model, start)[0], start.ObjectiveValue()
         left = model.params.time_limit_s - (time.perf_counter() - t0)
         assignment = run_search(routing, search_parameters(model.params, time_limit_s=max(left, 0.1)), start,
                                 model.warm)
         if assignment is None:
-            # Seen intermittently on a loaded machine: the search from our start
-            # ends at once with FAIL. OR-Tools' own first solution still works.
+            # Seen intermittently on a loaded machine, and when the regions left the
+            # whole-day search almost no time: the search from our start ends at once
+            # with FAIL. OR-Tools' own first solution may still do better; if not, the
+            # start stands.
             left = model.params.time_limit_s - (time.perf_counter() - t0)
             log.warning("the search from the constructed roster failed (%s); retrying from OR-Tools' own "
                         "first solution for the remaining %.1f s",
                         STATUS_NAMES.get(routing.status(), routing.status()), max(left, 1.0))
             assignment = run_search(routing, search_parameters(model.params, time_limit_s=max(left, 1.0)))
+            if assignment is None or assignment.ObjectiveValue() > start_objective:
+                log.warning("keeping the roster the search started from (objective %d)", start_objective)
+                assignment = restore(model, start_routes)
     else:
         assignment = run_search(routing, search_parameters(model.params))
     runtime = time.perf_counter() - t0

@@ -286,6 +286,29 @@ def test_routing_iterated_local_search_starts_from_our_first_roster(london_netwo
     assert [u.visit_id for u in theirs.unassigned] == ["pair"]
 
 
+def test_routing_failed_searches_keep_our_first_roster(london_network, monkeypatch, caplog):
+    """If the search from our first roster fails, and so does OR-Tools' own, our first roster stands.
+
+    Seen when the regions of a big day leave the whole-day search almost no time:
+    it ends at once with FAIL_TIMEOUT, and so may the retry. The day still gets the
+    roster the search started from, not an error.
+    """
+    import solver.routing as routing
+
+    monkeypatch.setattr(routing, "run_search", lambda *args, **kwargs: None)
+    with caplog.at_level("WARNING", logger="homecare.routing"):
+        _, roster = solve_checked(
+            london_network,
+            workers=[worker("w1"), worker("w2", start_location="queen_sq")],
+            clients=[client("c1", location="fitzroy_sq"), client("c2", location="russell_sq")],
+            visits=[visit("v1", "c1"), visit("v2", "c2", window=("09:00", "11:00")),
+                    visit("pair", "c1", window=("12:00", "13:00"), workers_required=2)],
+        )
+    assert "keeping the roster the search started from" in caplog.text
+    assert not roster.unassigned
+    assert sorted(served_by(roster)["pair"]) == ["w1", "w2"]
+
+
 def test_progress_splits_penalties_out_of_the_best_objective(london_network):
     """Progress reports the penalties inside the best objective: those of the visits left out."""
     clash = dict(window=("09:00", "09:00"), duration_min=60)

@@ -70,3 +70,30 @@ def test_check_roster_flags_working_time_and_visit_count():
                                        stop("v1", "09:00", travel_s=300, travel_m=1000)]})
     rules = sorted(v.rule for v in check_roster(plan, roster, travel=FixedTravel(300, 1000)))
     assert rules == ["max_visits", "working_time"]
+
+
+def test_only_a_limit_shorter_than_the_day_is_modelled(london_network):
+    """A working-time limit at least as long as the shift cannot bind: that worker counts no work.
+
+    OR-Tools copies a counted worker's whole transit matrix whenever it checks their
+    route, so leaving out limits that cannot bind speeds up big days; the binding one
+    still holds.
+    """
+    from solver import travel_for
+    from solver.routing import build_model
+
+    data = _plan({"max_working_min": 75})
+    data["workers"][1]["max_working_min"] = 8 * 60  # w2's shift is 08:00-16:00: 480 minutes
+    plan = plan_from_dict(data)
+    model = build_model(plan, travel_for(plan, london_network), FAST)
+    work = model.routing.GetDimensionOrDie("Work")
+    index = model.manager.NodeToIndex
+    assert work.GetTransitValue(index(0), index(1), 0) > 0  # w1: travel and the visit count
+    assert work.GetTransitValue(index(0), index(1), 1) == 0  # w2: nothing to count
+    plan, roster = _solve(data, london_network)
+    assert _worked_s(plan, roster.route("w1"), None) <= 75 * 60
+    assert not roster.unassigned
+
+    del data["workers"][0]["max_working_min"]
+    plan = plan_from_dict(data)
+    assert "Work" not in build_model(plan, travel_for(plan, london_network), FAST).routing.GetAllDimensionNames()
