@@ -208,6 +208,34 @@ class _Day:
         """Return the visit nodes nobody serves."""
         return [n for n in range(self.model.n_visit_nodes) if n not in self.vehicle_of]
 
+    def repair_regions(self, size: int) -> list[tuple[str, list[int]]]:
+        """Return a region for each visit left out (dearest penalty first) where it is likeliest to fit.
+
+        The region holds the allowed workers whose routes lie nearest the visit and,
+        if the visit is linked to visits served already (a delivery before a carer's
+        lunch call), those visits' workers and their neighbours: only a region
+        holding both sides can move the served visit to make room. Searched before
+        the other regions, these spend the time on the penalties that dwarf travel.
+        """
+        model = self.model
+        out = {vid: nodes[0] for vid, nodes in self.nodes_of.items()
+               if all(n not in self.vehicle_of for n in nodes) and model.node_allowed[nodes[0]]}
+        order = sorted(out, key=lambda vid: (-model.params.penalty(model.node_visit[out[vid]].priority), vid))
+        regions = []
+        for vid in order:
+            n = out[vid]
+            workers: set[int] = set()
+            for other in sorted(self.partners.get(vid, ())):
+                for k in self._workers_of(other):
+                    workers.update(self.neighbours(k, max(1, size // 2)))
+            allowed = np.array([k for k in model.node_allowed[n] if k not in workers], dtype=int)
+            lat0 = math.radians(self._where[n, 0])
+            d = (self.centre[allowed] - self._where[n]) * np.array([1.0, math.cos(lat0)])
+            nearest = allowed[np.argsort(np.hypot(d[:, 0], d[:, 1]), kind="stable")]
+            workers.update(int(k) for k in nearest[:max(1, size - len(workers))])
+            regions.append((vid, sorted(workers)))
+        return regions
+
     def neighbours(self, seed: int, size: int) -> list[int]:
         """Return ``seed`` and the workers of the same kind of provider whose routes lie nearest to it, sorted."""
         same = np.array([k for k in range(len(self.kind)) if self.kind[k] == self.kind[seed]])
@@ -382,19 +410,32 @@ def improve_by_regions(
     busy: set[int] = set()
     taken: set[str] = set()
     frozen: Counter[str] = Counter()
+    repaired: set[str] = set()
     regions = improved = 0
 
+    def cut_of(workers: list[int]) -> tuple[Cut, tuple[int, ...]] | None:
+        versions = tuple(day.version[k] for k in workers)
+        if busy.intersection(workers) or tried.get(tuple(workers)) == versions:
+            return None
+        return day.region(workers, region_time_s, taken, busy, frozen), versions
+
     def next_cut() -> tuple[Cut, tuple[int, ...]] | None:
+        # A region that may take in a visit left out comes first (once per visit), then every route in turn.
+        for vid, workers in day.repair_regions(region_workers):
+            if vid in repaired:
+                continue
+            got = cut_of(workers)
+            if got is not None:
+                repaired.add(vid)
+                return got
         for _ in range(2 * n):
             if not queue:
                 queue.extend(int(k) for k in rng.permutation(n) if day.routes[k])
                 if not queue:
                     return None
-            workers = day.neighbours(queue.popleft(), region_workers)
-            versions = tuple(day.version[k] for k in workers)
-            if busy.intersection(workers) or tried.get(tuple(workers)) == versions:
-                continue
-            return day.region(workers, region_time_s, taken, busy, frozen), versions
+            got = cut_of(day.neighbours(queue.popleft(), region_workers))
+            if got is not None:
+                return got
         return None
 
     context = DayContext(model.plan, model.travel, model.params, model.node_visit)

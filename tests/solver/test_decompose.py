@@ -152,6 +152,45 @@ def test_region_serves_a_visit_left_out_next_to_its_linked_visit_outside(london_
     assert check_roster(plan, roster, travel=travel) == [] and unassigned == []
 
 
+def test_repair_region_of_a_delivery_left_out_holds_the_carer_of_its_linked_visit(london_network):
+    """A delivery left out before a carer's visit gets a region with a driver and that carer.
+
+    Routes are grouped by the kind of provider, so no ordinary region holds both: the
+    carer's visit could never move to make room for the delivery. The repair region
+    does, and its search serves the delivery an hour at most before the carer's visit.
+    """
+    plan = plan_from_dict(plan_dict(
+        providers=[provider("shop", kind="delivery"), provider()],
+        workers=[worker("van", "shop"), worker("carer", start_location="queen_sq"),
+                 worker("other", start_location="marylebone")],
+        clients=[client("c2", location="gordon_sq")],
+        visits=[visit("groceries", "c2", kind="delivery", window=("08:00", "12:00"), duration_min=15),
+                visit("lunch", "c2", window=("10:00", "12:00"), priority="mandatory",
+                      after={"visit_id": "groceries", "min_gap_min": 0, "max_gap_min": 60})],
+    ))
+    travel = travel_for(plan, london_network)
+    params = SolveParams(time_limit_s=1)
+    model = build_model(plan, travel, params)
+    model.routing.CloseModelWithParameters(search_parameters(params))
+    (lunch,) = (n for n, v in enumerate(model.node_visit) if v.id == "lunch")
+    start = restore(model, [[], [lunch], []])
+    assert start is not None
+    day = decompose._Day(model, *read_routes(model, start), start.ObjectiveValue())
+    assert day.neighbours(1, 3) == [1, 2]  # the carers only
+    assert day.repair_regions(2) == [("groceries", [0, 1])]
+    cut = day.region([0, 1], 0.5, set())
+    assert cut.offered == ["groceries"]
+    result = decompose.solve_region(cut.task, decompose.DayContext(plan, travel, params, model.node_visit))
+    assert result is not None and result.after < result.before
+    day.replace(cut.task.workers, result, cut.halves)
+    assert day.left_out() == [] and day.repair_regions(2) == []
+    again = restore(model, day.routes)
+    assert again is not None and again.ObjectiveValue() == day.objective
+    roster_routes, unassigned = decode(model, again)
+    roster = Roster(plan.date, tuple(roster_routes), tuple(unassigned), compute_kpis(plan, roster_routes, unassigned))
+    assert check_roster(plan, roster, travel=travel) == [] and unassigned == []
+
+
 def _pair_plan(**pair: str) -> Plan:
     """Return a plan whose one visit needs two of three workers; ``w2`` and ``w3`` start at the client."""
     return plan_from_dict(plan_dict(
