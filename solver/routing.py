@@ -712,13 +712,16 @@ def solve_model(
         if assignment is None:
             # Seen intermittently on a loaded machine, and when the regions left the
             # whole-day search almost no time: the search from our start ends at once
-            # with FAIL. OR-Tools' own first solution may still do better; if not, the
-            # start stands.
+            # with FAIL. It is tried once more from the start; then the start stands.
+            # (OR-Tools' own first solution is no fallback on a big day: building it
+            # overran a 60 s limit by 30 s on the 1,000-visit day.)
             left = model.params.time_limit_s - (time.perf_counter() - t0)
-            log.warning("the search from the constructed roster failed (%s); retrying from OR-Tools' own "
-                        "first solution for the remaining %.1f s",
-                        STATUS_NAMES.get(routing.status(), routing.status()), max(left, 1.0))
-            assignment = run_search(routing, search_parameters(model.params, time_limit_s=max(left, 1.0)))
+            log.warning("the search from the constructed roster failed (%s); trying once more for the "
+                        "remaining %.1f s", STATUS_NAMES.get(routing.status(), routing.status()), max(left, 0.1))
+            again = restore(model, start_routes)
+            if again is not None:
+                assignment = run_search(routing, search_parameters(model.params, time_limit_s=max(left, 0.1)),
+                                        again, model.warm)
             if assignment is None or assignment.ObjectiveValue() > start_objective:
                 log.warning("keeping the roster the search started from (objective %d)", start_objective)
                 assignment = restore(model, start_routes)
