@@ -15,6 +15,10 @@ must be served, by any worker of the region (or keeps its worker too, if pinned
 to them). A visit linked to one served outside the region may be served (or
 moved) only at the times the link leaves it, and the visit outside is held where
 it is until the region is done; locked stops keep their worker and start.
+A visit left out gets a *repair region* before the others: the allowed workers
+nearest it and the workers of the visits linked to it (:meth:`_Day.repair_regions`),
+since ordinary regions hold one kind of provider and a delivery linked to a
+carer's visit would otherwise never meet that carer's route.
 Continuity and fair-share costs are measured against the whole day
 (:func:`solver.routing.build_model`'s ``context``), so a region's objective moves
 by exactly what the day's does; a region's new routes replace the old ones only
