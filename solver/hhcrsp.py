@@ -73,6 +73,7 @@ from solver.params import CLASSIC_GLS_LAMBDA, SolveParams
 from solver.routing import (
     DEFAULT_FIRST_SOLUTION,
     WarmStart,
+    new_routing_model,
     run_search,
     search_parameters,
     search_status,
@@ -254,7 +255,7 @@ def build_model(
     data = _scaled(inst)
 
     manager = pywrapcp.RoutingIndexManager(n_nodes, n_cg, 0)
-    routing = pywrapcp.RoutingModel(manager)
+    routing = new_routing_model(manager)
     warm = WarmStart.attach(routing)
     solver = routing.solver()
 

@@ -258,7 +258,7 @@ def build_model(
     # a vehicle's transit matrix each time it checks the vehicle's route in a dimension
     # (``benchmarks/RESULTS.md``), and a unary vector of zeros is cheap to copy.
     limits = [plan.day_limit_min(w) for w in workers]
-    for k, w in enumerate(workers):
+    for k in range(n_workers):
         lo, hi = time_dim.CumulVar(routing.Start(k)).Min(), time_dim.CumulVar(routing.End(k)).Max()
         if limits[k] is not None and limits[k] >= hi - lo:
             limits[k] = None

@@ -25,7 +25,7 @@ from ortools.constraint_solver import pywrapcp
 from solver.bench.instances import VrptwInstance
 from solver.parallel import map_in_processes
 from solver.params import CLASSIC_GLS_LAMBDA, SolveParams
-from solver.routing import WarmStart, run_search, search_parameters
+from solver.routing import WarmStart, new_routing_model, run_search, search_parameters
 
 log = logging.getLogger("homecare.solver")
 
@@ -122,7 +122,7 @@ class _Model:
         n = len(nodes)
         self.fleet = fleet
         self.manager = manager = pywrapcp.RoutingIndexManager(n, fleet, 0)
-        self.routing = routing = pywrapcp.RoutingModel(manager)
+        self.routing = routing = new_routing_model(manager)
         self.warm = WarmStart.attach(routing)
         arc = routing.RegisterTransitMatrix(dist.tolist())
         routing.SetArcCostEvaluatorOfAllVehicles(arc)
