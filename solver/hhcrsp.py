@@ -45,7 +45,7 @@ faster; then those times are set free again, from where the first phase stopped.
 :func:`solve_mankowska_portfolio` runs it and OR-Tools' iterated local search
 side by side, one process each, from the same first solution (rebuilt for ILS
 through :class:`solver.routing.WarmStart`), and keeps the better. (Earlier rounds
-asked for ILS in :func:`default_params`, but OR-Tools 9.14 runs ILS only through
+asked for ILS in :func:`default_params`, but OR-Tools (9.12 to 9.14) runs ILS only through
 ``SolveWithIteratedLocalSearch``; from our routes it quietly ran guided local
 search all along, which is now what the defaults say.)
 """

@@ -67,7 +67,7 @@ def new_routing_model(manager: pywrapcp.RoutingIndexManager) -> pywrapcp.Routing
 def search_status(routing: pywrapcp.RoutingModel, assignment: pywrapcp.Assignment | None) -> str:
     """Return the name of the last search's status (``SUCCESS``, ``FAIL``…).
 
-    OR-Tools 9.14's ``SolveWithIteratedLocalSearch`` leaves the status at
+    OR-Tools' ``SolveWithIteratedLocalSearch`` (9.12 to 9.14) leaves the status at
     ``NOT_SOLVED`` even when it returns a solution; that is reported as ``SUCCESS``.
     """
     status = STATUS_NAMES.get(routing.status(), str(routing.status()))
@@ -254,8 +254,8 @@ def build_model(
     # Working time (visits and travel, home legs included; waiting excluded) within each
     # worker's limit for the day: the Time transits again, with no slack. All of it falls
     # between the worker's first start and last end, so a limit at least that long cannot
-    # bind: such a worker counts nothing here. That is not only tidier. OR-Tools 9.14 copies
-    # a vehicle's transit matrix each time it checks the vehicle's route in a dimension
+    # bind: such a worker counts nothing here. That is not only tidier. OR-Tools 9.13 to 9.15
+    # copy a vehicle's transit matrix each time they check the vehicle's route in a dimension
     # (``benchmarks/RESULTS.md``), and a unary vector of zeros is cheap to copy.
     limits = [plan.day_limit_min(w) for w in workers]
     for k in range(n_workers):
@@ -503,7 +503,7 @@ def search_parameters(params: SolveParams, time_limit_s: float | None = None) ->
 class WarmStart:
     """First-solution evaluator that makes OR-Tools rebuild a given solution.
 
-    OR-Tools 9.14's iterated local search takes no first solution (see
+    OR-Tools' iterated local search (9.12 to 9.14) takes no first solution (see
     :func:`run_search`), but it does take a first-solution strategy, and
     ``EVALUATOR_STRATEGY`` extends each route by the cheapest arc under an
     evaluator of ours. With every arc of the given solution at cost 0 and every
@@ -546,7 +546,7 @@ def run_search(routing: pywrapcp.RoutingModel, search: pywrapcp.DefaultRoutingSe
                ) -> pywrapcp.Assignment | None:
     """Run the search ``search`` describes on a built model, from ``start`` if given.
 
-    OR-Tools 9.14 runs its iterated local search only through
+    OR-Tools (9.12 to 9.14) runs its iterated local search only through
     ``SolveWithIteratedLocalSearch``, which takes no first solution: with
     ``use_iterated_local_search`` set, ``SolveWithParameters`` and
     ``SolveFromAssignmentWithParameters`` quietly run ``local_search_metaheuristic``

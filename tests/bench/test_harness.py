@@ -83,7 +83,7 @@ def test_search_with_regions_reports_the_checked_objective():
 def test_iterated_local_search_goes_on_past_the_first_local_optimum():
     """OR-Tools' ILS really runs: ruin and recreate beat greedy descent's local optimum on RC101.
 
-    With ``use_iterated_local_search`` set, OR-Tools 9.14's ``SolveWithParameters``
+    With ``use_iterated_local_search`` set, OR-Tools' ``SolveWithParameters`` (9.12 to 9.14)
     quietly runs the plain metaheuristic; :func:`solver.routing.run_search` calls
     ``SolveWithIteratedLocalSearch`` instead.
     """
