@@ -212,7 +212,7 @@ class _Day:
         """Return the visit nodes nobody serves."""
         return [n for n in range(self.model.n_visit_nodes) if n not in self.vehicle_of]
 
-    def repair_regions(self, size: int) -> list[tuple[str, list[int]]]:
+    def repair_regions(self, size: int, skip: Collection[str] = ()) -> list[tuple[str, list[int]]]:
         """Return a region for each visit left out (dearest penalty first) where it is likeliest to fit.
 
         The region holds the allowed workers whose routes lie nearest the visit and,
@@ -220,10 +220,11 @@ class _Day:
         lunch call), those visits' workers and their neighbours: only a region
         holding both sides can move the served visit to make room. Searched before
         the other regions, these spend the time on the penalties that dwarf travel.
+        Visits in ``skip`` (repaired once already) get none.
         """
         model = self.model
         out = {vid: nodes[0] for vid, nodes in self.nodes_of.items()
-               if all(n not in self.vehicle_of for n in nodes) and model.node_allowed[nodes[0]]}
+               if vid not in skip and all(n not in self.vehicle_of for n in nodes) and model.node_allowed[nodes[0]]}
         order = sorted(out, key=lambda vid: (-model.params.penalty(model.node_visit[out[vid]].priority), vid))
         regions = []
         for vid in order:
@@ -425,9 +426,7 @@ def improve_by_regions(
 
     def next_cut() -> tuple[Cut, tuple[int, ...]] | None:
         # A region that may take in a visit left out comes first (once per visit), then every route in turn.
-        for vid, workers in day.repair_regions(region_workers):
-            if vid in repaired:
-                continue
+        for vid, workers in day.repair_regions(region_workers, skip=repaired):
             got = cut_of(workers)
             if got is not None:
                 repaired.add(vid)

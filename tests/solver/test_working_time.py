@@ -75,9 +75,9 @@ def test_check_roster_flags_working_time_and_visit_count():
 def test_only_a_limit_shorter_than_the_day_is_modelled(london_network):
     """A working-time limit at least as long as the shift cannot bind: that worker counts no work.
 
-    OR-Tools copies a counted worker's whole transit matrix whenever it checks their
-    route, so leaving out limits that cannot bind speeds up big days; the binding one
-    still holds.
+    OR-Tools 9.13 to 9.15 copy a counted worker's whole transit matrix whenever they
+    check their route, so leaving out limits that cannot bind speeds up big days there;
+    the binding one still holds.
     """
     from solver import travel_for
     from solver.routing import build_model
