@@ -1,6 +1,6 @@
 """Reproduce OR-Tools' neighbour-restricted ``Relocate`` on a plain VRPTW.
 
-A self-contained model in OR-Tools' own style (no code of our solver): one
+A self-contained model in OR-Tools' own style (our Solomon reader, none of our model): one
 integer matrix (tenths, DIMACS) for cost and time, a Time and a Load dimension,
 a disjunction per customer so a first solution always exists,
 ``PATH_CHEAPEST_ARC`` then greedy descent. Prints OR-Tools' local-search profile
@@ -32,23 +32,23 @@ DROP_PENALTY = 1_000_000
 def solve_once(path: Path, ratio: float, seconds: float, allowed: bool) -> tuple[int | None, str]:
     """Solve the instance once and return the objective and OR-Tools' local-search profile."""
     inst = read_solomon(path)
-    tenths = inst.tenths().astype(np.int64)
+    tenths = inst.tenths()
+    service, ready, due = inst.tenths_times()
     n = len(inst.x)
     manager = pywrapcp.RoutingIndexManager(n, inst.fleet, 0)
     model_params = pywrapcp.DefaultRoutingModelParameters()
     model_params.solver_parameters.profile_local_search = True
     routing = pywrapcp.RoutingModel(manager, model_params)
-    service = np.rint(np.asarray(inst.service) * 10).astype(np.int64)
     cost = routing.RegisterTransitMatrix(tenths.tolist())
     time = routing.RegisterTransitMatrix((tenths + service[:, None]).tolist())
     routing.SetArcCostEvaluatorOfAllVehicles(cost)
-    horizon = int(inst.due[0] * 10)
+    horizon = int(due[0])
     routing.AddDimension(time, horizon, horizon, False, "Time")
     time_dim = routing.GetDimensionOrDie("Time")
     rng = np.random.default_rng(0)
     for i in range(1, n):
         index = manager.NodeToIndex(i)
-        time_dim.CumulVar(index).SetRange(int(inst.ready[i] * 10), int(inst.due[i] * 10))
+        time_dim.CumulVar(index).SetRange(int(ready[i]), int(due[i]))
         routing.AddDisjunction([index], DROP_PENALTY)
         if allowed:
             vehicles = rng.choice(inst.fleet, inst.fleet // 2, replace=False)
