@@ -4,8 +4,8 @@ This is the benchmark twin of :mod:`solver.routing`: the same OR-Tools core,
 the same search parameters (:func:`solver.routing.search_parameters`), on
 public instances with best-known solutions, so that the search settings we
 ship can be measured against the literature and against PyVRP and VROOM.
-Together with :mod:`solver.routing` and :mod:`solver.hhcrsp` it is one of the
-three modules that import OR-Tools.
+Together with :mod:`solver.routing` (and its filter, :mod:`solver.doubles`) and
+:mod:`solver.hhcrsp` it is one of the modules that import OR-Tools.
 
 Convention: DIMACS (see :mod:`solver.bench.instances`). Every arc, time,
 window and service duration is in tenths of the instance's unit, as integers,
