@@ -27,7 +27,7 @@ def _sources(package: str) -> list[Path]:
 
 
 def test_only_the_model_builders_import_ortools():
-    """OR-Tools is imported by the model builders only (routing.py and its filter, vrptw, hhcrsp)."""
+    """OR-Tools is imported by the model builders only (routing.py, its filter, vrptw, hhcrsp)."""
     importers = {p.relative_to(ROOT).as_posix() for pkg in ("scheduler", "solver", "api")
                  for p in _sources(pkg) if "ortools" in _imports(p)}
     assert importers <= ORTOOLS_MODULES
