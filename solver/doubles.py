@@ -4,11 +4,11 @@ A double-handed visit is two nodes whose ``Time`` cumuls must be equal
 (:func:`solver.routing.build_model`). OR-Tools' own filters do not know that
 constraint: only the constraint solver's propagation checks it, after the filters
 have passed a move, by restoring and propagating the whole model (some 35 ms a check
-on the 1,000-visit day). On that day three of four moves the filters passed failed that
+on the 1,000-visit day). On that day five of six moves the filters passed failed that
 check, and the checks took about three quarters of the search's time
 (``benchmarks/RESULTS.md``, "Sixth round").
 
-:class:`DoubleUpFilter` turns most of those moves down first, in microseconds. On every
+:class:`DoubleUpFilter` turns most of those moves down first, in well under a millisecond. On every
 route a move changes it computes each node's earliest and latest start: time windows,
 service and travel, waiting allowed. Breaks and the other places' equalities are left
 out, so the ranges are never narrower than the true ones and a feasible move is never
@@ -18,7 +18,8 @@ ranges do not meet.
 The filter is Python, but OR-Tools calls the filters it is given
 (``AddLocalSearchFilter``) only for moves its own filters passed: about 30 a second
 on the 1,000-visit day, against some 100,000 moves its filters look at. Each call walks
-two or three routes with NumPy.
+the routes the move changes, and those of the other places of the double-handed visits on
+them, with NumPy.
 """
 
 from __future__ import annotations
