@@ -89,9 +89,8 @@ class DoubleUpFilter(pywrapcp.IntVarLocalSearchFilter):
             route = self._route(k, changed)
             if not (self._partner[route] >= 0).any():
                 continue
-            early, late = self._ranges(k, route)
-            moved.update(zip(route.tolist(), zip(early.tolist(), late.tolist(), strict=True),
-                             strict=True))
+            moved.update(self._ranges_by_index(k, route))
+        unchanged: dict[int, dict[int, tuple[int, int]]] = {}  # other routes' ranges, read once
         for i, (early, late) in moved.items():
             other = int(self._partner[i])
             if other < 0:
@@ -104,11 +103,11 @@ class DoubleUpFilter(pywrapcp.IntVarLocalSearchFilter):
                 k = self._vehicle_of(other)
                 if k < 0:
                     continue
-                route = self._route(k, {})
-                at = np.flatnonzero(route == other)
-                if not len(at):
+                if k not in unchanged:
+                    unchanged[k] = self._ranges_by_index(k, self._route(k, {}))
+                if other not in unchanged[k]:
                     continue  # not where its nexts said: leave the move to OR-Tools
-                other_early, other_late = (int(r[at[0]]) for r in self._ranges(k, route))
+                other_early, other_late = unchanged[k][other]
             if max(early, other_early) > min(late, other_late):
                 self.rejected += 1
                 return False
@@ -150,6 +149,12 @@ class DoubleUpFilter(pywrapcp.IntVarLocalSearchFilter):
             i = changed[i] if i in changed else self.Value(i)
             out.append(i)
         return np.array(out, dtype=np.int64)
+
+    def _ranges_by_index(self, vehicle: int, route: np.ndarray) -> dict[int, tuple[int, int]]:
+        """Return each index of ``route`` with its (earliest, latest) start (minutes)."""
+        early, late = self._ranges(vehicle, route)
+        return dict(zip(route.tolist(), zip(early.tolist(), late.tolist(), strict=True),
+                        strict=True))
 
     def _ranges(self, vehicle: int, route: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return each index's earliest and latest start on ``route`` (minutes), waiting allowed.

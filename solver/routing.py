@@ -226,7 +226,7 @@ def build_model(
     time_eval: dict[str, int] = {}
     for mode in sorted({w.travel_mode for w in workers}):
         seconds = travel.matrix(mode).time_s[np.ix_(loc, loc)]
-        minutes = service_min[:, None] + (-(-seconds // 60))
+        minutes = _transit_min(service_min[:, None], seconds)
         cost_eval[mode] = routing.RegisterTransitMatrix(seconds.tolist())
         time_eval[mode] = routing.RegisterTransitMatrix(minutes.tolist())
     for k, w in enumerate(workers):
@@ -321,7 +321,7 @@ def build_model(
             [w.capacity if w.capacity is not None else total for w in workers], True, "Load")
 
     first_node: dict[str, int] = {}
-    double_types: list[str] = []
+    double_pairs: list[tuple[int, int]] = []  # routing indices of each double-handed visit's places
     for i, visit in enumerate(node_visit):
         index = manager.NodeToIndex(i)
         time_dim.CumulVar(index).SetRange(-(-visit.window.start // 60), visit.window.end // 60)
@@ -342,8 +342,8 @@ def build_model(
             # and it is dear (the whole model, some 35 ms a check on 1,000 visits): a move that
             # puts both places on one route, next to each other at no travel, looks free to the
             # filters. A hard type incompatibility lets them turn it down.
-            first_type, second_type = 2 * len(double_types), 2 * len(double_types) + 1
-            double_types.append(visit.id)
+            first_type, second_type = 2 * len(double_pairs), 2 * len(double_pairs) + 1
+            double_pairs.append((other, index))
             routing.SetVisitType(other, first_type, routing.TYPE_ADDED_TO_VEHICLE)
             routing.SetVisitType(index, second_type, routing.TYPE_ADDED_TO_VEHICLE)
             routing.AddHardTypeIncompatibility(first_type, second_type)
@@ -358,33 +358,36 @@ def build_model(
         routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(k)))
         routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
 
-    double_filter = _double_up_filter(routing, manager, workers, travel, time_dim, node_visit, loc, service_min)
+    double_filter = _double_up_filter(routing, manager, workers, travel, time_dim, double_pairs, loc, service_min)
     return RoutingModel(plan, travel, params, manager, routing, time_dim, node_visit, loc, node_allowed, excluded,
                         node_lock, stranger_cost if stranger_cost.any() else None, break_vars, warm, double_filter)
 
 
+def _transit_min(service_min: np.ndarray, seconds: np.ndarray) -> np.ndarray:
+    """Return the ``Time`` dimension's transit (minutes): the service, then travel rounded up."""
+    return service_min + (-(-seconds // 60))
+
+
 def _double_up_filter(routing: pywrapcp.RoutingModel, manager: pywrapcp.RoutingIndexManager,
                       workers: Sequence[Worker], travel: PlanTravel, time_dim: pywrapcp.RoutingDimension,
-                      node_visit: list[Visit], loc: np.ndarray, service_min: np.ndarray) -> DoubleUpFilter | None:
-    """Give the search a :class:`~solver.doubles.DoubleUpFilter` if the model has double-handed visits."""
-    first: dict[str, int] = {}
+                      pairs: Sequence[tuple[int, int]], loc: np.ndarray,
+                      service_min: np.ndarray) -> DoubleUpFilter | None:
+    """Give the search a :class:`~solver.doubles.DoubleUpFilter` if the model has double-handed visits.
+
+    ``pairs`` holds the routing indices of each double-handed visit's two places.
+    """
+    if not pairs:
+        return None
     size = routing.Size() + routing.vehicles()
     partner = np.full(size, -1, dtype=np.int64)
-    for node, visit in enumerate(node_visit):
-        if visit.workers_required > 1:
-            index = manager.NodeToIndex(node)
-            if visit.id in first:
-                partner[index], partner[first[visit.id]] = first[visit.id], index
-            else:
-                first[visit.id] = index
-    if not (partner >= 0).any():
-        return None
+    for a, b in pairs:
+        partner[a], partner[b] = b, a
     nodes = np.array([manager.IndexToNode(i) for i in range(size)], dtype=np.int64)
     index_loc, index_service = loc[nodes], service_min[nodes]
 
     def legs_in(seconds: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
         def legs(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # the Time dimension's transits
-            return index_service[a] + (-(-seconds[index_loc[a], index_loc[b]] // 60))
+            return _transit_min(index_service[a], seconds[index_loc[a], index_loc[b]])
         return legs
 
     by_mode = {mode: legs_in(travel.matrix(mode).time_s) for mode in {w.travel_mode for w in workers}}
