@@ -1,6 +1,6 @@
 """The OR-Tools routing model of a plan, and decoding its solution into a roster.
 
-With :mod:`solver.doubles` (a search filter), the only module of the home-care model
+With :mod:`solver.gaps` (a search filter), the only module of the home-care model
 that imports OR-Tools. Modelling choices:
 
 * one vehicle per worker, with its own start and end node (home, or a depot);
@@ -8,7 +8,8 @@ that imports OR-Tools. Modelling choices:
   and that are both active or both inactive; a worker cannot serve both, since
   the second would have to start after the first ended (said again as a hard type
   incompatibility, and the search gets a filter for the equality,
-  :mod:`solver.doubles`, so that its filters turn such moves down);
+  :mod:`solver.gaps`, so that its filters turn such moves down);
+* linked visits keep their gaps by constraints the search's filter checks too;
 * the ``Time`` dimension counts whole minutes: service minutes plus travel
   seconds rounded up to the minute, so every start lands on a minute and
   ``arrival >= previous end + travel_s`` holds exactly;
@@ -40,7 +41,7 @@ from scheduler.model import Plan, Visit, Worker
 from scheduler.roster import Break, LockedStop, Stop, Unassigned, make_route
 from scheduler.shifts import arrive, break_needs, gaps, leave_by, stints
 from scheduler.timeutil import DAY_S, format_hhmm
-from solver.doubles import DoubleUpFilter
+from solver.gaps import StartGap, StartGapFilter
 from solver.params import SolveParams
 from solver.travel import PlanTravel
 
@@ -120,7 +121,7 @@ class RoutingModel:
     break_vars: dict[int, list[pywrapcp.IntervalVar]] = field(default_factory=dict)
     warm: WarmStart | None = None
     #: Kept here so that it lives as long as the model that calls it.
-    double_filter: DoubleUpFilter | None = None
+    gap_filter: StartGapFilter | None = None
 
     @property
     def n_visit_nodes(self) -> int:
@@ -321,7 +322,7 @@ def build_model(
             [w.capacity if w.capacity is not None else total for w in workers], True, "Load")
 
     first_node: dict[str, int] = {}
-    double_pairs: list[tuple[int, int]] = []  # routing indices of each double-handed visit's places
+    tied: list[StartGap] = []  # starts tied to others' (routing indices), for the search's filter
     for i, visit in enumerate(node_visit):
         index = manager.NodeToIndex(i)
         time_dim.CumulVar(index).SetRange(-(-visit.window.start // 60), visit.window.end // 60)
@@ -342,14 +343,15 @@ def build_model(
             # and it is dear (the whole model, some 35 ms a check on 1,000 visits): a move that
             # puts both places on one route, next to each other at no travel, looks free to the
             # filters. A hard type incompatibility lets them turn it down.
-            first_type, second_type = 2 * len(double_pairs), 2 * len(double_pairs) + 1
-            double_pairs.append((other, index))
+            first_type = second_type = 2 * len(tied)  # only double-handed visits are tied so far
+            second_type += 1
+            tied.append(StartGap(other, index, 0, 0))
             routing.SetVisitType(other, first_type, routing.TYPE_ADDED_TO_VEHICLE)
             routing.SetVisitType(index, second_type, routing.TYPE_ADDED_TO_VEHICLE)
             routing.AddHardTypeIncompatibility(first_type, second_type)
         else:
             first_node[visit.id] = i
-    _link_visits(plan, routing, manager, time_dim, first_node)
+    tied += _link_visits(plan, routing, manager, time_dim, first_node)
     # Visits start as early as their route allows; workers leave home just in time
     # and come back as soon as they can.
     for i in range(n_visit):
@@ -358,9 +360,9 @@ def build_model(
         routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(k)))
         routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
 
-    double_filter = _double_up_filter(routing, manager, workers, travel, time_dim, double_pairs, loc, service_min)
+    gap_filter = _start_gap_filter(routing, manager, workers, travel, time_dim, tied, loc, service_min)
     return RoutingModel(plan, travel, params, manager, routing, time_dim, node_visit, loc, node_allowed, excluded,
-                        node_lock, stranger_cost if stranger_cost.any() else None, break_vars, warm, double_filter)
+                        node_lock, stranger_cost if stranger_cost.any() else None, break_vars, warm, gap_filter)
 
 
 def _transit_min(service_min: np.ndarray, seconds: np.ndarray) -> np.ndarray:
@@ -368,20 +370,17 @@ def _transit_min(service_min: np.ndarray, seconds: np.ndarray) -> np.ndarray:
     return service_min + (-(-seconds // 60))
 
 
-def _double_up_filter(routing: pywrapcp.RoutingModel, manager: pywrapcp.RoutingIndexManager,
+def _start_gap_filter(routing: pywrapcp.RoutingModel, manager: pywrapcp.RoutingIndexManager,
                       workers: Sequence[Worker], travel: PlanTravel, time_dim: pywrapcp.RoutingDimension,
-                      pairs: Sequence[tuple[int, int]], loc: np.ndarray,
-                      service_min: np.ndarray) -> DoubleUpFilter | None:
-    """Give the search a :class:`~solver.doubles.DoubleUpFilter` if the model has double-handed visits.
+                      tied: Sequence[StartGap], loc: np.ndarray,
+                      service_min: np.ndarray) -> StartGapFilter | None:
+    """Give the search a :class:`~solver.gaps.StartGapFilter` if the model ties any starts.
 
-    ``pairs`` holds the routing indices of each double-handed visit's two places.
+    ``tied`` holds the double-handed visits' places and the linked visits, by routing index.
     """
-    if not pairs:
+    if not tied:
         return None
     size = routing.Size() + routing.vehicles()
-    partner = np.full(size, -1, dtype=np.int64)
-    for a, b in pairs:
-        partner[a], partner[b] = b, a
     nodes = np.array([manager.IndexToNode(i) for i in range(size)], dtype=np.int64)
     index_loc, index_service = loc[nodes], service_min[nodes]
 
@@ -393,9 +392,9 @@ def _double_up_filter(routing: pywrapcp.RoutingModel, manager: pywrapcp.RoutingI
     by_mode = {mode: legs_in(travel.matrix(mode).time_s) for mode in {w.travel_mode for w in workers}}
     low = np.array([time_dim.CumulVar(i).Min() for i in range(size)], dtype=np.int64)
     high = np.array([time_dim.CumulVar(i).Max() for i in range(size)], dtype=np.int64)
-    double_filter = DoubleUpFilter(routing, [by_mode[w.travel_mode] for w in workers], low, high, partner)
-    routing.AddLocalSearchFilter(double_filter)
-    return double_filter
+    gap_filter = StartGapFilter(routing, [by_mode[w.travel_mode] for w in workers], low, high, tied)
+    routing.AddLocalSearchFilter(gap_filter)
+    return gap_filter
 
 
 def _fair_share_min(plan: Plan, node_visit: list[Visit]) -> list[int]:
@@ -449,12 +448,14 @@ def _strangeness(plan: Plan, node_visit: list[Visit]) -> np.ndarray:
 
 
 def _link_visits(plan: Plan, routing: pywrapcp.RoutingModel, manager: pywrapcp.RoutingIndexManager,
-                 time_dim: pywrapcp.RoutingDimension, first_node: dict[str, int]) -> None:
+                 time_dim: pywrapcp.RoutingDimension, first_node: dict[str, int]) -> list[StartGap]:
     """Constrain linked visits' starts (end of the first to start of the next), when both are served.
 
     Written in linear big-M form: ``start(then) - start(first) >= duration(first) + min_gap
-    - M * (2 - active(first) - active(then))``, and the same for ``max_gap``.
+    - M * (2 - active(first) - active(then))``, and the same for ``max_gap``. Returns the
+    links as gaps between starts, for the search's filter.
     """
+    out = []
     solver = routing.solver()
     big = 2 * HORIZON_MIN
     for visit in plan.visits:
@@ -463,11 +464,14 @@ def _link_visits(plan: Plan, routing: pywrapcp.RoutingModel, manager: pywrapcp.R
                 continue  # one of them cannot be served at all: nothing to keep in step
             a = manager.NodeToIndex(first_node[first_id])
             b = manager.NodeToIndex(first_node[then_id])
-            gap = time_dim.CumulVar(b) - time_dim.CumulVar(a) - plan.visit(first_id).duration_min
+            duration = plan.visit(first_id).duration_min
+            gap = time_dim.CumulVar(b) - time_dim.CumulVar(a) - duration
             slack = big * (2 - routing.ActiveVar(a) - routing.ActiveVar(b))
             solver.Add(gap + slack >= low)
             if high is not None:
                 solver.Add(gap - slack <= high)
+            out.append(StartGap(a, b, duration + low, None if high is None else duration + high))
+    return out
 
 
 def _lock_nodes(plan: Plan, node_visit: list[Visit], node_allowed: list[list[int]],

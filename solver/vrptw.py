@@ -4,7 +4,7 @@ This is the benchmark twin of :mod:`solver.routing`: the same OR-Tools core,
 the same search parameters (:func:`solver.routing.search_parameters`), on
 public instances with best-known solutions, so that the search settings we
 ship can be measured against the literature and against PyVRP and VROOM.
-Together with :mod:`solver.routing` (and its filter, :mod:`solver.doubles`) and
+Together with :mod:`solver.routing` (and its filter, :mod:`solver.gaps`) and
 :mod:`solver.hhcrsp` it is one of the modules that import OR-Tools.
 
 Convention: DIMACS (see :mod:`solver.bench.instances`). Every arc, time,

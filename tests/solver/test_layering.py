@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 #: The OR-Tools model builders: the home-care model (with its search filter for
 #: double-handed visits) and its two benchmark twins.
-ORTOOLS_MODULES = {"solver/routing.py", "solver/doubles.py", "solver/vrptw.py", "solver/hhcrsp.py"}
+ORTOOLS_MODULES = {"solver/routing.py", "solver/gaps.py", "solver/vrptw.py", "solver/hhcrsp.py"}
 
 
 def _imports(path: Path) -> set[str]:

@@ -1,4 +1,4 @@
-"""Benchmark of the double-handed visits' search filter (:mod:`solver.doubles`).
+"""Benchmark of the search filter for tied starts (:mod:`solver.gaps`).
 
 Greedy descent from the constructed first roster of the bundled weekday, stopped after
 a fixed number of improving solutions, with and without the filter. The filter only
@@ -54,7 +54,7 @@ def _descend(model, start):  # noqa: ANN001, ANN202 - RoutingModel, Assignment -
     return run_search(model.routing, search, start, model.warm), objectives
 
 
-def test_descent_with_the_double_up_filter(benchmark, weekday_plan, weekday_travel, monkeypatch):
+def test_descent_with_the_start_gap_filter(benchmark, weekday_plan, weekday_travel, monkeypatch):
     """The same descent with and without the filter: same objectives, the time recorded for each."""
     assert any(v.workers_required == 2 for v in weekday_plan.visits)
     model, start = _first_roster(weekday_plan, weekday_travel)
@@ -65,14 +65,14 @@ def test_descent_with_the_double_up_filter(benchmark, weekday_plan, weekday_trav
                     compute_kpis(weekday_plan, routes, unassigned), {})
     assert check_roster(weekday_plan, roster, travel=weekday_travel) == []
 
-    monkeypatch.setattr(solver.routing, "_double_up_filter", lambda *args, **kwargs: None)
+    monkeypatch.setattr(solver.routing, "_start_gap_filter", lambda *args, **kwargs: None)
     plain, plain_start = _first_roster(weekday_plan, weekday_travel)
     t = time.process_time()
     _, without_filter = _descend(plain, plain_start)
     without_s = time.process_time() - t
-    assert plain.double_filter is None
+    assert plain.gap_filter is None
     assert without_filter == with_filter  # the filter changes the time, never the moves
     benchmark.extra_info.update(solutions=len(with_filter), objective=with_filter[-1],
-                                filter_calls=model.double_filter.calls,
-                                filter_rejected=model.double_filter.rejected,
+                                filter_calls=model.gap_filter.calls,
+                                filter_rejected=model.gap_filter.rejected,
                                 cpu_s_without_filter=round(without_s, 2))

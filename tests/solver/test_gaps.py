@@ -1,4 +1,7 @@
-"""The double-handed visits' filter (:mod:`solver.doubles`) turns down only hopeless moves."""
+"""The search's filter for tied starts (:mod:`solver.gaps`) turns down only hopeless moves.
+
+Tied starts: the two places of a double-handed visit, and linked visits.
+"""
 
 from __future__ import annotations
 
@@ -21,10 +24,11 @@ PARAMS = SolveParams(time_limit_s=2)
 
 @pytest.fixture(scope="module")
 def day(london_network, network_cache_dir) -> tuple[Plan, PlanTravel]:
-    """Return a generated day of 120 central-London visits, some double-handed, with its travel."""
+    """Return a generated day of 120 central-London visits, some double-handed or linked."""
     plan = generate_day(LONDON_OSM, seed=3, n_visits=120, cache_dir=network_cache_dir,
                         radius_m=1500)
     assert sum(v.workers_required == 2 for v in plan.visits) >= 10
+    assert sum(bool(v.links()) for v in plan.visits) >= 2
     return plan, travel_for(plan, london_network)
 
 
@@ -34,7 +38,7 @@ def _first_roster(plan: Plan, travel: PlanTravel) -> tuple[RoutingModel, list[li
     model.routing.CloseModelWithParameters(search_parameters(PARAMS))
     start = restore(model, routes)
     assert start is not None
-    model.double_filter.Synchronize(start, None)
+    model.gap_filter.Synchronize(start, None)
     return model, read_routes(model, start)[0]
 
 
@@ -50,9 +54,13 @@ def _nexts(model: RoutingModel, routes: list[list[int]]) -> dict[int, int]:
 
 def _relocations(model: RoutingModel, routes: list[list[int]], rng: np.random.Generator,
                  count: int) -> list[list[list[int]]]:
-    """Return ``count`` random moves of a double-handed visit's place to another eligible route."""
+    """Return ``count`` random moves of a tied place (double-handed or linked) to another route.
+
+    The route is one the place is eligible for, the position on it at random.
+    """
     places = [n for route in routes for n in route
-              if model.node_visit[n].workers_required == 2 and len(model.node_allowed[n]) > 1]
+              if (model.node_visit[n].workers_required == 2 or model.node_visit[n].links())
+              and len(model.node_allowed[n]) > 1]
     out = []
     for _ in range(count):
         node = int(rng.choice(places))
@@ -80,15 +88,15 @@ def _delta(model: RoutingModel, routes: list[list[int]],
 def _accepts(model: RoutingModel, routes: list[list[int]], moved: list[list[int]]) -> bool:
     """Ask the filter about the move from ``routes`` to ``moved``."""
     empty = model.routing.solver().Assignment()
-    return model.double_filter.Accept(_delta(model, routes, moved), empty, 0, 2**62)
+    return model.gap_filter.Accept(_delta(model, routes, moved), empty, 0, 2**62)
 
 
 def test_filter_turns_down_only_moves_the_model_rejects(day):
     """Every move the filter turns down is one OR-Tools' model rejects; and it does turn some down.
 
-    300 random moves of a double-handed visit's place to another route: for each,
-    the filter's answer, and whether OR-Tools accepts the routes (propagating every
-    constraint, the time equality of the two places included).
+    300 random moves of a double-handed or linked visit's place to another route: for
+    each, the filter's answer, and whether OR-Tools accepts the routes (propagating every
+    constraint, the time equality of the two places and the links included).
     """
     model, routes = _first_roster(*day)
     turned_down = accepted_by_model = 0
@@ -111,10 +119,10 @@ def test_filter_follows_the_search_move_by_move(day):
     model, routes = _first_roster(*day)
     rng = np.random.default_rng(1)
     moved = next(m for m in _relocations(model, routes, rng, 200) if restore(model, m) is not None)
-    model.double_filter.Synchronize(restore(model, moved), _delta(model, routes, moved))
+    model.gap_filter.Synchronize(restore(model, moved), _delta(model, routes, moved))
     probes = _relocations(model, moved, rng, 150)
     step_by_step = [_accepts(model, moved, m) for m in probes]
-    model.double_filter.Synchronize(restore(model, moved), None)
+    model.gap_filter.Synchronize(restore(model, moved), None)
     assert [_accepts(model, moved, m) for m in probes] == step_by_step
     assert not all(step_by_step) and any(step_by_step)
 
@@ -134,7 +142,7 @@ def test_search_uses_the_filter_and_the_roster_is_valid(day, monkeypatch):
     roster = solve(plan, params=PARAMS, travel=travel).roster
     assert not check_roster(plan, roster, travel=travel)
     (model,) = built
-    assert model.double_filter.calls > 0 and model.double_filter.rejected > 0
+    assert model.gap_filter.calls > 0 and model.gap_filter.rejected > 0
 
 
 def test_no_filter_without_double_handed_visits(london_network):
@@ -146,5 +154,68 @@ def test_no_filter_without_double_handed_visits(london_network):
         plan = plan_from_dict(plan_dict(**plan_kw))
         return build_model(plan, travel_for(plan, london_network), PARAMS)
 
-    assert model_for(1).double_filter is None
-    assert model_for(2).double_filter is not None
+    assert model_for(1).gap_filter is None
+    assert model_for(2).gap_filter is not None
+
+
+def _chain_plan() -> Plan:
+    """Return a day whose one hopeless move shows only through a chain of ties over three routes.
+
+    ``x`` and ``y`` are linked visits to one client (``y`` starts within 20 minutes of
+    ``x``'s end, and ``x`` ends by 09:30); ``d`` is double-handed; ``p`` can only start
+    10:00 to 10:10.
+    """
+    def at(name: str) -> dict:
+        return client(name, location=name)
+
+    return plan_from_dict(plan_dict(
+        workers=[worker("w1"), worker("w2"), worker("w3")],
+        clients=[at("fitzroy_sq"), at("warren_st"), at("portland_pl")],
+        visits=[visit("x", "fitzroy_sq", window=("08:00", "09:00")),
+                visit("d", "warren_st", window=("08:00", "12:00"), workers_required=2),
+                visit("y", "fitzroy_sq", window=("08:00", "16:00"),
+                      after={"visit_id": "x", "min_gap_min": 0, "max_gap_min": 20}),
+                visit("p", "portland_pl", window=("10:00", "10:10"))]))
+
+
+def test_filter_follows_ties_across_routes(london_network):
+    """A move whose harm travels over three routes is turned down; a harmless one is not.
+
+    Roster: w1 serves ``x``; w2 serves ``d`` then ``y``; w3 serves ``d``; ``p`` waits.
+    Putting ``p`` before ``d`` on w3 pushes ``d`` past 10:30 on both routes, so ``y``
+    (after ``d`` on w2) starts too late for its link to ``x`` on w1. No route is
+    infeasible on its own, and each tie, judged by its two routes alone, could be kept.
+    """
+    plan = _chain_plan()
+    model = build_model(plan, travel_for(plan, london_network), PARAMS)
+    model.routing.CloseModelWithParameters(search_parameters(PARAMS))
+    node = {v.id: i for i, v in reversed(list(enumerate(model.node_visit)))}
+    x, d, y, p = node["x"], node["d"], node["y"], node["p"]
+    other_d = next(i for i, v in enumerate(model.node_visit) if v.id == "d" and i != d)
+    routes = [[x], [d, y], [other_d]]
+    start = restore(model, routes)
+    assert start is not None
+    model.gap_filter.Synchronize(start, None)
+
+    late = [[x], [d, y], [p, other_d]]
+    assert restore(model, late) is None
+    assert not _accepts(model, routes, late)
+    fine = [[x], [d, y], [other_d, p]]
+    assert restore(model, fine) is not None
+    assert _accepts(model, routes, fine)
+
+
+
+def test_filter_lets_one_place_of_a_double_handed_visit_through(day):
+    """Serving one place of a double-handed visit alone is left to OR-Tools' check.
+
+    OR-Tools' insertion heuristics ask the filters about each node they insert, so a
+    filter that turned down the first place alone would keep them from ever inserting
+    the pair.
+    """
+    model, routes = _first_roster(*day)
+    served = [n for route in routes for n in route]
+    node = next(n for n in served if model.node_visit[n].workers_required == 2)
+    without = [[n for n in route if n != node] for route in routes]
+    assert restore(model, without) is None
+    assert _accepts(model, routes, without)
