@@ -761,8 +761,10 @@ def solve_model(
         elif 0 < model.params.decompose_from_visits <= model.n_visit_nodes:
             start = _improve_by_regions(model, start, monitor, t0)
     if start is not None:
-        # Kept as routes: OR-Tools reuses the assignment ``start`` points to in later searches.
-        start_routes, start_objective = read_routes(model, start)[0], start.ObjectiveValue()
+        # Kept as a copy: OR-Tools reuses the assignment ``start`` points to in later
+        # searches, and 9.12 will not take routes back into a model that has searched
+        # (``ReadAssignmentFromRoutes`` fails even on the routes the search returned).
+        kept, start_objective = routing.solver().Assignment(start), start.ObjectiveValue()
         left = model.params.time_limit_s - (time.perf_counter() - t0)
         assignment = run_search(routing, search_parameters(model.params, time_limit_s=max(left, 0.1)), start,
                                 model.warm)
@@ -775,13 +777,11 @@ def solve_model(
             left = model.params.time_limit_s - (time.perf_counter() - t0)
             log.warning("the search from the constructed roster failed (%s); trying once more for the "
                         "remaining %.1f s", STATUS_NAMES.get(routing.status(), routing.status()), max(left, 0.1))
-            again = restore(model, start_routes)
-            if again is not None:
-                assignment = run_search(routing, search_parameters(model.params, time_limit_s=max(left, 0.1)),
-                                        again, model.warm)
+            assignment = run_search(routing, search_parameters(model.params, time_limit_s=max(left, 0.1)),
+                                    routing.solver().Assignment(kept), model.warm)
             if assignment is None or assignment.ObjectiveValue() > start_objective:
                 log.warning("keeping the roster the search started from (objective %d)", start_objective)
-                assignment = restore(model, start_routes)
+                assignment = kept
     else:
         assignment = run_search(routing, search_parameters(model.params))
     runtime = time.perf_counter() - t0

@@ -320,6 +320,41 @@ def test_routing_failed_searches_keep_our_first_roster(london_network, monkeypat
     assert sorted(served_by(roster)["pair"]) == ["w1", "w2"]
 
 
+
+def test_routing_a_search_that_fails_after_searching_keeps_our_first_roster(london_network, monkeypatch,
+                                                                           caplog):
+    """A whole-day search that really searched, then failed, still leaves the first roster.
+
+    OR-Tools 9.12 will not take routes back into a model that has searched
+    (``ReadAssignmentFromRoutes`` fails even on the routes the search just returned;
+    ``benchmarks/RESULTS.md``, sixth round), so the first roster cannot be restored
+    after a failed search: it is kept aside before the search instead.
+    """
+    import solver.routing as routing
+
+    real = routing.run_search
+    searched = []
+
+    def fails_after_searching(routing_model, search, start=None, warm=None):
+        searched.append(real(routing_model, search, start, warm) is not None)
+        return None
+
+    monkeypatch.setattr(routing, "run_search", fails_after_searching)
+    with caplog.at_level("WARNING", logger="homecare.routing"):
+        _, roster = solve_checked(
+            london_network,
+            providers=[provider("care-1", **{"break": {"after_min": 120, "duration_min": 20}})],
+            workers=[worker("w1"), worker("w2", start_location="queen_sq")],
+            clients=[client("c1", location="fitzroy_sq"), client("c2", location="russell_sq")],
+            visits=[visit("v1", "c1"), visit("v2", "c2", window=("09:00", "11:00")),
+                    visit("pair", "c1", window=("12:00", "13:00"), workers_required=2)],
+        )
+    assert searched and all(searched)
+    assert all(route.breaks for route in roster.routes)  # the kept roster's breaks, decoded
+    assert "keeping the roster the search started from" in caplog.text
+    assert not roster.unassigned
+    assert sorted(served_by(roster)["pair"]) == ["w1", "w2"]
+
 def test_progress_splits_penalties_out_of_the_best_objective(london_network):
     """Progress reports the penalties inside the best objective: those of the visits left out."""
     clash = dict(window=("09:00", "09:00"), duration_min=60)
