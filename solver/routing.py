@@ -343,12 +343,11 @@ def build_model(
             # and it is dear (the whole model, some 35 ms a check on 1,000 visits): a move that
             # puts both places on one route, next to each other at no travel, looks free to the
             # filters. A hard type incompatibility lets them turn it down.
-            first_type = second_type = 2 * len(tied)  # only double-handed visits are tied so far
-            second_type += 1
-            tied.append(StartGap(other, index, 0, 0))
+            first_type = 2 * len(tied)  # one pair of types per double-handed visit tied so far
             routing.SetVisitType(other, first_type, routing.TYPE_ADDED_TO_VEHICLE)
-            routing.SetVisitType(index, second_type, routing.TYPE_ADDED_TO_VEHICLE)
-            routing.AddHardTypeIncompatibility(first_type, second_type)
+            routing.SetVisitType(index, first_type + 1, routing.TYPE_ADDED_TO_VEHICLE)
+            routing.AddHardTypeIncompatibility(first_type, first_type + 1)
+            tied.append(StartGap(other, index, 0, 0))
         else:
             first_node[visit.id] = i
     tied += _link_visits(plan, routing, manager, time_dim, first_node)

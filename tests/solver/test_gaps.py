@@ -205,7 +205,6 @@ def test_filter_follows_ties_across_routes(london_network):
     assert _accepts(model, routes, fine)
 
 
-
 def test_filter_lets_one_place_of_a_double_handed_visit_through(day):
     """Serving one place of a double-handed visit alone is left to OR-Tools' check.
 

@@ -6,8 +6,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-#: The OR-Tools model builders: the home-care model (with its search filter for
-#: double-handed visits) and its two benchmark twins.
+#: The OR-Tools model builders: the home-care model (with its search filter for tied
+#: starts: double-handed and linked visits) and its two benchmark twins.
 ORTOOLS_MODULES = {"solver/routing.py", "solver/gaps.py", "solver/vrptw.py", "solver/hhcrsp.py"}
 
 

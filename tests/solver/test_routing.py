@@ -320,7 +320,6 @@ def test_routing_failed_searches_keep_our_first_roster(london_network, monkeypat
     assert sorted(served_by(roster)["pair"]) == ["w1", "w2"]
 
 
-
 def test_routing_a_search_that_fails_after_searching_keeps_our_first_roster(london_network, monkeypatch,
                                                                            caplog):
     """A whole-day search that really searched, then failed, still leaves the first roster.
@@ -354,6 +353,7 @@ def test_routing_a_search_that_fails_after_searching_keeps_our_first_roster(lond
     assert "keeping the roster the search started from" in caplog.text
     assert not roster.unassigned
     assert sorted(served_by(roster)["pair"]) == ["w1", "w2"]
+
 
 def test_progress_splits_penalties_out_of_the_best_objective(london_network):
     """Progress reports the penalties inside the best objective: those of the visits left out."""
