@@ -3,7 +3,8 @@
 OR-Tools' first-solution heuristics insert one node at a time, so a visit that
 needs two workers at the same minute often blocks them. This heuristic inserts
 visits in order of difficulty (priority, then double-handed, then fewest
-eligible workers, then narrowest window), each at its cheapest feasible place;
+eligible workers, then narrowest window), each at its cheapest feasible place
+(travel, plus continuity of care weighed :data:`CONTINUITY_FACTOR` times over);
 the two places of a double-handed visit go to two different workers at one
 common start minute, which is then fixed. Route feasibility is kept with the
 classic earliest/latest start times per stop, so each check is O(1).
@@ -23,6 +24,16 @@ from scheduler.timeutil import format_hhmm
 from solver.routing import HORIZON_MIN as HORIZON, RoutingModel
 
 log = logging.getLogger("homecare.construct")
+
+#: The first roster weighs continuity of care this many times as heavily as the search
+#: does (``SolveParams.continuity_weight_s``). The search is good at cutting travel
+#: within a few neighbouring routes and slow at handing a client's visits to the worker
+#: they know, who is often working elsewhere that day: after 60 s and after 10 minutes
+#: of search the 1,000-visit day's travel differed by 0.7%, its continuity cost by 7%.
+#: So the first roster leans towards familiar workers and the search pays for it in
+#: travel. Measured on that day, 60-second solves: factor 1 339,516 (eight solves),
+#: 2 333,048 and 4 331,498 (four each; ``benchmarks/RESULTS.md``).
+CONTINUITY_FACTOR = 4
 
 
 @dataclass
@@ -56,6 +67,9 @@ class _Constructor:
         self.lo = [-(-v.window.start // 60) for v in model.node_visit]
         self.hi = [v.window.end // 60 for v in model.node_visit]
         self.demand = [v.demand for v in model.node_visit]
+        # Per worker and visit node, what serving it costs in continuity, as this heuristic weighs it.
+        self.stranger = (None if model.stranger_cost is None
+                         else (model.stranger_cost * CONTINUITY_FACTOR).tolist())
         self.fixed: dict[int, int] = {}
         # Links between visits, on their first node: node -> [(other node, min gap, max gap, node is first)].
         first = {}
@@ -135,7 +149,7 @@ class _Constructor:
             return []
         loc, dur, tt, cost = self.loc, self.dur, r.tt, r.cost
         lx, dx = loc[x], dur[x]
-        stranger = 0 if self.m.stranger_cost is None else int(self.m.stranger_cost[r.vehicle, x])
+        stranger = 0 if self.stranger is None else self.stranger[r.vehicle][x]
         out = []
         nodes = r.nodes
         for p in range(len(nodes) + 1):

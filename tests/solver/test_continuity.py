@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from solver import SolveParams
-from tests.helpers import client, plan_dict, visit, worker, solve_checked
+import pytest
+
+from scheduler.io import plan_from_dict
+from solver import SolveParams, construct, travel_for
+from solver.routing import build_model, restore, search_parameters
+from tests.helpers import client, plan_dict, solve_checked, visit, worker
 
 
 def _plan(**client_kw) -> dict:
@@ -73,3 +77,27 @@ def test_continuity_with_a_visit_left_out(london_network):
     roster = _solve(data, london_network, 3600)
     assert len(roster.unassigned) == 1
     assert _servers(roster) == {"v1": "w_known", "v2": "w_near"}
+
+
+@pytest.mark.parametrize("factor", [1, 4])
+def test_first_roster_leans_towards_the_familiar_carer(london_network, monkeypatch, factor):
+    """The first roster weighs continuity ``CONTINUITY_FACTOR`` times: a detour worth half the weight.
+
+    The familiar carer lives a trip away from the client, the other next door. With
+    the weight set to half what the round trip costs, the search itself would send the
+    neighbour; the first roster sends the familiar carer once the factor is above two,
+    and its routes are ones the model accepts.
+    """
+    monkeypatch.setattr(construct, "CONTINUITY_FACTOR", factor)
+    plan = plan_from_dict(_plan())
+    travel = travel_for(plan, london_network)
+    seconds = travel.matrix(plan.workers[1].travel_mode).time_s
+    home, near = (plan.workers[1].start_location, plan.client("c1").location)
+    trip = int(seconds[travel.index(home), travel.index(near)] + seconds[travel.index(near), travel.index(home)])
+    weight = trip // 2
+    model = build_model(plan, travel, SolveParams(continuity_weight_s=weight))
+    routes = construct.construct_routes(model, model.node_allowed)
+    model.routing.CloseModelWithParameters(search_parameters(model.params))
+    assert restore(model, routes) is not None
+    served_by = {plan.workers[k].id for k, route in enumerate(routes) if route}
+    assert served_by == ({"w_known"} if factor * weight > trip else {"w_near"})
