@@ -57,6 +57,13 @@ log = logging.getLogger("homecare.decompose")
 REGION_WORKERS = 20
 REGION_TIME_S = 1.0
 
+#: A visit still left out gets another repair region once this many regions have been
+#: searched since its last one: the day around it has changed by then, and a repair that
+#: failed early often works later. (With one repair per visit, the 1,000-visit day's
+#: 60-second solves left a visit out in six of eight; a fresh repair region on such a
+#: roster served it at once. ``benchmarks/RESULTS.md``, eighth round.)
+REPAIR_AGAIN_AFTER = 20
+
 
 
 #: A visit node named so that a region and the day agree on it: visit id and copy (0 or 1).
@@ -220,7 +227,7 @@ class _Day:
         lunch call), those visits' workers and their neighbours: only a region
         holding both sides can move the served visit to make room. Searched before
         the other regions, these spend the time on the penalties that dwarf travel.
-        Visits in ``skip`` (repaired once already) get none.
+        Visits in ``skip`` (repaired lately) get none.
         """
         model = self.model
         out = {vid: nodes[0] for vid, nodes in self.nodes_of.items()
@@ -415,7 +422,7 @@ def improve_by_regions(
     busy: set[int] = set()
     taken: set[str] = set()
     frozen: Counter[str] = Counter()
-    repaired: set[str] = set()
+    repaired: dict[str, int] = {}  # visit left out -> regions searched when its last repair began
     regions = improved = 0
 
     def cut_of(workers: list[int]) -> tuple[Cut, tuple[int, ...]] | None:
@@ -425,11 +432,14 @@ def improve_by_regions(
         return day.region(workers, region_time_s, taken, busy, frozen), versions
 
     def next_cut() -> tuple[Cut, tuple[int, ...]] | None:
-        # A region that may take in a visit left out comes first (once per visit), then every route in turn.
-        for vid, workers in day.repair_regions(region_workers, skip=repaired):
+        # A region that may take in a visit left out comes first (again every REPAIR_AGAIN_AFTER regions),
+        # then every route in turn.
+        lately = {vid for vid, at in repaired.items() if regions - at < REPAIR_AGAIN_AFTER}
+        for vid, workers in day.repair_regions(region_workers, skip=lately):
             got = cut_of(workers)
             if got is not None:
-                repaired.add(vid)
+                log.debug("repair region for visit %s left out (after %d regions): workers %s", vid, regions, workers)
+                repaired[vid] = regions
                 return got
         for _ in range(2 * n):
             if not queue:

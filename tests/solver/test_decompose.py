@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 
@@ -189,6 +190,44 @@ def test_repair_region_of_a_delivery_left_out_holds_the_carer_of_its_linked_visi
     roster_routes, unassigned = decode(model, again)
     roster = Roster(plan.date, tuple(roster_routes), tuple(unassigned), compute_kpis(plan, roster_routes, unassigned))
     assert check_roster(plan, roster, travel=travel) == [] and unassigned == []
+
+
+@pytest.mark.parametrize("again_after", [3, 10_000])
+def test_a_visit_still_left_out_gets_a_repair_region_again(london_day, monkeypatch, caplog, again_after):
+    """A repair that fails is tried again once ``REPAIR_AGAIN_AFTER`` regions have been searched since.
+
+    One visit of the first roster is taken out, and no region may serve it (as if none
+    found room), so it stays out all along while the regions change the routes around it.
+    """
+    plan, travel = london_day
+    params = SolveParams(time_limit_s=5, seed=1)
+    model, routes, starts, _ = _first_roster(plan, travel, params)
+    k, out = next((k, n) for k, route in enumerate(routes) for n in route
+                  if model.node_visit[n].workers_required == 1 and not model.node_visit[n].links())
+    vid = model.node_visit[out].id
+    routes[k].remove(out)
+    start = restore(model, routes)
+    assert start is not None
+    real = decompose.solve_region
+
+    def refuse_the_visit(task, day=None):  # noqa: ANN001, ANN202 - solve_region's signature
+        return real(dataclasses.replace(task, visits=tuple(v for v in task.visits if v.id != vid)), day)
+
+    monkeypatch.setattr(decompose, "solve_region", refuse_the_visit)
+    monkeypatch.setattr(decompose, "REPAIR_AGAIN_AFTER", again_after)
+    caplog.set_level(logging.DEBUG, logger="homecare.decompose")
+    outcome = decompose.improve_by_regions(model, *read_routes(model, start), start.ObjectiveValue(),
+                                           budget_s=3.0, region_workers=3, region_time_s=0.1)
+    after = [int(m[1]) for m in re.finditer(rf"repair region for visit {vid} left out \(after (\d+) regions\)",
+                                            caplog.text)]
+    assert outcome.regions > again_after if again_after < 100 else outcome.regions < again_after
+    assert after[0] == 0
+    if again_after < 100:
+        assert len(after) >= 2 and all(b - a >= again_after for a, b in zip(after, after[1:]))
+    else:
+        assert after == [0]
+    assert out in decompose._Day(model, outcome.routes, {}, 0).left_out()
+    assert restore(model, outcome.routes).ObjectiveValue() == outcome.objective
 
 
 def _pair_plan(**pair: str) -> Plan:
