@@ -32,7 +32,9 @@ log = logging.getLogger("homecare.construct")
 #: of search the 1,000-visit day's travel differed by 0.7%, its continuity cost by 7%.
 #: So the first roster leans towards familiar workers and the search pays for it in
 #: travel. Measured on that day, 60-second solves: factor 1 339,516 (eight solves),
-#: 2 333,048 and 4 331,498 (four each; ``benchmarks/RESULTS.md``).
+#: 2 333,048, 4 331,498 and 8 329,962 (four each); with repeated repair regions
+#: (:data:`solver.decompose.REPAIR_AGAIN_AFTER`) 328,078, 1.83% above the 10-minute
+#: solves (``benchmarks/RESULTS.md``, eighth round).
 CONTINUITY_FACTOR = 4
 
 
