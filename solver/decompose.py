@@ -65,7 +65,6 @@ REGION_TIME_S = 1.0
 REPAIR_AGAIN_AFTER = 20
 
 
-
 #: A visit node named so that a region and the day agree on it: visit id and copy (0 or 1).
 NodeKey = tuple[str, int]
 
@@ -438,7 +437,8 @@ def improve_by_regions(
         for vid, workers in day.repair_regions(region_workers, skip=lately):
             got = cut_of(workers)
             if got is not None:
-                log.debug("repair region for visit %s left out (after %d regions): workers %s", vid, regions, workers)
+                log.debug("repair region for visit %s left out (after %d regions): workers %s",
+                          vid, regions, workers)
                 repaired[vid] = regions
                 return got
         for _ in range(2 * n):

@@ -92,7 +92,7 @@ def test_first_roster_leans_towards_the_familiar_carer(london_network, monkeypat
     plan = plan_from_dict(_plan())
     travel = travel_for(plan, london_network)
     seconds = travel.matrix(plan.workers[1].travel_mode).time_s
-    home, near = (plan.workers[1].start_location, plan.client("c1").location)
+    home, near = plan.workers[1].start_location, plan.client("c1").location
     trip = int(seconds[travel.index(home), travel.index(near)] + seconds[travel.index(near), travel.index(home)])
     weight = trip // 2
     model = build_model(plan, travel, SolveParams(continuity_weight_s=weight))

@@ -201,7 +201,7 @@ def test_a_visit_still_left_out_gets_a_repair_region_again(london_day, monkeypat
     """
     plan, travel = london_day
     params = SolveParams(time_limit_s=5, seed=1)
-    model, routes, starts, _ = _first_roster(plan, travel, params)
+    model, routes, _, _ = _first_roster(plan, travel, params)
     k, out = next((k, n) for k, route in enumerate(routes) for n in route
                   if model.node_visit[n].workers_required == 1 and not model.node_visit[n].links())
     vid = model.node_visit[out].id
