@@ -213,6 +213,25 @@ def make_roster(
                   kpis=compute_kpis(plan, built, left))
 
 
+def checked_roster(plan: Plan, model: Any, routes: Sequence[Sequence[int]], travel: Any) -> Roster:
+    """Restore ``routes`` (visit nodes per worker) into a closed ``model``; decode as a solve does.
+
+    Visits the routes leave out get their reasons; asserts the roster obeys every
+    contract rule (:func:`scheduler.validate.check_roster`) and returns it.
+    """
+    from scheduler.validate import check_roster
+    from solver.explain import explain_unassigned
+    from solver.routing import decode, restore
+
+    assignment = restore(model, routes)
+    assert assignment is not None, "OR-Tools rejected the routes"
+    built, left = decode(model, assignment)
+    roster = make_roster(plan, built, explain_unassigned(plan, built, left, travel))
+    violations = check_roster(plan, roster, travel=travel)
+    assert violations == [], [str(v) for v in violations]
+    return roster
+
+
 # --------------------------------------------------------------------------- travel oracles
 
 def haversine_m(a: Location, b: Location) -> float:

@@ -7,7 +7,7 @@ import pytest
 from scheduler.io import plan_from_dict
 from solver import SolveParams, construct, travel_for
 from solver.routing import build_model, restore, search_parameters
-from tests.helpers import client, plan_dict, solve_checked, visit, worker
+from tests.helpers import checked_roster, client, plan_dict, solve_checked, visit, worker
 
 
 def _plan(**client_kw) -> dict:
@@ -81,7 +81,7 @@ def test_continuity_with_a_visit_left_out(london_network):
 
 @pytest.mark.parametrize("factor", [1, 4])
 def test_first_roster_leans_towards_the_familiar_carer(london_network, monkeypatch, factor):
-    """The first roster weighs continuity ``CONTINUITY_FACTOR`` times: a detour worth half the weight.
+    """The first roster weighs continuity ``CONTINUITY_FACTOR`` times; a detour worth half.
 
     The familiar carer lives a trip away from the client, the other next door. With
     the weight set to half what the round trip costs, the search itself would send the
@@ -99,5 +99,6 @@ def test_first_roster_leans_towards_the_familiar_carer(london_network, monkeypat
     routes = construct.construct_routes(model, model.node_allowed)
     model.routing.CloseModelWithParameters(search_parameters(model.params))
     assert restore(model, routes) is not None
+    checked_roster(plan, model, routes, travel)
     served_by = {plan.workers[k].id for k, route in enumerate(routes) if route}
     assert served_by == ({"w_known"} if factor * weight > trip else {"w_near"})

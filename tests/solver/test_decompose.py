@@ -11,14 +11,13 @@ import pytest
 from scheduler.errors import ConfigError
 from scheduler.io import plan_from_dict
 from scheduler.model import Plan
-from scheduler.roster import Roster, compute_kpis
-from scheduler.validate import check_roster
 from solver import SolveParams, decompose, travel_for
 from solver.construct import construct_routes
 from solver.generate import generate_day
-from solver.routing import RoutingModel, build_model, decode, read_routes, restore, search_parameters
+from solver.routing import RoutingModel, build_model, read_routes, restore, search_parameters
 from solver.travel import PlanTravel
-from tests.helpers import LONDON_OSM, client, plan_dict, provider, solve_checked, visit, worker
+from tests.helpers import (LONDON_OSM, checked_roster, client, plan_dict, provider, solve_checked,
+                           visit, worker)
 
 
 def _first_roster(plan: Plan, travel: PlanTravel, params: SolveParams) -> tuple[RoutingModel, list, dict, int]:
@@ -87,9 +86,7 @@ def test_region_keeps_what_ties_it_to_the_rest_of_the_day(london_network):
     again = restore(model, day.routes)
     assert again is not None
     assert again.ObjectiveValue() == day.objective
-    roster_routes, unassigned = decode(model, again)
-    roster = Roster(plan.date, tuple(roster_routes), tuple(unassigned), compute_kpis(plan, roster_routes, unassigned))
-    assert check_roster(plan, roster, travel=travel) == []
+    checked_roster(plan, model, day.routes, travel)
 
 
 def test_region_locks_a_linked_visit_while_the_other_may_move(london_network):
@@ -148,9 +145,7 @@ def test_region_serves_a_visit_left_out_next_to_its_linked_visit_outside(london_
     assert day.starts[then] - 60 <= day.starts[first] + 30 <= day.starts[then]
     again = restore(model, day.routes)
     assert again is not None and again.ObjectiveValue() == day.objective
-    roster_routes, unassigned = decode(model, again)
-    roster = Roster(plan.date, tuple(roster_routes), tuple(unassigned), compute_kpis(plan, roster_routes, unassigned))
-    assert check_roster(plan, roster, travel=travel) == [] and unassigned == []
+    assert checked_roster(plan, model, day.routes, travel).unassigned == ()
 
 
 def test_repair_region_of_a_delivery_left_out_holds_the_carer_of_its_linked_visit(london_network):
@@ -187,9 +182,7 @@ def test_repair_region_of_a_delivery_left_out_holds_the_carer_of_its_linked_visi
     assert day.left_out() == [] and day.repair_regions(2) == []
     again = restore(model, day.routes)
     assert again is not None and again.ObjectiveValue() == day.objective
-    roster_routes, unassigned = decode(model, again)
-    roster = Roster(plan.date, tuple(roster_routes), tuple(unassigned), compute_kpis(plan, roster_routes, unassigned))
-    assert check_roster(plan, roster, travel=travel) == [] and unassigned == []
+    assert checked_roster(plan, model, day.routes, travel).unassigned == ()
 
 
 @pytest.mark.parametrize("again_after", [3, 10_000])
@@ -228,6 +221,7 @@ def test_a_visit_still_left_out_gets_a_repair_region_again(london_day, monkeypat
         assert after == [0]
     assert out in decompose._Day(model, outcome.routes, {}, 0).left_out()
     assert restore(model, outcome.routes).ObjectiveValue() == outcome.objective
+    checked_roster(plan, model, outcome.routes, travel)
 
 
 def _pair_plan(**pair: str) -> Plan:
@@ -272,9 +266,7 @@ def test_region_moves_half_a_double_handed_visit_to_a_nearer_worker_at_the_same_
     assert day.routes == [[], [first], [second]] and day.starts[first] == starts[first]
     again = restore(model, day.routes)
     assert again is not None and again.ObjectiveValue() == day.objective
-    roster_routes, unassigned = decode(model, again)
-    roster = Roster(plan.date, tuple(roster_routes), tuple(unassigned), compute_kpis(plan, roster_routes, unassigned))
-    assert check_roster(plan, roster, travel=travel) == []
+    roster = checked_roster(plan, model, day.routes, travel)
     assert {r.worker_id for r in roster.routes if r.stops} == {"w2", "w3"}
 
 
