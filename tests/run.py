@@ -1,0 +1,149 @@
+"""Run the project's tests as the README says: make sure a chromium is there, then run pytest.
+
+Usage, from the checkout with the virtualenv active::
+
+    python -m tests.run [PYTEST ARGUMENTS ...]
+
+The coordinator board's browser tests (``tests/api/test_board_browser.py``) drive a headless
+chromium through Playwright, without downloading one: ``$HOMECARE_CHROMIUM``, or Debian's
+package at ``/usr/bin/chromium``. When neither is there, this installs Debian's ``chromium``
+(``apt-get update``, then ``apt-get install -y chromium``) as root, or through ``sudo`` for
+anybody else, and says clearly what to do when neither is possible. Then it runs
+``python -m pytest`` with the arguments given and exits with pytest's exit code.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+#: Where Debian's ``chromium`` package puts the browser, and where the browser tests look by default.
+DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
+#: Points the browser tests at another chromium binary.
+CHROMIUM_ENV = "HOMECARE_CHROMIUM"
+#: Exit code when the tests cannot run because no chromium can be had (pytest uses 0 to 5).
+NO_CHROMIUM_EXIT = 6
+
+APT_ENV = ("env", "DEBIAN_FRONTEND=noninteractive")
+
+
+class ChromiumUnavailable(RuntimeError):
+    """No chromium for the browser tests, and none can be installed here; the message says what to do."""
+
+
+def chromium_path(environ: Mapping[str, str]) -> tuple[Path, bool]:
+    """Return the chromium the browser tests will drive, and whether it is Debian's default place.
+
+    Parameters
+    ----------
+    environ
+        The environment (``HOMECARE_CHROMIUM`` overrides :data:`DEBIAN_CHROMIUM`).
+    """
+    named = environ.get(CHROMIUM_ENV)
+    if named:
+        return Path(named), False
+    return DEBIAN_CHROMIUM, True
+
+
+def chromium_install_commands(chromium: Path, *, default: bool, is_root: bool, sudo: str | None,
+                              apt_get: str | None) -> list[list[str]]:
+    """Decide what to run so that the browser tests find a chromium.
+
+    Parameters
+    ----------
+    chromium
+        The binary the browser tests will launch.
+    default
+        Whether ``chromium`` is Debian's place (:data:`DEBIAN_CHROMIUM`), which installing the
+        package fills; a path named by ``HOMECARE_CHROMIUM`` is never installed to.
+    is_root
+        Whether this process runs as root.
+    sudo, apt_get
+        Paths of ``sudo`` and ``apt-get``, or ``None`` when absent.
+
+    Returns
+    -------
+    list of list of str
+        The commands to run, in order: none when the chromium is there, else ``apt-get
+        update`` and ``apt-get install -y chromium`` (through ``sudo`` unless root).
+
+    Raises
+    ------
+    ChromiumUnavailable
+        When the chromium is missing and cannot be installed here, saying why and what to do.
+    """
+    if chromium.is_file() and os.access(chromium, os.X_OK):
+        return []
+    if not default:
+        raise ChromiumUnavailable(
+            f"{CHROMIUM_ENV}={chromium} is not an executable file: point it at a chromium binary, or unset it "
+            f"to use Debian's package at {DEBIAN_CHROMIUM} (installed by this command when missing).")
+    manual = (f"install it with `sudo apt-get install -y chromium` as someone who may, or set {CHROMIUM_ENV} to "
+              "a chromium binary, then run this command again")
+    if apt_get is None:
+        raise ChromiumUnavailable(f"no chromium at {chromium}, and no apt-get to install Debian's package: {manual}.")
+    if is_root:
+        prefix: list[str] = [*APT_ENV]
+    elif sudo is not None:
+        prefix = [sudo, *APT_ENV]
+    else:
+        raise ChromiumUnavailable(f"no chromium at {chromium}, and installing Debian's package needs root, but "
+                                  f"this is not root and has no sudo: {manual}.")
+    return [[*prefix, apt_get, "update"], [*prefix, apt_get, "install", "-y", "chromium"]]
+
+
+def main(argv: Sequence[str] | None = None, *, environ: Mapping[str, str] | None = None,
+         run: Callable[[list[str]], int] = subprocess.call, is_root: bool | None = None) -> int:
+    """Install chromium if the browser tests need it, then run pytest with ``argv``.
+
+    Parameters
+    ----------
+    argv
+        Arguments for pytest (default: this command's arguments).
+    environ
+        The environment (default: ``os.environ``).
+    run
+        Runs one command and returns its exit code (default :func:`subprocess.call`).
+    is_root
+        Whether this runs as root (default: asked of the system).
+
+    Returns
+    -------
+    int
+        pytest's exit code; the failing install command's code if installing failed;
+        :data:`NO_CHROMIUM_EXIT` when no chromium can be had.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    env = os.environ if environ is None else environ
+    root = (os.geteuid() == 0) if is_root is None else is_root
+    chromium, default = chromium_path(env)
+    try:
+        commands = chromium_install_commands(chromium, default=default, is_root=root,
+                                             sudo=shutil.which("sudo"), apt_get=shutil.which("apt-get"))
+    except ChromiumUnavailable as exc:
+        print(f"tests.run: the board's browser tests need a chromium: {exc}", file=sys.stderr)
+        return NO_CHROMIUM_EXIT
+    if commands:
+        print(f"tests.run: no chromium at {chromium}; installing Debian's chromium for the board's browser tests",
+              file=sys.stderr)
+    for command in commands:
+        print("+ " + " ".join(command), file=sys.stderr)
+        code = run(command)
+        if code != 0:
+            print(f"tests.run: `{' '.join(command)}` failed with exit code {code}; install chromium by hand "
+                  f"(`sudo apt-get install -y chromium`) or set {CHROMIUM_ENV}, then run this command again",
+                  file=sys.stderr)
+            return code
+    if commands and not chromium.is_file():
+        print(f"tests.run: apt-get installed chromium but {chromium} is still missing; set {CHROMIUM_ENV} to the "
+              "chromium binary", file=sys.stderr)
+        return NO_CHROMIUM_EXIT
+    return run([sys.executable, "-m", "pytest", *args])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

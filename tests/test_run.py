@@ -1,0 +1,156 @@
+"""The README's test command (``python -m tests.run``): chromium installed when missing, then pytest.
+
+Nothing here installs anything: the install branch is checked through the runner's decision
+and a recording stand-in for ``subprocess.call``; the live runs point it at fake paths.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests import run as runner
+from tests.helpers import ROOT
+
+APT = "/usr/bin/apt-get"
+SUDO = "/usr/bin/sudo"
+UPDATE = ["env", "DEBIAN_FRONTEND=noninteractive", APT, "update"]
+INSTALL = ["env", "DEBIAN_FRONTEND=noninteractive", APT, "install", "-y", "chromium"]
+
+
+def executable(path: Path) -> Path:
+    path.write_text("#!/bin/sh\nexit 0\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_chromium_there_needs_nothing(tmp_path):
+    chromium = executable(tmp_path / "chromium")
+    assert runner.chromium_install_commands(chromium, default=True, is_root=False, sudo=None, apt_get=None) == []
+    assert runner.chromium_install_commands(chromium, default=False, is_root=False, sudo=None, apt_get=None) == []
+
+
+def test_missing_chromium_is_installed_by_root_with_apt_get(tmp_path):
+    commands = runner.chromium_install_commands(tmp_path / "chromium", default=True, is_root=True, sudo=SUDO,
+                                                apt_get=APT)
+    assert commands == [UPDATE, INSTALL]
+
+
+def test_missing_chromium_is_installed_through_sudo_by_others(tmp_path):
+    commands = runner.chromium_install_commands(tmp_path / "chromium", default=True, is_root=False, sudo=SUDO,
+                                                apt_get=APT)
+    assert commands == [[SUDO, *UPDATE], [SUDO, *INSTALL]]
+
+
+def test_a_file_that_is_not_executable_is_missing(tmp_path):
+    (tmp_path / "chromium").write_text("not a browser")
+    commands = runner.chromium_install_commands(tmp_path / "chromium", default=True, is_root=True, sudo=None,
+                                                apt_get=APT)
+    assert commands == [UPDATE, INSTALL]
+
+
+def test_neither_root_nor_sudo_says_what_to_do(tmp_path):
+    with pytest.raises(runner.ChromiumUnavailable, match="not root and has no sudo") as caught:
+        runner.chromium_install_commands(tmp_path / "chromium", default=True, is_root=False, sudo=None, apt_get=APT)
+    assert "sudo apt-get install -y chromium" in str(caught.value)
+    assert "HOMECARE_CHROMIUM" in str(caught.value)
+
+
+def test_no_apt_get_says_what_to_do(tmp_path):
+    with pytest.raises(runner.ChromiumUnavailable, match="no apt-get"):
+        runner.chromium_install_commands(tmp_path / "chromium", default=True, is_root=True, sudo=SUDO, apt_get=None)
+
+
+def test_a_chromium_named_by_the_environment_is_never_installed_to(tmp_path):
+    """Installing Debian's package would not fill a path the user chose: say so instead."""
+    with pytest.raises(runner.ChromiumUnavailable, match=r"HOMECARE_CHROMIUM=.*is not an executable file"):
+        runner.chromium_install_commands(tmp_path / "mine", default=False, is_root=True, sudo=SUDO, apt_get=APT)
+
+
+def test_chromium_path_follows_the_browser_tests():
+    assert runner.chromium_path({}) == (Path("/usr/bin/chromium"), True)
+    assert runner.chromium_path({"HOMECARE_CHROMIUM": ""}) == (Path("/usr/bin/chromium"), True)
+    assert runner.chromium_path({"HOMECARE_CHROMIUM": "/opt/c/chrome"}) == (Path("/opt/c/chrome"), False)
+
+
+def test_main_installs_then_runs_pytest_with_the_arguments(tmp_path, monkeypatch):
+    """Missing at Debian's place: apt-get update, install (which puts chromium there), then pytest."""
+    chromium = tmp_path / "chromium"
+    monkeypatch.setattr(runner, "DEBIAN_CHROMIUM", chromium)
+    monkeypatch.setattr(runner.shutil, "which", lambda name: {"apt-get": APT, "sudo": SUDO}.get(name))
+    ran: list[list[str]] = []
+
+    def fake_run(command: list[str]) -> int:
+        ran.append(command)
+        if command[-1] == "chromium":
+            executable(chromium)
+        return 0
+
+    assert runner.main(["-q", "tests/scheduler"], environ={}, run=fake_run, is_root=False) == 0
+    assert ran == [[SUDO, *UPDATE], [SUDO, *INSTALL], [sys.executable, "-m", "pytest", "-q", "tests/scheduler"]]
+
+
+def test_main_stops_when_the_install_fails(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(runner, "DEBIAN_CHROMIUM", tmp_path / "chromium")
+    monkeypatch.setattr(runner.shutil, "which", lambda name: {"apt-get": APT}.get(name))
+    ran: list[list[str]] = []
+
+    def fake_run(command: list[str]) -> int:
+        ran.append(command)
+        return 100
+
+    assert runner.main([], environ={}, run=fake_run, is_root=True) == 100
+    assert ran == [UPDATE]
+    assert "failed with exit code 100" in capsys.readouterr().err
+
+
+def test_main_without_any_way_to_chromium_runs_no_tests(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(runner, "DEBIAN_CHROMIUM", tmp_path / "chromium")
+    monkeypatch.setattr(runner.shutil, "which", lambda name: {"apt-get": APT}.get(name))
+    ran: list[list[str]] = []
+    assert runner.main([], environ={}, run=lambda c: ran.append(c) or 0, is_root=False) == runner.NO_CHROMIUM_EXIT
+    assert ran == []
+    assert "not root and has no sudo" in capsys.readouterr().err
+
+
+def run_module(tmp_path: Path, chromium: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HOMECARE_CHROMIUM": str(chromium)}
+    return subprocess.run([sys.executable, "-m", "tests.run", "--version"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_command_runs_pytest_when_chromium_is_there(tmp_path):
+    """``python -m tests.run --version`` from the checkout: chromium found, so pytest runs (and prints its version)."""
+    done = run_module(tmp_path, executable(tmp_path / "chromium"))
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"pytest \d", done.stdout + done.stderr)
+    assert "installing" not in done.stderr
+
+
+def test_the_command_refuses_a_missing_chromium_it_may_not_install(tmp_path):
+    done = run_module(tmp_path, tmp_path / "nowhere" / "chromium")
+    assert done.returncode == runner.NO_CHROMIUM_EXIT
+    assert "is not an executable file" in done.stderr
+    assert "pytest" not in done.stdout
+
+
+def readme_commands() -> list[str]:
+    """The commands of the README's first code block, one per line, comments dropped."""
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"```bash\n(.*?)```", text, re.S)
+    assert block is not None
+    return [line for line in block.group(1).splitlines() if line.strip() and not line.startswith("#")]
+
+
+def test_ci_runs_the_readme_test_command_as_written():
+    """``.ci/run`` runs the README's second command character for character (and stops if it fails)."""
+    install_and_solve, install_and_test = readme_commands()
+    assert install_and_solve.endswith("homecare solve")
+    assert install_and_test.endswith("python -m tests.run")
+    ci = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if not line.lstrip().startswith("#")]
+    assert f"{{ {install_and_test}; }} || exit $?" in ci
