@@ -24,30 +24,35 @@ INSTALL = ["env", "DEBIAN_FRONTEND=noninteractive", APT, "install", "-y", "chrom
 
 
 def executable(path: Path) -> Path:
+    """Write a do-nothing executable script at ``path``; return it."""
     path.write_text("#!/bin/sh\nexit 0\n")
     path.chmod(0o755)
     return path
 
 
 def test_chromium_there_needs_nothing(tmp_path):
+    """An executable chromium: nothing to install, whoever runs and whatever is at hand."""
     chromium = executable(tmp_path / "chromium")
     assert runner.chromium_install_commands(chromium, default=True, is_root=False, sudo=None, apt_get=None) == []
     assert runner.chromium_install_commands(chromium, default=False, is_root=False, sudo=None, apt_get=None) == []
 
 
 def test_missing_chromium_is_installed_by_root_with_apt_get(tmp_path):
+    """Root runs apt-get update and install itself, non-interactively."""
     commands = runner.chromium_install_commands(tmp_path / "chromium", default=True, is_root=True, sudo=SUDO,
                                                 apt_get=APT)
     assert commands == [UPDATE, INSTALL]
 
 
 def test_missing_chromium_is_installed_through_sudo_by_others(tmp_path):
+    """Anybody else goes through sudo."""
     commands = runner.chromium_install_commands(tmp_path / "chromium", default=True, is_root=False, sudo=SUDO,
                                                 apt_get=APT)
     assert commands == [[SUDO, *UPDATE], [SUDO, *INSTALL]]
 
 
 def test_a_file_that_is_not_executable_is_missing(tmp_path):
+    """A file there that cannot run counts as missing."""
     (tmp_path / "chromium").write_text("not a browser")
     commands = runner.chromium_install_commands(tmp_path / "chromium", default=True, is_root=True, sudo=None,
                                                 apt_get=APT)
@@ -55,6 +60,7 @@ def test_a_file_that_is_not_executable_is_missing(tmp_path):
 
 
 def test_neither_root_nor_sudo_says_what_to_do(tmp_path):
+    """Not root and no sudo: an error that says how to install it or where to point the tests."""
     with pytest.raises(runner.ChromiumUnavailable, match="not root and has no sudo") as caught:
         runner.chromium_install_commands(tmp_path / "chromium", default=True, is_root=False, sudo=None, apt_get=APT)
     assert "sudo apt-get install -y chromium" in str(caught.value)
@@ -62,6 +68,7 @@ def test_neither_root_nor_sudo_says_what_to_do(tmp_path):
 
 
 def test_no_apt_get_says_what_to_do(tmp_path):
+    """No apt-get (not a Debian-like system): an error, not a failed command."""
     with pytest.raises(runner.ChromiumUnavailable, match="no apt-get"):
         runner.chromium_install_commands(tmp_path / "chromium", default=True, is_root=True, sudo=SUDO, apt_get=None)
 
@@ -73,6 +80,7 @@ def test_a_chromium_named_by_the_environment_is_never_installed_to(tmp_path):
 
 
 def test_chromium_path_follows_the_browser_tests():
+    """The same path as tests/api/test_board_browser.py: HOMECARE_CHROMIUM, else Debian's."""
     assert runner.chromium_path({}) == (Path("/usr/bin/chromium"), True)
     assert runner.chromium_path({"HOMECARE_CHROMIUM": ""}) == (Path("/usr/bin/chromium"), True)
     assert runner.chromium_path({"HOMECARE_CHROMIUM": "/opt/c/chrome"}) == (Path("/opt/c/chrome"), False)
@@ -96,6 +104,7 @@ def test_main_installs_then_runs_pytest_with_the_arguments(tmp_path, monkeypatch
 
 
 def test_main_stops_when_the_install_fails(tmp_path, monkeypatch, capsys):
+    """A failed apt-get stops the run with its exit code; no tests run."""
     monkeypatch.setattr(runner, "DEBIAN_CHROMIUM", tmp_path / "chromium")
     monkeypatch.setattr(runner.shutil, "which", lambda name: {"apt-get": APT}.get(name))
     ran: list[list[str]] = []
@@ -110,6 +119,7 @@ def test_main_stops_when_the_install_fails(tmp_path, monkeypatch, capsys):
 
 
 def test_main_without_any_way_to_chromium_runs_no_tests(tmp_path, monkeypatch, capsys):
+    """No way to install: the message, exit code 6, and nothing run."""
     monkeypatch.setattr(runner, "DEBIAN_CHROMIUM", tmp_path / "chromium")
     monkeypatch.setattr(runner.shutil, "which", lambda name: {"apt-get": APT}.get(name))
     ran: list[list[str]] = []
@@ -119,6 +129,7 @@ def test_main_without_any_way_to_chromium_runs_no_tests(tmp_path, monkeypatch, c
 
 
 def run_module(tmp_path: Path, chromium: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m tests.run --version`` from the checkout with ``HOMECARE_CHROMIUM=chromium``."""
     env = {**os.environ, "HOMECARE_CHROMIUM": str(chromium)}
     return subprocess.run([sys.executable, "-m", "tests.run", "--version"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
@@ -133,6 +144,7 @@ def test_the_command_runs_pytest_when_chromium_is_there(tmp_path):
 
 
 def test_the_command_refuses_a_missing_chromium_it_may_not_install(tmp_path):
+    """A missing HOMECARE_CHROMIUM is refused with exit code 6, before pytest starts."""
     done = run_module(tmp_path, tmp_path / "nowhere" / "chromium")
     assert done.returncode == runner.NO_CHROMIUM_EXIT
     assert "is not an executable file" in done.stderr
@@ -140,17 +152,19 @@ def test_the_command_refuses_a_missing_chromium_it_may_not_install(tmp_path):
 
 
 def readme_commands() -> list[str]:
-    """The commands of the README's first code block, one per line, comments dropped."""
+    """Return the commands of the README's first code block, one per line, comments dropped."""
     text = (ROOT / "README.md").read_text()
     block = re.search(r"```bash\n(.*?)```", text, re.S)
     assert block is not None
-    return [line for line in block.group(1).splitlines() if line.strip() and not line.startswith("#")]
+    lines = block.group(1).splitlines()
+    return [line for line in lines if line.strip() and not line.startswith("#")]
 
 
 def test_ci_runs_the_readme_test_command_as_written():
-    """``.ci/run`` runs the README's second command character for character (and stops if it fails)."""
+    """``.ci/run`` runs the README's second command as written (and stops if it fails)."""
     install_and_solve, install_and_test = readme_commands()
     assert install_and_solve.endswith("homecare solve")
     assert install_and_test.endswith("python -m tests.run")
-    ci = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if not line.lstrip().startswith("#")]
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    ci = [line for line in ci if not line.lstrip().startswith("#")]
     assert f"{{ {install_and_test}; }} || exit $?" in ci

@@ -139,6 +139,7 @@ def poll_job_row(engine: sqlalchemy.Engine, job_id: str, done: Callable[[dict[st
                             "(SELECT count(*) FROM rosters r WHERE r.job_id = j.id) AS rosters "
                             "FROM jobs j WHERE j.id = :id")
     deadline = time.monotonic() + timeout_s
+    row: dict[str, Any] = {}
     with engine.connect() as conn:
         while time.monotonic() < deadline:
             row = dict(conn.execute(query, {"id": job_id}).mappings().one())

@@ -36,13 +36,13 @@ _SETTINGS = settings(max_examples=300, deadline=None)
 
 
 def tw(start: str, end: str) -> TimeWindow:
-    """A window from ``HH:MM`` times."""
+    """Return a window from ``HH:MM`` times."""
     return TimeWindow(parse_hhmm(start), parse_hhmm(end))
 
 
 def plan_with(shift: tuple[str, str] = ("07:00", "22:00"), availability: list[tuple[str, str]] | None = None,
               rule: dict[str, Any] | None = None):
-    """A one-worker plan (worker ``w1`` of ``care-1``) with a given shift, availability and break rule."""
+    """Return a one-worker plan (``w1`` of ``care-1``) with a shift, availability and break rule."""
     extra = {"availability": [{"start": a, "end": b} for a, b in availability]} if availability else {}
     providers = [provider("care-1", **({"break": rule} if rule is not None else {}))]
     plan = make_plan(providers=providers, workers=[worker("w1", "care-1", shift=shift, **extra)])
@@ -52,12 +52,14 @@ def plan_with(shift: tuple[str, str] = ("07:00", "22:00"), availability: list[tu
 # --------------------------------------------------------------------------- stints and gaps
 
 def test_stints_without_availability_are_the_whole_shift():
+    """No availability: one stint, the shift, and no gap."""
     _, w = plan_with(shift=("08:00", "16:00"))
     assert stints(w) == (tw("08:00", "16:00"),)
     assert gaps(w) == ()
 
 
 def test_stints_and_gaps_of_a_split_shift():
+    """07:00-13:30 and 16:00-22:00: two stints and the gap between them."""
     _, w = plan_with(availability=[("07:00", "13:30"), ("16:00", "22:00")])
     assert stints(w) == (tw("07:00", "13:30"), tw("16:00", "22:00"))
     assert gaps(w) == (tw("13:30", "16:00"),)
@@ -91,9 +93,9 @@ def test_stints_and_gaps_tile_the_working_day(periods: list[tuple[int, int]]):
     parts = sorted([*stints(w), *gaps(w)], key=lambda x: (x.start, x.end))
     assert stints(w) == tuple(TimeWindow(a, b) for a, b in periods)
     assert all(g.start < g.end for g in gaps(w))
-    assert all(x.end == y.start for x, y in zip(parts, parts[1:]))
+    assert all(x.end == y.start for x, y in zip(parts, parts[1:], strict=False))
     assert parts[0].start == periods[0][0] and parts[-1].end == periods[-1][1]
-    assert len(gaps(w)) == sum(1 for (_, b), (c, _) in zip(periods, periods[1:]) if c > b)
+    assert len(gaps(w)) == sum(1 for (_, b), (c, _) in zip(periods, periods[1:], strict=False) if c > b)
 
 
 # --------------------------------------------------------------------------- rest breaks owed
@@ -203,10 +205,12 @@ travels = st.integers(0, 60)
 @_SETTINGS
 @given(instants, instants, blocks())
 def test_free_time_counts_unblocked_time(start, end, bl):
+    """Free time is the count of unblocked instants (zero for an empty or reversed interval)."""
     assert free_time(start, end, bl) == free_between(start, end, bl)
 
 
 def test_free_time_of_an_empty_or_reversed_interval_is_zero():
+    """Nothing is free in an empty or reversed interval; touching blocks count once each."""
     assert free_time(50, 50, [(10, 20)]) == 0
     assert free_time(60, 50, []) == 0
     assert free_time(0, 100, [(10, 20), (20, 30), (90, 150)]) == 70
@@ -221,6 +225,7 @@ def test_overlaps_is_true_when_an_instant_is_blocked(start, length, bl):
 
 
 def test_overlaps_touching_is_not_overlapping():
+    """Intervals are half-open: ending as a block starts, or starting as one ends, is no overlap."""
     assert not overlaps(10, 20, [(0, 10), (20, 30)])
     assert overlaps(10, 21, [(0, 10), (20, 30)])
     assert not overlaps(0, 100, [])
@@ -248,6 +253,7 @@ def test_arrive_is_the_first_instant_with_enough_free_travel(depart, travel, bl)
 
 
 def test_leave_by_pauses_travel_over_blocked_time():
+    """Travel before an arrival deadline is counted backwards around blocked time."""
     assert leave_by(100, 30, []) == 70
     assert leave_by(100, 30, [(80, 90)]) == 60
     assert leave_by(100, 30, [(70, 100)]) == 40  # arriving as a block ends: the travel is all before it
@@ -291,8 +297,10 @@ def test_earliest_start_is_the_first_free_start(ready, travel, lo, duration, bl)
 
 
 def test_latest_start_leaves_room_for_travel_and_blocks():
-    """To arrive by 100 after 10 of travel, a 20-long visit starts by 70; a block 75-80 makes that 55
-    (the visit must end before the block: after it, 80 + 20 leaves no time to travel)."""
+    """To arrive by 100 after 10 of travel, a 20-long visit starts by 70; a block 75-80 makes it 55.
+
+    The visit must end before the block: after it, 80 + 20 leaves no time to travel.
+    """
     assert latest_start(100, 10, 200, 20, []) == 70
     assert latest_start(100, 10, 50, 20, []) == 50
     assert latest_start(100, 10, 200, 20, [(75, 80)]) == 55
