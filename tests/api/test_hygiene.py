@@ -1,5 +1,7 @@
-"""Durability and hygiene of the service: fsynced private SQLite files, /health when the database is down,
-an audit log of refused attempts and key changes, offline docs, and one iCalendar writer.
+"""Durability and hygiene of the service.
+
+Fsynced private SQLite files, /health when the database is down, an audit log of
+refused attempts and key changes, docs that work offline, and one iCalendar writer.
 """
 
 from __future__ import annotations
