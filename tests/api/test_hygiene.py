@@ -140,6 +140,16 @@ def test_hygiene_refused_attempts_are_audited(as_role, coordinator, keys):
             "provider:care-1") in refused
 
 
+def test_hygiene_refused_attempt_with_unreadable_path_is_audited(as_role, coordinator):
+    """A NUL or a lone surrogate in the path still answers 404 and leaves a readable row (PostgreSQL refuses NUL)."""
+    provider = as_role("provider:care-1")
+    assert provider.get("/providers/care-2%00x/visits", params={"date": DATE}).status_code == 404
+    assert provider.get("/providers/care-2%ED%A0%80y/visits", params={"date": DATE}).status_code == 404
+    resources = {r["resource"] for r in _audit(coordinator) if r["action"] == "refused_404"}
+    assert "GET /providers/care-2\\x00x/visits" in resources
+    assert any(r.startswith("GET /providers/care-2") and r.endswith("y/visits") for r in resources)
+
+
 def test_hygiene_audit_reads_are_audited(coordinator, keys):
     """Reading the audit log is itself logged, with the filters used."""
     _audit(coordinator, client_id="c-nobody")
