@@ -77,7 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # /docs and /redoc load Swagger UI and ReDoc from DOCS_STATIC, not from a CDN.
     app = FastAPIOffline(title="homecare roster service", version=_version(), description=DESCRIPTION,
-                         lifespan=lifespan, static_url=DOCS_STATIC)
+                         lifespan=lifespan, static_url=DOCS_STATIC,
+                         swagger_ui_parameters={"validatorUrl": None})  # no badge from swagger.io
     errors.install(app)
     for module in (health, plans, jobs, rosters, days, scenarios, audit, board):
         app.include_router(module.router)
