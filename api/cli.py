@@ -34,6 +34,17 @@ def _database(db: str | None):  # noqa: ANN202 - api.db.Database
     return database
 
 
+def _actor() -> str:
+    """Who runs a ``keys`` command, for the audit log: ``homecare keys (<login name>)``."""
+    import getpass
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container without a passwd entry)
+        user = "unknown user"
+    return f"homecare keys ({user})"
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
@@ -63,11 +74,11 @@ def keys_create(
     name: Annotated[str, typer.Option(help="Who holds the key (shown in the audit log).")] = "",
     db: DbOption = None,
 ) -> None:
-    """Create an API key and print it (once: only its hash is stored)."""
+    """Create an API key and print it (once: only its hash is stored); the audit log records it."""
     from api import crud
 
     try:
-        record, key = crud.create_key(db=_database(db), role=role, name=name)
+        record, key = crud.create_key(db=_database(db), role=role, name=name, actor=_actor())
     except ValueError as exc:
         console.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(2) from None
@@ -89,10 +100,10 @@ def keys_list(db: DbOption = None) -> None:
 
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (hc_<id>_...).")], db: DbOption = None) -> None:
-    """Revoke an API key."""
+    """Revoke an API key (the audit log records it)."""
     from api import crud
 
-    if not crud.revoke_key(db=_database(db), key_id=key_id):
+    if not crud.revoke_key(db=_database(db), key_id=key_id, actor=_actor()):
         console.print(f"[bold red]error:[/] no live key {key_id!r}", highlight=False)
         raise typer.Exit(1)
     out.print(f"revoked {key_id}", highlight=False)

@@ -54,8 +54,8 @@ def aware(moment: dt.datetime | None) -> dt.datetime | None:
 
 # --------------------------------------------------------------------------- keys
 
-def create_key(*, db: Database, role: str, name: str = "") -> tuple[ApiKey, str]:
-    """Create an API key.
+def create_key(*, db: Database, role: str, name: str = "", actor: str = "") -> tuple[ApiKey, str]:
+    """Create an API key, and log its creation in the audit log.
 
     Parameters
     ----------
@@ -65,6 +65,8 @@ def create_key(*, db: Database, role: str, name: str = "") -> tuple[ApiKey, str]
         ``coordinator``, ``planner``, ``provider:<id>`` or ``worker:<id>``.
     name
         Who holds it (shown in the audit log).
+    actor
+        Who created it, for the audit log (``homecare keys (user)``).
 
     Returns
     -------
@@ -79,8 +81,11 @@ def create_key(*, db: Database, role: str, name: str = "") -> tuple[ApiKey, str]
     check_role(role)
     key_id, key, secret_hash = new_key()
     record = ApiKey(id=key_id, name=name, role=role, secret_hash=secret_hash, created_at=utcnow())
+    holder = f"{role}, {name}" if name else role
     with db.write() as session:
         session.add(record)
+        session.execute(insert(AuditRecord), _audit_rows(who=None, action="create_key",
+                                                         resource=f"key {key_id} ({holder})", actor=actor))
     return record, key
 
 
@@ -89,12 +94,16 @@ def list_keys(*, session: Session) -> list[ApiKey]:
     return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at)))
 
 
-def revoke_key(*, db: Database, key_id: str) -> bool:
-    """Revoke a key; return whether a live key had that id."""
+def revoke_key(*, db: Database, key_id: str, actor: str = "") -> bool:
+    """Revoke a key; return whether a live key had that id (its revocation is then audited, by ``actor``)."""
     with db.write() as session:
         result = session.execute(update(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
                                  .values(revoked_at=utcnow()))
-        return result.rowcount == 1
+        if result.rowcount != 1:
+            return False
+        session.execute(insert(AuditRecord), _audit_rows(who=None, action="revoke_key", resource=f"key {key_id}",
+                                                         actor=actor))
+        return True
 
 
 def authenticate(*, session: Session, key: str) -> Principal | None:
@@ -110,6 +119,30 @@ def authenticate(*, session: Session, key: str) -> Principal | None:
 
 # --------------------------------------------------------------------------- audit
 
+#: Longest ``action`` and ``resource`` the audit table holds (longer ones are cut, never refused).
+AUDIT_ACTION_CHARS = 40
+AUDIT_RESOURCE_CHARS = 100
+
+
+def _storable(text: str) -> str:
+    """Return ``text`` with what a database cannot store escaped: NUL (PostgreSQL) and lone surrogates.
+
+    A refused request's path is logged as sent, and may hold either.
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
+def _audit_rows(*, who: Principal | None, action: str, resource: str, client_ids: Iterable[str] = (),
+                actor: str = "") -> list[dict[str, Any]]:
+    """Return the audit rows of one action (see :func:`audit`); ``actor`` names a caller with no key."""
+    resource = _storable(resource)
+    if len(resource) > AUDIT_RESOURCE_CHARS:
+        resource = resource[:AUDIT_RESOURCE_CHARS - 1] + "…"
+    base = {"at": utcnow(), "key_id": who.key_id if who else None, "key_name": who.name if who else actor,
+            "role": who.role if who else "", "action": action[:AUDIT_ACTION_CHARS], "resource": resource}
+    return [{**base, "client_id": c} for c in sorted(set(client_ids))] or [{**base, "client_id": None}]
+
+
 def audit(*, db: Database, who: Principal | None, action: str, resource: str,
           client_ids: Iterable[str] = ()) -> None:
     """Record an action: one row per client whose data it returned, or one row without a client.
@@ -119,18 +152,15 @@ def audit(*, db: Database, who: Principal | None, action: str, resource: str,
     db
         The database.
     who
-        The caller.
+        The caller (``None`` for a request without a valid key).
     action
-        What was done (``read_roster``, ``submit_plan`` ...).
+        What was done (``read_roster``, ``submit_plan``, ``refused_403`` ...).
     resource
-        What it was done to (``roster ro_...``).
+        What it was done to (``roster ro_...``); cut to 100 characters.
     client_ids
         Clients whose data the answer held.
     """
-    now = utcnow()
-    base = {"at": now, "key_id": who.key_id if who else None, "key_name": who.name if who else "",
-            "role": who.role if who else "", "action": action, "resource": resource}
-    rows = [{**base, "client_id": c} for c in sorted(set(client_ids))] or [{**base, "client_id": None}]
+    rows = _audit_rows(who=who, action=action, resource=resource, client_ids=client_ids)
     with db.write() as session:
         session.execute(insert(AuditRecord), rows)
 

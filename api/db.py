@@ -1,7 +1,11 @@
 """Database engine, sessions and schema migrations.
 
 SQLite (the default) runs in WAL mode so that readers never wait for the solver
-processes writing progress, with a busy timeout for writers. Transactions that
+processes writing progress, with a busy timeout for writers. Every commit is
+fsynced (``synchronous=FULL``): a plan the service has acknowledged survives a
+power cut (the cost is in ``benchmarks/RESULTS.md``, "Durability"). A new
+database file is created readable by its owner only (0600); SQLite gives its
+``-wal`` and ``-shm`` files the mode of the database file. Transactions that
 write open with ``BEGIN IMMEDIATE`` (:meth:`Database.write`): a read transaction
 that later tries to write can fail at once under WAL when another writer got in
 first, whereas an immediate one waits its turn. Any other SQLAlchemy URL
@@ -11,6 +15,7 @@ first, whereas an immediate one waits its turn. Any other SQLAlchemy URL
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +30,11 @@ log = logging.getLogger("homecare.api.db")
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: ``PRAGMA synchronous`` of every SQLite connection. FULL syncs the WAL at each commit, so that
+#: an acknowledged write is on disk; NORMAL (faster) may lose the last commits in a power cut.
+SQLITE_SYNCHRONOUS = "FULL"
+#: Mode of a new SQLite database file (and so of its -wal and -shm files): the owner's only.
+SQLITE_FILE_MODE = 0o600
 #: Pooled connections. A request holds a read connection until its answer is sent and,
 #: for the audit log, briefly a write one; under load many requests wait for a worker
 #: thread in between. SQLite connections are cheap: beyond the pool, SQLite opens as
@@ -49,8 +59,8 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=SERVER_POOL_OVERFLOW)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+        _create_private(Path(parsed.database).expanduser())
     engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=-1,
                            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
@@ -60,7 +70,7 @@ def make_engine(url: str) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
@@ -71,6 +81,22 @@ def make_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Create an empty SQLite file readable by its owner only, unless it exists.
+
+    SQLite creates the ``-wal`` and ``-shm`` files with the mode of the
+    database file, so they are private too. An existing file keeps its mode
+    (its owner chose it).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SQLITE_FILE_MODE)
+    except FileExistsError:
+        return
+    os.close(fd)
+    log.info("created database file %s (mode %o)", path, SQLITE_FILE_MODE)
 
 
 class Database:

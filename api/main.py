@@ -1,6 +1,8 @@
 """The roster service: ``create_app(settings)`` assembles the FastAPI app.
 
-Start it with ``homecare serve``; OpenAPI docs are at ``/docs``.
+Start it with ``homecare serve``; OpenAPI docs are at ``/docs`` (Swagger UI) and
+``/redoc``, with their scripts and styles served by the service itself (from the
+``fastapi-offline`` package), so the docs work without internet access.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from api import errors
 from api.config import Settings, get_settings
@@ -32,6 +35,10 @@ or `Authorization: Bearer hc_...`. Roles: `coordinator`, `planner`, `provider:<i
 A role that may never use an endpoint gets 403; another provider's or worker's data answers 404.
 The coordinator board, a page over these endpoints, is at `/board`.
 """
+
+
+#: Where the docs pages' scripts, styles and icon are served (files of ``fastapi-offline``).
+DOCS_STATIC = "/docs/static"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -68,8 +75,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runner.shutdown()
             db.dispose()
 
-    app = FastAPI(title="homecare roster service", version=_version(), description=DESCRIPTION,
-                  lifespan=lifespan)
+    # /docs and /redoc load Swagger UI and ReDoc from DOCS_STATIC, not from a CDN.
+    app = FastAPIOffline(title="homecare roster service", version=_version(), description=DESCRIPTION,
+                         lifespan=lifespan, static_url=DOCS_STATIC,
+                         swagger_ui_parameters={"validatorUrl": None})  # no badge from swagger.io
     errors.install(app)
     for module in (health, plans, jobs, rosters, days, scenarios, audit, board):
         app.include_router(module.router)

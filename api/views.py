@@ -7,14 +7,12 @@ duration, postcode and tasks. No client name, id or coordinates.
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from api.models import ProviderVisit, ProviderVisitsPublic, WorkerDayPublic, WorkerStopPublic
+from scheduler.ics import worker_calendar
 from scheduler.model import Plan
 from scheduler.roster import Roster
-from scheduler.timeutil import TIMEZONE, ceil_minutes, format_hhmm
-
-PRODID = "-//homecare//roster service//EN"
+from scheduler.timeutil import ceil_minutes, format_hhmm
 
 
 def provider_visits(plan: Plan, roster: Roster, *, roster_id: str, provider_id: str) -> ProviderVisitsPublic:
@@ -87,66 +85,28 @@ def worker_day(plan: Plan, roster: Roster, *, roster_id: str, worker_id: str) ->
 
 # --------------------------------------------------------------------------- iCalendar (RFC 5545)
 
-def _escape(text: str) -> str:
-    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n"))
+def worker_day_ics(plan: Plan, roster: Roster, *, worker_id: str, stamp: dt.datetime) -> bytes:
+    """Return a worker's day as an iCalendar file, written by the CLI's writer (:mod:`scheduler.ics`).
 
-
-def _fold(line: str) -> list[str]:
-    """Split a content line into pieces of at most 75 octets (continuations start with a space)."""
-    out, current, size = [], "", 0
-    for char in line:
-        width = len(char.encode())
-        if size + width > (75 if not out else 74):
-            out.append(current)
-            current, size = "", 0
-        current += char
-        size += width
-    out.append(current)
-    return [out[0], *(" " + piece for piece in out[1:])]
-
-
-def _utc(date: dt.date, seconds: int) -> str:
-    """Return wall-clock ``seconds`` after midnight of ``date`` in Europe/London as iCalendar UTC."""
-    wall = dt.datetime.combine(date, dt.time()) + dt.timedelta(seconds=seconds)
-    return wall.replace(tzinfo=ZoneInfo(TIMEZONE)).astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def worker_day_ics(day: WorkerDayPublic, *, stamp: dt.datetime) -> str:
-    """Return a worker's day as an iCalendar file: one event per stop, times in UTC.
+    One event per visit and a non-blocking one per rest break, times in UTC,
+    UIDs from the date, the worker and the visit (so re-importing a re-planned
+    day updates its events), and the least client data: visit id, times,
+    postcode and tasks. A worker the plan no longer lists gets no events.
 
     Parameters
     ----------
-    day
-        The worker's day.
+    plan
+        The roster's plan.
+    roster
+        The roster.
+    worker_id
+        The worker.
     stamp
         When the roster was made (``DTSTAMP``).
 
     Returns
     -------
-    str
-        The calendar, CRLF line endings, lines folded at 75 octets.
+    bytes
+        The calendar, UTF-8, CRLF line endings, lines folded at 75 octets.
     """
-    from scheduler.timeutil import parse_hhmm
-
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
-             f"X-WR-CALNAME:{_escape(f'Visits of {day.worker_id} on {day.date.isoformat()}')}"]
-    dtstamp = stamp.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    for n, stop in enumerate(day.stops, start=1):
-        who = " (double-handed)" if stop.workers_required > 1 else ""
-        description = [f"Arrive {stop.arrival}; visit {stop.start}-{stop.end} ({stop.duration_min} min){who}."]
-        if stop.tasks:
-            description.append("Tasks: " + ", ".join(stop.tasks) + ".")
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:{day.roster_id}-{day.worker_id}-{stop.visit_id}@homecare",
-            f"DTSTAMP:{dtstamp}",
-            f"DTSTART:{_utc(day.date, parse_hhmm(stop.start))}",
-            f"DTEND:{_utc(day.date, parse_hhmm(stop.end))}",
-            f"SUMMARY:{_escape(f'Visit {n}: {stop.visit_id} ({stop.duration_min} min){who}')}",
-            f"LOCATION:{_escape(stop.postcode)}",
-            f"DESCRIPTION:{_escape(' '.join(description))}",
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
-    return "".join(piece + "\r\n" for line in lines for piece in _fold(line))
+    return worker_calendar(plan, roster, worker_id, stamp=stamp, client_details=False, allow_absent=True)

@@ -8,6 +8,11 @@ tells calendars which zone the day was planned in.
 
 UIDs depend only on the date, the worker and the visit (or the break's place in
 the day), so importing a re-planned day updates the events it moved.
+
+The CLI (``homecare ics``) writes everything a carer may want (client name,
+address, coordinates, notes); the roster service writes the same calendar with
+``client_details=False``: the least client data needed to do the visits
+(visit id, times, postcode, tasks), as in its worker's-day view.
 """
 
 from __future__ import annotations
@@ -55,25 +60,29 @@ def _where(plan: Plan, visit: Visit) -> str:
 
 
 def _description(plan: Plan, visit: Visit, stop: Stop, previous: str, mode: str,
-                 partners: list[str]) -> str:
+                 partners: list[str], *, client_details: bool = True) -> str:
     client = plan.client(visit.client_id)
-    lines = [f"Visit {visit.id} for {client.name or client.id} ({client.id}): {visit.kind}, "
-             f"{visit.duration_min} min, {visit.priority}.",
+    whose = f" for {client.name or client.id} ({client.id})" if client_details else ""
+    lines = [f"Visit {visit.id}{whose}: {visit.kind}, {visit.duration_min} min, {visit.priority}.",
              f"Window {visit.window}; arrive {format_hhmm(ceil_minutes(stop.arrival) * 60)}"
              + (f", wait {_minutes(stop.wait_s)}." if stop.wait_s >= 60 else ".")]
     if visit.tasks:
         lines.append("Tasks: " + ", ".join(visit.tasks) + ".")
-    notes = [str(n) for n in (visit.extra.get("notes"), client.extra.get("notes")) if n]
-    lines += [f"Notes: {n}" for n in notes]
-    if partners:
-        lines.append(f"Double-handed with {', '.join(partners)}.")
+    if client_details:
+        notes = [str(n) for n in (visit.extra.get("notes"), client.extra.get("notes")) if n]
+        lines += [f"Notes: {n}" for n in notes]
+        if partners:
+            lines.append(f"Double-handed with {', '.join(partners)}.")
+    elif visit.workers_required > 1:
+        lines.append("Double-handed.")
     lines.append(f"Travel before: {_minutes(stop.travel_s)}, {stop.travel_m / 1000:.1f} km "
                  f"by {mode} from {previous}.")
     return "\n".join(lines)
 
 
 def worker_calendar(plan: Plan, roster: Roster, worker_id: str, *,
-                    stamp: dt.datetime | None = None) -> bytes:
+                    stamp: dt.datetime | None = None, client_details: bool = True,
+                    allow_absent: bool = False) -> bytes:
     """Return a worker's day as an iCalendar file.
 
     Each visit is an event: ``SUMMARY`` names the client and the visit,
@@ -92,6 +101,14 @@ def worker_calendar(plan: Plan, roster: Roster, worker_id: str, *,
         The worker whose day to export.
     stamp
         When the calendar was made (``DTSTAMP``); now by default.
+    client_details
+        False: no client name, id, address, coordinates or notes, nor partner
+        names. ``SUMMARY`` names the visit, ``LOCATION`` is the postcode and
+        the travel before a visit comes "from visit <id>" (the roster service's
+        calendar).
+    allow_absent
+        A worker the plan does not list (taken off a re-planned day) gets a
+        calendar with no events instead of an error.
 
     Returns
     -------
@@ -106,20 +123,22 @@ def worker_calendar(plan: Plan, roster: Roster, worker_id: str, *,
     """
     import icalendar
 
-    if not plan.has_worker(worker_id):
+    if not plan.has_worker(worker_id) and not allow_absent:
         known = ", ".join(w.id for w in plan.workers) or "none"
         raise UnknownReferenceError([Problem(
             "worker", worker_id, None, f"no such worker in the plan; its workers are: {known}")])
-    worker = plan.worker(worker_id)
+    worker = plan.worker(worker_id) if plan.has_worker(worker_id) else None
     stamp = (stamp or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", f"{worker.name or worker.id} ({worker.id}), {roster.date.isoformat()}")
+    who = f"{worker.name or worker.id} ({worker.id})" if worker else worker_id
+    cal.add("x-wr-calname", f"{who}, {roster.date.isoformat()}")
     cal.add("x-wr-timezone", TIMEZONE)
-    route = roster.route(worker_id)
+    route = roster.route(worker_id) if worker else None  # a worker the plan does not list: no events
+    mode = worker.travel_mode if worker else ""
     day = roster.date.strftime("%Y%m%d")
     partners = _partners(roster, worker_id)
     previous = "home"
@@ -132,14 +151,19 @@ def worker_calendar(plan: Plan, roster: Roster, worker_id: str, *,
         event.add("dtstart", _utc(roster.date, stop.start))
         event.add("dtend", _utc(roster.date, stop.end))
         double = " (double-handed)" if visit.workers_required > 1 else ""
-        event.add("summary", f"{client.name or client.id}: visit {visit.id}{double}")
-        event.add("location", _where(plan, visit))
-        event.add("geo", (client.location.lat, client.location.lon))
-        event.add("description", _description(plan, visit, stop, previous, worker.travel_mode,
-                                              partners.get(visit.id, [])))
+        if client_details:
+            event.add("summary", f"{client.name or client.id}: visit {visit.id}{double}")
+            event.add("location", _where(plan, visit))
+            event.add("geo", (client.location.lat, client.location.lon))
+        else:
+            event.add("summary", f"Visit {visit.id} ({visit.duration_min} min){double}")
+            if client.postcode:
+                event.add("location", client.postcode)
+        event.add("description", _description(plan, visit, stop, previous, mode,
+                                              partners.get(visit.id, []), client_details=client_details))
         event.add("categories", [visit.kind])
         cal.add_component(event)
-        previous = f"{visit.id} ({client.name or client.id})"
+        previous = f"{visit.id} ({client.name or client.id})" if client_details else f"visit {visit.id}"
     for n, rest in enumerate(route.breaks if route else (), start=1):
         event = icalendar.Event()
         event.add("uid", f"{day}-{worker_id}-break-{n}@{UID_DOMAIN}")

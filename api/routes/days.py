@@ -104,11 +104,16 @@ def read_worker_day(worker_id: str, date: DateQuery, session: SessionDep, db: Da
 
 
 @router.get("/workers/{worker_id}/day.ics", response_class=Response, summary="A worker's day as iCalendar",
-            responses={**NOT_FOUND, 200: {"content": {"text/calendar": {}}, "description": "One event per stop."}})
+            responses={**NOT_FOUND, 200: {"content": {"text/calendar": {}},
+                                          "description": "One event per visit, one per rest break."}})
 def read_worker_day_ics(worker_id: str, date: DateQuery, session: SessionDep, db: DatabaseDep, cache: CacheDep,
                         who: DayReader, roster_id: RosterQuery = None) -> Response:
-    """Return the worker's day as an iCalendar file (one event per stop, times in UTC)."""
-    day, record = _worker_day(worker_id, date, session, db, cache, who, roster_id, "read_worker_day_ics")
-    body = worker_day_ics(day, stamp=aware(record.created_at))  # type: ignore[arg-type]
+    """Return the worker's day as an iCalendar file (an event per visit and per rest break, times in UTC)."""
+    _, record = _worker_day(worker_id, date, session, db, cache, who, roster_id, "read_worker_day_ics")
+    plan = cache.plan(session=session, plan_id=record.plan_id)
+    parsed = cache.roster(session=session, roster_id=record.id)
+    assert plan is not None and parsed is not None  # foreign key, existing record
+    body = worker_day_ics(plan, parsed[0], worker_id=worker_id,
+                          stamp=aware(record.created_at))  # type: ignore[arg-type]
     return Response(body, media_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{worker_id}-{date.isoformat()}.ics"'})

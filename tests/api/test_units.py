@@ -1,4 +1,4 @@
-"""Pure parts of the service: keys, settings, plan changes, iCalendar lines."""
+"""Pure parts of the service: keys, settings, plan changes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from api.changes import apply_roster_change, apply_scenario, compare_kpis, scale
 from api.config import Settings
 from api.models import RosterChange, ScenarioChanges
 from api.security import Principal, check_role, hash_secret, new_key, secret_matches, split_key
-from api.views import _fold
 from tests.helpers import client, plan_dict, visit, worker
 
 
@@ -80,14 +79,6 @@ def test_units_compare_kpis_gives_changes():
                                            {"assigned": 7, "travel_share": 0.25})}
     assert rows["assigned"].change == 2 and rows["travel_share"].change == 0.15
     assert rows["travel_s"].change is None
-
-
-def test_units_icalendar_lines_fold_at_75_octets():
-    """Long content lines are folded into pieces of at most 75 octets, multi-byte characters kept whole."""
-    line = "DESCRIPTION:" + "é" * 100
-    pieces = _fold(line)
-    assert all(len(p.encode()) <= 75 for p in pieces)
-    assert "".join(p.removeprefix(" ") if i else p for i, p in enumerate(pieces)) == line
 
 
 def test_units_removing_a_worker_drops_their_history():
