@@ -20,7 +20,7 @@ from api.config import Settings
 from api.crud import ParsedCache
 from api.db import Database
 from api.jobs import JobRunner
-from api.security import Principal
+from api.security import Principal, role_refusal
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key (hc_...).")
 bearer = HTTPBearer(auto_error=False, description="The same API key as a bearer token.")
@@ -74,7 +74,7 @@ async def get_principal(
     Raises
     ------
     HTTPException
-        401 if no key is given or it is not a live key.
+        401 if no key is given, it is not a live key, or its role is of an old form (``worker:<id>``).
     """
     key = api_key or (credentials.credentials if credentials else None)
     if not key:
@@ -87,6 +87,9 @@ async def get_principal(
     if who is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "this API key is not valid (unknown or revoked)",
                             headers={"WWW-Authenticate": "Bearer"})
+    refusal = role_refusal(who.role)  # a key of an old role form (worker:<id>): say how to re-issue it
+    if refusal is not None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, refusal, headers={"WWW-Authenticate": "Bearer"})
     return who
 
 
