@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -307,6 +308,52 @@ def test_days_publish_refuses_what_ifs_and_unknown_providers(coordinator, shared
     # Nothing changed: agency-x still has its own roster.
     assert coordinator.get("/providers/agency-x/visits", params={"date": SHARED_DATE}).json()["roster_id"] == \
         shared_ids["b"]
+
+
+def test_days_upgrade_publishes_what_coordinators_made_and_nothing_of_planners(tmp_path):
+    """Migration 0002 publishes, per provider and date, the newest day roster of a coordinator's job; a planner's
+    newer roster stays a draft, and so does a what-if."""
+    import sqlalchemy as sa
+
+    from api import crud
+    from api.db import Database, migrate
+
+    from tests.api.support import fresh_database_url
+
+    db = Database(fresh_database_url(tmp_path / "old.db"))
+    migrate(db, "0001")
+    at = "2026-12-01 0{}:00:00"
+    rows = {
+        "api_keys": [{"id": "kc", "name": "", "role": "coordinator", "secret_hash": "x", "created_at": at.format(1)},
+                     {"id": "kp", "name": "", "role": "planner", "secret_hash": "x", "created_at": at.format(1)}],
+        "plans": [{"id": p, "created_at": at.format(1), "date": "2026-12-02", "visits": 1, "workers": 1,
+                   "purpose": "submitted", "data": "{}"} for p in ("pa", "pb")],
+        "plan_members": [{"plan_id": p, "kind": "provider", "member_id": "care-1", "provider_id": "care-1"}
+                         for p in ("pa", "pb")],
+        "jobs": [{"id": j, "kind": "solve", "plan_id": p, "state": "succeeded", "created_at": at.format(n),
+                  "created_by": k, "time_limit_s": 1.0, "seed": 0, "locks": "[]", "attempts": 1}
+                 for j, p, k, n in (("j1", "pa", "kc", 2), ("j2", "pb", "kp", 3), ("j3", "pa", "kc", 4))],
+        "rosters": [{"id": r, "plan_id": p, "job_id": j, "purpose": purpose, "date": "2026-12-02",
+                     "created_at": at.format(n), "kpis": "{}", "violations": "[]", "data": "{}"}
+                    for r, p, j, purpose, n in (("ro_old", "pa", "j1", "solve", 2), ("ro_live", "pa", "j1", "solve", 3),
+                                                ("ro_planner", "pb", "j2", "solve", 4),
+                                                ("ro_what_if", "pa", "j3", "scenario", 5))],
+    }
+    with db.engine.begin() as conn:
+        for table, values in rows.items():
+            columns = list(values[0])
+            conn.execute(sa.text(f"INSERT INTO {table} ({', '.join(columns)}) "
+                                 f"VALUES ({', '.join(':' + c for c in columns)})"), values)
+    migrate(db, "0002")
+    with db.session() as session:
+        live = crud.published_roster(session=session, date=dt.date(2026, 12, 2), provider_id="care-1")
+        records = [crud.get_roster(session=session, roster_id=r) for r in ("ro_old", "ro_live", "ro_planner",
+                                                                           "ro_what_if")]
+        states = crud.roster_states(session=session, rosters=records)
+    db.dispose()
+    assert live is not None and live.id == "ro_live"
+    assert states == {"ro_old": ("draft", []), "ro_live": ("published", ["care-1"]), "ro_planner": ("draft", []),
+                      "ro_what_if": ("draft", [])}
 
 
 def _scalars(value):

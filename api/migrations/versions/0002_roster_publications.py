@@ -52,7 +52,8 @@ def upgrade() -> None:
 def _publish_coordinators_rosters(publications: sa.Table) -> None:
     """Publish, per provider and date, the newest day roster of a job a coordinator key started."""
     rosters = sa.table("rosters", sa.column("id"), sa.column("plan_id"), sa.column("job_id"),
-                       sa.column("purpose"), sa.column("date"), sa.column("created_at"))
+                       sa.column("purpose"), sa.column("date", sa.Date()),
+                       sa.column("created_at", sa.DateTime(timezone=True)))
     jobs = sa.table("jobs", sa.column("id"), sa.column("created_by"))
     keys = sa.table("api_keys", sa.column("id"), sa.column("role"))
     members = sa.table("plan_members", sa.column("plan_id"), sa.column("kind"), sa.column("member_id"))
