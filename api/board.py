@@ -2,8 +2,8 @@
 
 The board page (``api/static/board.html``) draws what these functions return.
 Every cut is made here, on the server: a ``provider:<id>`` key gets its own
-workers' rows and its own unassigned visits only, a ``worker:<id>`` key its own
-row only. Like the provider and worker views of :mod:`api.views`, stops carry
+workers' rows and its own unassigned visits only, a ``worker:<provider
+id>:<worker id>`` key its own row only (that provider's worker of that id). Like the provider and worker views of :mod:`api.views`, stops carry
 postcode and tasks but no client name or id.
 """
 
@@ -39,33 +39,37 @@ LonLat = tuple[float, float]
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """Whose part of a roster the caller sees: everything, one provider's or one worker's."""
+    """Whose part of a roster the caller sees: everything, one provider's, or one worker of one provider.
+
+    A worker is named by provider and id together: another provider's worker of
+    the same id is somebody else.
+    """
 
     provider_id: str | None = None
     worker_id: str | None = None
 
     @property
     def label(self) -> str:
-        """``all``, ``provider:<id>`` or ``worker:<id>``."""
+        """``all``, ``provider:<id>`` or ``worker:<provider id>:<worker id>``."""
         if self.worker_id is not None:
-            return f"worker:{self.worker_id}"
+            return f"worker:{self.provider_id}:{self.worker_id}"
         if self.provider_id is not None:
             return f"provider:{self.provider_id}"
         return "all"
 
     def shows(self, worker_id: str, provider_id: str | None) -> bool:
         """Whether a worker of ``provider_id`` is visible in this scope."""
-        if self.worker_id is not None:
-            return worker_id == self.worker_id
-        return self.provider_id is None or provider_id == self.provider_id
+        if self.provider_id is not None and provider_id != self.provider_id:
+            return False
+        return self.worker_id is None or worker_id == self.worker_id
 
 
 def scope_of(who: Principal) -> Scope:
     """Return what a key may see of a roster: coordinators and planners all of it."""
     if who.kind == "provider":
-        return Scope(provider_id=who.subject)
+        return Scope(provider_id=who.provider_id)
     if who.kind == "worker":
-        return Scope(worker_id=who.subject)
+        return Scope(provider_id=who.provider_id, worker_id=who.worker_id)
     return Scope()
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-ROLES_HELP = "coordinator, planner, provider:<id> or worker:<id>"
+ROLES_HELP = "coordinator, planner, provider:<provider id> or worker:<provider id>:<worker id>"
 
 
 class Settings(BaseSettings):

@@ -24,6 +24,7 @@ from api.models import (
     JobRecord,
     PlanMember,
     PlanRecord,
+    RosterPublication,
     RosterRecord,
     ScenarioRecord,
     utcnow,
@@ -62,7 +63,8 @@ def create_key(*, db: Database, role: str, name: str = "", actor: str = "") -> t
     db
         The database.
     role
-        ``coordinator``, ``planner``, ``provider:<id>`` or ``worker:<id>``.
+        ``coordinator``, ``planner``, ``provider:<provider id>`` or
+        ``worker:<provider id>:<worker id>`` (:func:`api.security.check_role`).
     name
         Who holds it (shown in the audit log).
     actor
@@ -76,7 +78,7 @@ def create_key(*, db: Database, role: str, name: str = "", actor: str = "") -> t
     Raises
     ------
     ValueError
-        If the role is not valid.
+        If the role is not valid (the old form ``worker:<worker id>`` included).
     """
     check_role(role)
     key_id, key, secret_hash = new_key()
@@ -251,15 +253,32 @@ def list_plans(*, session: Session, date: dt.date | None = None, limit: int = 10
 
 
 def member_provider(*, session: Session, plan_id: str, worker_id: str) -> str | None:
-    """Return the provider of a worker listed in a plan (or its base), or ``None``."""
+    """Return the provider of a worker listed in a plan (or its base), or ``None``.
+
+    Worker ids are unique inside one plan, so within a plan this is unambiguous;
+    across plans only the pair (provider, worker) names a worker.
+    """
     return session.scalar(select(PlanMember.provider_id).where(
         PlanMember.plan_id == plan_id, PlanMember.kind == "worker", PlanMember.member_id == worker_id))
 
 
-def is_member(*, session: Session, plan_id: str, kind: str, member_id: str) -> bool:
-    """Whether a provider or worker is listed in a plan (or its base)."""
+def plan_providers(*, session: Session, plan_id: str) -> list[str]:
+    """Return the providers listed in a plan (or its base), sorted."""
+    return list(session.scalars(select(PlanMember.member_id).where(
+        PlanMember.plan_id == plan_id, PlanMember.kind == "provider").order_by(PlanMember.member_id)))
+
+
+def lists_provider(*, session: Session, plan_id: str, provider_id: str) -> bool:
+    """Whether a plan (or its base) lists a provider."""
     return session.scalar(select(func.count()).select_from(PlanMember).where(
-        PlanMember.plan_id == plan_id, PlanMember.kind == kind, PlanMember.member_id == member_id)) == 1
+        PlanMember.plan_id == plan_id, PlanMember.kind == "provider", PlanMember.member_id == provider_id)) == 1
+
+
+def lists_worker(*, session: Session, plan_id: str, provider_id: str, worker_id: str) -> bool:
+    """Whether a plan (or its base) lists ``worker_id`` as a worker **of** ``provider_id``."""
+    return session.scalar(select(func.count()).select_from(PlanMember).where(
+        PlanMember.plan_id == plan_id, PlanMember.kind == "worker", PlanMember.member_id == worker_id,
+        PlanMember.provider_id == provider_id)) == 1
 
 
 # --------------------------------------------------------------------------- jobs
@@ -402,21 +421,130 @@ def latest_plan_roster(*, session: Session, plan_id: str) -> RosterRecord | None
                           .order_by(RosterRecord.created_at.desc()).limit(1))
 
 
-def day_roster_for(*, session: Session, date: dt.date, kind: str, member_id: str) -> RosterRecord | None:
-    """Return the day's current roster for a provider or worker: the newest non-scenario
-    roster of that date whose plan lists them, or ``None``."""
-    return session.scalar(
-        select(RosterRecord).join(PlanMember, PlanMember.plan_id == RosterRecord.plan_id)
-        .where(RosterRecord.date == date, RosterRecord.purpose.in_(DAY_PURPOSES),
-               PlanMember.kind == kind, PlanMember.member_id == member_id)
-        .order_by(RosterRecord.created_at.desc(), RosterRecord.id.desc()).limit(1))
+# --------------------------------------------------------------------------- publications and day look-ups
+# A provider's roster of a date is the one a coordinator published for it last
+# (its newest ``roster_publications`` row). Provider and worker views read only
+# that roster; every look-up of a worker matches its provider as well as its id.
+
+def _current_publications(date: dt.date | None = None) -> Any:
+    """Select the newest publication row of each (date, provider), optionally of one date."""
+    newest = select(func.max(RosterPublication.id)).group_by(RosterPublication.date, RosterPublication.provider_id)
+    if date is not None:
+        newest = newest.where(RosterPublication.date == date)
+    return select(RosterPublication).where(RosterPublication.id.in_(newest))
 
 
-def latest_day_roster(*, session: Session, date: dt.date) -> RosterRecord | None:
-    """Return the day's current roster for everybody: the newest non-scenario roster of that date, or ``None``."""
+def publish_roster(*, db: Database, roster: RosterRecord, provider_ids: Sequence[str],
+                   published_by: str | None) -> None:
+    """Make ``roster`` the roster of the day of each provider in ``provider_ids``.
+
+    For each of them it replaces the roster published before; other providers
+    keep theirs. The caller checks that the roster may be published and that
+    the providers are its plan's.
+    """
+    now = utcnow()
+    with db.write() as session:
+        session.execute(insert(RosterPublication), [
+            {"date": roster.date, "provider_id": p, "roster_id": roster.id, "published_at": now,
+             "published_by": published_by} for p in sorted(set(provider_ids))])
+
+
+def roster_states(*, session: Session, rosters: Sequence[RosterRecord]) -> dict[str, tuple[str, list[str]]]:
+    """Return each roster's state (``draft``, ``published``, ``superseded``) and the providers it is published for."""
+    ids = [r.id for r in rosters]
+    if not ids:
+        return {}
+    dates = {r.date for r in rosters}
+    current: dict[str, list[str]] = {}
+    newest = select(func.max(RosterPublication.id)).where(RosterPublication.date.in_(dates)).group_by(
+        RosterPublication.date, RosterPublication.provider_id)
+    for roster_id, provider_id in session.execute(
+            select(RosterPublication.roster_id, RosterPublication.provider_id)
+            .where(RosterPublication.id.in_(newest), RosterPublication.roster_id.in_(ids))
+            .order_by(RosterPublication.provider_id)):
+        current.setdefault(roster_id, []).append(provider_id)
+    ever = set(session.scalars(select(RosterPublication.roster_id).where(RosterPublication.roster_id.in_(ids))))
+    return {i: ("published", current[i]) if i in current else ("superseded" if i in ever else "draft", [])
+            for i in ids}
+
+
+def published_roster(*, session: Session, date: dt.date, provider_id: str) -> RosterRecord | None:
+    """Return the roster published for a provider on a date, or ``None``."""
     return session.scalar(
-        select(RosterRecord).where(RosterRecord.date == date, RosterRecord.purpose.in_(DAY_PURPOSES))
-        .order_by(RosterRecord.created_at.desc(), RosterRecord.id.desc()).limit(1))
+        select(RosterRecord).join(RosterPublication, RosterPublication.roster_id == RosterRecord.id)
+        .where(RosterPublication.date == date, RosterPublication.provider_id == provider_id)
+        .order_by(RosterPublication.id.desc()).limit(1))
+
+
+def latest_published_roster(*, session: Session, date: dt.date) -> RosterRecord | None:
+    """Return the roster of a date published most recently (for any provider), or ``None``."""
+    current = _current_publications(date).subquery()
+    return session.scalar(
+        select(RosterRecord).join(current, current.c.roster_id == RosterRecord.id)
+        .order_by(current.c.id.desc()).limit(1))
+
+
+def published_worker_providers(*, session: Session, date: dt.date, worker_id: str) -> list[str]:
+    """Return the providers whose published roster of a date lists a worker ``worker_id`` of theirs, sorted.
+
+    More than one means several providers have a worker of that id that day.
+    """
+    current = _current_publications(date).subquery()
+    return sorted(set(session.scalars(
+        select(current.c.provider_id).join(RosterRecord, RosterRecord.id == current.c.roster_id)
+        .join(PlanMember, PlanMember.plan_id == RosterRecord.plan_id)
+        .where(PlanMember.kind == "worker", PlanMember.member_id == worker_id,
+               PlanMember.provider_id == current.c.provider_id))))
+
+
+def day_roster(*, session: Session, date: dt.date, provider_id: str, worker_id: str | None = None,
+               roster_id: str | None = None, published_only: bool = True) -> RosterRecord | None:
+    """Return the roster a day view shows, or ``None`` when there is none to show.
+
+    This is the one look-up behind every provider and worker view (visit lists,
+    a worker's day and calendar, the board and its map).
+
+    Parameters
+    ----------
+    session
+        A read session.
+    date
+        The day.
+    provider_id
+        The provider whose roster it is.
+    worker_id
+        A worker of that provider: the roster's plan must list this worker **as
+        a worker of** ``provider_id`` (another provider's worker of the same id
+        does not count).
+    roster_id
+        A roster of that day to show instead of the published one; it must be a
+        solved or re-optimised roster (never a what-if) whose plan lists the
+        provider (and worker).
+    published_only
+        Whether only the roster published for the provider may be shown (every
+        provider and worker key); coordinators may name any other with ``roster_id``.
+
+    Returns
+    -------
+    RosterRecord or None
+        ``None`` if nothing matches, or the caller may not see what does.
+    """
+    published = published_roster(session=session, date=date, provider_id=provider_id)
+    if roster_id is None or (published is not None and published.id == roster_id):
+        record = published
+    elif published_only:
+        return None
+    else:
+        record = get_roster(session=session, roster_id=roster_id)
+        if record is None or record.date != date or record.purpose not in DAY_PURPOSES or not lists_provider(
+                session=session, plan_id=record.plan_id, provider_id=provider_id):
+            return None
+    if record is None:
+        return None
+    if worker_id is not None and not lists_worker(session=session, plan_id=record.plan_id,
+                                                  provider_id=provider_id, worker_id=worker_id):
+        return None
+    return record
 
 
 # --------------------------------------------------------------------------- scenarios

@@ -27,7 +27,7 @@ from api.crud import ParsedCache
 from api.db import Database
 from api.errors import NotFound
 from api.jobs import JobRunner
-from api.security import Principal, split_key
+from api.security import Principal, role_refusal, split_key
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key (hc_...).")
 bearer = HTTPBearer(auto_error=False, description="The same API key as a bearer token.")
@@ -90,7 +90,8 @@ async def get_principal(
     Raises
     ------
     HTTPException
-        401 if no key is given or it is not a live key (logged as a refused attempt).
+        401 if no key is given, it is not a live key, or its role is of an old form
+        (``worker:<id>``); each is logged as a refused attempt.
     """
     key = api_key or (credentials.credentials if credentials else None)
     if not key:
@@ -106,6 +107,10 @@ async def get_principal(
         await _refused(db, request, None, status.HTTP_401_UNAUTHORIZED, f" (key {parts[0]})" if parts else "")
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "this API key is not valid (unknown or revoked)",
                             headers={"WWW-Authenticate": "Bearer"})
+    refusal = role_refusal(who.role)  # a key of an old role form (worker:<id>): say how to re-issue it
+    if refusal is not None:
+        await _refused(db, request, who, status.HTTP_401_UNAUTHORIZED, " (old role form)")
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, refusal, headers={"WWW-Authenticate": "Bearer"})
     try:
         yield who
     except NotFound:

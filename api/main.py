@@ -31,7 +31,9 @@ DESCRIPTION = """\
 Plan a day of home visits and serve the rosters.
 
 Authenticate with an API key (`homecare keys create --role ROLE`) sent as `X-API-Key: hc_...`
-or `Authorization: Bearer hc_...`. Roles: `coordinator`, `planner`, `provider:<id>`, `worker:<id>`.
+or `Authorization: Bearer hc_...`. Roles: `coordinator`, `planner`, `provider:<provider id>`,
+`worker:<provider id>:<worker id>`. Providers and workers see only the roster a coordinator published
+(`POST /rosters/{id}/publish`).
 A role that may never use an endpoint gets 403; another provider's or worker's data answers 404.
 The coordinator board, a page over these endpoints, is at `/board`.
 """

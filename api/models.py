@@ -1,8 +1,9 @@
 """Database tables (SQLAlchemy 2 ORM) and request/response schemas (pydantic v2).
 
 Tables: ``plans`` (with ``plan_members``, the providers and workers of each plan,
-for ownership look-ups), ``jobs``, ``rosters``, ``scenarios``, ``api_keys`` and
-``audit_log``. Plans and rosters are stored as their contract JSON
+for ownership look-ups), ``jobs``, ``rosters`` (with ``roster_publications``:
+which roster is each provider's roster of the day), ``scenarios``, ``api_keys``
+and ``audit_log``. Plans and rosters are stored as their contract JSON
 (``CONTRACT.md``) and never change once written.
 
 Schemas follow one family per resource: ``*Create`` for what a client sends,
@@ -91,6 +92,26 @@ class RosterRecord(Base):
     kpis: Mapped[dict[str, Any]] = mapped_column(JSON)
     violations: Mapped[list[Any]] = mapped_column(JSON, default=list)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
+
+
+class RosterPublication(Base):
+    """A coordinator's decision that a roster is a provider's roster of the day.
+
+    Rows are only ever added: a provider's published roster of a date is the one
+    of its newest row (highest ``id``), and older rows are the history. Provider
+    and worker views read published rosters only; drafts (every roster until a
+    coordinator publishes it) and what-ifs are for coordinators and planners.
+    """
+
+    __tablename__ = "roster_publications"
+    __table_args__ = (Index("ix_roster_publications_day", "date", "provider_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    date: Mapped[dt.date] = mapped_column(Date)
+    provider_id: Mapped[str] = mapped_column(String(200))
+    roster_id: Mapped[str] = mapped_column(ForeignKey("rosters.id"), index=True)
+    published_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    published_by: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 class JobRecord(Base):
@@ -389,8 +410,16 @@ class JobsPublic(BaseModel):
 
 # --------------------------------------------------------------------------- schemas: rosters
 
+RosterState = Literal["draft", "published", "superseded"]
+
+
 class RosterSummary(BaseModel):
-    """A stored roster, without its routes."""
+    """A stored roster, without its routes.
+
+    ``state``: ``draft`` until a coordinator publishes it; ``published`` while it
+    is the day's roster of at least one provider (``published_for``);
+    ``superseded`` once every provider it was published for has another.
+    """
 
     id: str
     plan_id: str
@@ -401,6 +430,18 @@ class RosterSummary(BaseModel):
     created_at: dt.datetime
     kpis: dict[str, Any]
     violations: list[str]
+    state: RosterState = "draft"
+    published_for: list[str] = Field(default=[], description="Providers whose roster of the day this is.")
+
+
+class PublishCreate(BaseModel):
+    """Which providers a roster is published for."""
+
+    model_config = ConfigDict(extra="forbid")
+    provider_ids: list[str] | None = Field(
+        default=None, max_length=1000,
+        description="Providers of the roster's plan (default: every one). For each, this roster replaces "
+                    "the one published before; other providers keep theirs.")
 
 
 class RosterPublic(RosterSummary):
@@ -658,7 +699,7 @@ class BoardPublic(BaseModel):
     """A roster as the coordinator board shows it, cut to what the caller may see.
 
     Coordinators and planners see every worker; a ``provider:<id>`` key its own
-    workers and visits; a ``worker:<id>`` key its own day. ``changes`` lists what
+    workers and visits; a ``worker:<provider id>:<worker id>`` key its own day. ``changes`` lists what
     moved since ``previous_roster_id`` (a re-optimised roster).
     """
 
@@ -668,8 +709,12 @@ class BoardPublic(BaseModel):
     purpose: str
     date: dt.date
     created_at: dt.datetime
-    scope: str = Field(description="all, provider:<id> or worker:<id>.")
+    scope: str = Field(description="all, provider:<id> or worker:<provider id>:<worker id>.")
     can_reoptimise: bool
+    can_publish: bool = False
+    state: RosterState = "draft"
+    published_for: list[str] = Field(default=[], description="Providers whose roster of the day this is "
+                                                             "(for a provider or worker: their own only).")
     providers: list[BoardProvider]
     rows: list[BoardRow]
     unassigned: list[BoardUnassigned]

@@ -148,6 +148,8 @@ def test_api_load_reads_while_solving(benchmark, service):
         done = _wait(api, first["id"], {"succeeded", "failed"})
         assert done["state"] == "succeeded", done
         roster_id = done["roster_id"]
+        published = api.post(f"/rosters/{roster_id}/publish")  # providers read only published rosters
+        assert published.status_code == 200, published.text
         background = api.post(f"/plans/{plan_id}/jobs", json={"time_limit_s": 60 if smoke else 300}).json()
         _wait(api, background["id"], {"searching"})
 

@@ -3,9 +3,11 @@
 The page and its script and style are static files of the package
 (``api/static/``); they hold no data and need no key. The data endpoints take
 any key and cut the roster on the server (:mod:`api.board`): coordinators and
-planners see every roster; a provider or worker only the day's rosters
-(solved or re-optimised, never a what-if) whose plan lists them, and only
-their own rows; any other roster answers 404, as if it did not exist.
+planners see every roster, drafts included; a provider or worker only the
+roster published for their provider (and, for a worker, only if its plan lists
+them as a worker of that provider), and only their own rows; any other roster
+answers 404, as if it did not exist. Coordinators publish from the board
+(``POST /rosters/{id}/publish``).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from api.board import (
     straight_paths,
     visible_roster,
 )
-from api.crud import DAY_PURPOSES, ParsedCache, aware
+from api.crud import ParsedCache, aware
 from api.deps import AnyKey, CacheDep, DatabaseDep, SessionDep, SettingsDep
 from api.errors import NotFound
 from api.models import BoardPublic, MessagePublic, RosterRecord
@@ -61,20 +63,23 @@ def board_page() -> FileResponse:
 def _readable_roster(session: Session, who: Principal, roster_id: str) -> RosterRecord:
     """Return a roster the caller may see on the board; 404 otherwise."""
     record = crud.get_roster(session=session, roster_id=roster_id)
-    if record is not None and who.kind in ("provider", "worker") and (
-            record.purpose not in DAY_PURPOSES
-            or not crud.is_member(session=session, plan_id=record.plan_id, kind=who.kind,
-                                  member_id=who.subject or "")):
-        record = None
+    if record is not None and who.kind in ("provider", "worker"):
+        record = crud.day_roster(session=session, date=record.date, provider_id=who.provider_id or "",
+                                 worker_id=who.worker_id, roster_id=record.id)
     if record is None:
         raise NotFound("roster", roster_id)
     return record
 
 
 def _board(session: Session, cache: ParsedCache, who: Principal, record: RosterRecord) -> tuple[bytes, set[str]]:
-    """Return the board of a roster for the caller, serialised, and the clients it shows (built once per scope)."""
+    """Return the board of a roster for the caller, serialised, and the clients it shows (built once per scope
+    and publication state)."""
     scope = scope_of(who)
     can_reoptimise = who.kind == "coordinator"
+    can_publish = who.kind == "coordinator" and record.purpose in crud.DAY_PURPOSES and not record.violations
+    state, published_for = crud.roster_states(session=session, rosters=[record])[record.id]
+    if scope.provider_id is not None:  # a provider or worker hears only of its own provider
+        published_for = [p for p in published_for if p == scope.provider_id]
 
     def build() -> tuple[bytes, set[str]]:
         plan = cache.plan(session=session, plan_id=record.plan_id)
@@ -91,26 +96,30 @@ def _board(session: Session, cache: ParsedCache, who: Principal, record: RosterR
                            created_at=aware(record.created_at), kpis=record.kpis,  # type: ignore[arg-type]
                            violations=list(record.violations or ()), scope=scope, can_reoptimise=can_reoptimise,
                            previous_roster_id=record.previous_roster_id, previous=previous)
+        board = board.model_copy(update={"can_publish": can_publish, "state": state,
+                                         "published_for": published_for})
         return board.model_dump_json().encode(), board_client_ids(plan, board)
 
-    # Rosters never change: each scope's board of one is serialised once and kept.
-    return cache.view(("board", record.id, scope.label, can_reoptimise), build)
+    # Rosters never change, their publication seldom: each scope's board of one is serialised once per state.
+    return cache.view(("board", record.id, scope.label, can_reoptimise, state, tuple(published_for)), build)
 
 
 @router.get("/day", response_model=BoardPublic, responses=NOT_FOUND, summary="The day's roster on the board")
 def read_board_day(date: Annotated[dt.date, Query(description="The day, YYYY-MM-DD.")], session: SessionDep,
                    db: DatabaseDep, cache: CacheDep, who: AnyKey) -> Response:
-    """Return the day's current roster as the board shows it to the caller.
+    """Return the day's published roster as the board shows it to the caller.
 
-    The day's roster is the newest solved or re-optimised roster of that date
-    (for a provider or worker: whose plan lists them).
+    For a provider or worker key, the roster published for their provider; for
+    coordinators and planners, the roster of that date published most recently
+    (another one, a draft included, through ``GET /board/rosters/{id}``).
     """
     if who.kind in ("provider", "worker"):
-        record = crud.day_roster_for(session=session, date=date, kind=who.kind, member_id=who.subject or "")
+        record = crud.day_roster(session=session, date=date, provider_id=who.provider_id or "",
+                                 worker_id=who.worker_id)
     else:
-        record = crud.latest_day_roster(session=session, date=date)
+        record = crud.latest_published_roster(session=session, date=date)
     if record is None:
-        raise NotFound("roster on", date.isoformat())
+        raise NotFound("published roster on", date.isoformat())
     body, client_ids = _board(session, cache, who, record)
     crud.audit(db=db, who=who, action="read_board", resource=f"roster {record.id}", client_ids=client_ids)
     return Response(body, media_type="application/json")
@@ -122,7 +131,7 @@ def read_board(roster_id: str, session: SessionDep, db: DatabaseDep, cache: Cach
     """Return a roster as the board shows it: rows, unassigned visits, KPIs and what changed.
 
     Coordinators and planners see every worker of any roster; a provider its own
-    workers and visits, a worker its own day, of the day's rosters that list them.
+    workers and visits, a worker its own day, of the roster published for their provider.
     """
     record = _readable_roster(session, who, roster_id)
     body, client_ids = _board(session, cache, who, record)

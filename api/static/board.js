@@ -1,6 +1,6 @@
 // The coordinator board: sign in with an API key, choose a day or a roster, and see the timeline,
 // the route map, the unassigned visits and the KPIs; coordinators can take a worker off sick or
-// cancel a visit and re-optimise. Every cut of the data (a provider's own workers, a worker's own
+// cancel a visit and re-optimise, and publish a roster (providers and workers see only published ones). Every cut of the data (a provider's own workers, a worker's own
 // day) is made by the server; this page only draws what it is given.
 
 import { drawMap, highlightWorker } from "./map.js";
@@ -161,12 +161,17 @@ async function fillRosters() {
   const plan = $("plan").value;
   const query = plan ? `plan_id=${encodeURIComponent(plan)}` : `date=${encodeURIComponent($("date").value)}`;
   const rosters = await api(`/rosters?limit=200&${query}`);
-  $("roster").replaceChildren(el("option", { value: "" }, "the day's current roster"),
+  $("roster").replaceChildren(el("option", { value: "" }, "the day's published roster"),
     ...rosters.data.map((r) => {
       const made = new Date(r.created_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-      return el("option", { value: r.id },
-        `${made} · ${r.purpose} · ${r.kpis.assigned}/${r.kpis.visits} assigned · ${r.id}`);
+      return el("option", { value: r.id, dataset: { state: r.state } },
+        `${made} · ${r.purpose} · ${r.kpis.assigned}/${r.kpis.visits} assigned · ${stateText(r)} · ${r.id}`);
     }));
+}
+
+function stateText(roster) {
+  if (roster.state === "published") return `published for ${roster.published_for.join(", ")}`;
+  return roster.state; // draft, superseded
 }
 
 async function newestDate() {
@@ -194,7 +199,10 @@ async function loadBoard({ rosterId, date }) {
       : `/board/day?date=${encodeURIComponent(date)}`);
   } catch (error) {
     $("board").hidden = true;
-    setStatus(error.status === 404 ? `No roster to show for ${rosterId || date}.` : error.message, "error");
+    const none = isStaff() ? `No roster published for ${date}: choose one of its rosters.`
+      : `No roster published for you on ${date}.`;
+    setStatus(error.status === 404 ? (rosterId ? `No roster to show for ${rosterId}.` : none) : error.message,
+      "error");
     return;
   }
   state.board = board;
@@ -227,7 +235,46 @@ function render(board) {
   renderUnassigned(board);
   $("details").hidden = true;
   $("actions").hidden = !board.can_reoptimise;
+  renderPublication(board);
   renderPending();
+}
+
+function renderPublication(board) {
+  const text = {
+    published: `Published for ${board.published_for.join(", ")}: providers and workers see this roster.`,
+    superseded: "Superseded: published before, now replaced by another roster for every provider.",
+    draft: "Draft: not published, so providers and workers do not see it.",
+  }[board.state];
+  const node = $("publication");
+  node.textContent = text || "";
+  node.className = `publication state-${board.state}`;
+  node.dataset.state = board.state;
+  $("publish-panel").hidden = !board.can_publish;
+  if (!board.can_publish) return;
+  $("publish-providers").replaceChildren(...board.providers.map((p) => el("label", {},
+    el("input", { type: "checkbox", name: "provider", value: p.id, checked: true }),
+    ` ${p.name || p.id} (${p.id})`, board.published_for.includes(p.id) ? el("span", { class: "badge" }, "published") : null)));
+}
+
+async function publish() {
+  const board = state.board;
+  const providerIds = [...document.querySelectorAll("#publish-providers input[name=provider]:checked")]
+    .map((input) => input.value);
+  if (!providerIds.length) {
+    setStatus("Tick at least one provider to publish for.", "error");
+    return;
+  }
+  let summary;
+  try {
+    summary = await api(`/rosters/${encodeURIComponent(board.roster_id)}/publish`,
+      { method: "POST", body: { provider_ids: providerIds } });
+  } catch (error) {
+    setStatus(`Publish refused: ${error.message}`, "error");
+    return;
+  }
+  if (isStaff()) await fillRosters().catch(() => {});
+  await loadBoard({ rosterId: board.roster_id });
+  setStatus(`Published roster ${summary.id} for ${providerIds.join(", ")}.`, "ok");
 }
 
 function renderKpis(board) {
@@ -507,7 +554,8 @@ async function reoptimise() {
     if (isStaff()) await fillRosters().catch(() => {});
     await loadBoard({ rosterId: job.roster_id });
     const n = state.board.changes.length;
-    setStatus(`Re-optimised: roster ${job.roster_id}, ${n} visit${n === 1 ? "" : "s"} changed.`, "ok");
+    setStatus(`Re-optimised: roster ${job.roster_id}, ${n} visit${n === 1 ? "" : "s"} changed. `
+      + "It is a draft: publish it to send it to providers and workers.", "ok");
   } else {
     renderPending();
     setStatus(`Re-optimise ${job.state}: ${job.error ? job.error.message : ""}`, "error");
@@ -548,6 +596,7 @@ async function start() {
   $("date").addEventListener("change", () => fillChooser($("date").value).catch((e) => setStatus(e.message, "error")));
   $("plan").addEventListener("change", () => fillRosters().catch((e) => setStatus(e.message, "error")));
   $("reoptimise").addEventListener("click", reoptimise);
+  $("publish").addEventListener("click", publish);
   $("cancel-job").addEventListener("click", cancelJob);
   $("clear-pending").addEventListener("click", () => {
     for (const list of ["remove_workers", "cancel_visits"]) {

@@ -214,13 +214,49 @@ def wait_searching(api: httpx.Client, job_id: str, *, timeout_s: float = 60.0) -
     raise AssertionError(f"job {job_id} did not reach the search in {timeout_s} s")
 
 
-def solve(api: httpx.Client, plan_id: str, *, time_limit_s: float = 1.0, seed: int = 0) -> dict[str, Any]:
-    """Start a solve and wait for it to succeed; return the finished job."""
+def solve(api: httpx.Client, plan_id: str, *, time_limit_s: float = 1.0, seed: int = 0,
+          publish: bool = False) -> dict[str, Any]:
+    """Start a solve and wait for it to succeed; return the finished job.
+
+    With ``publish`` the roster is then published for every provider of the plan
+    (``api`` must be a coordinator's client), so that providers and workers see it.
+    """
     response = api.post(f"/plans/{plan_id}/jobs", json={"time_limit_s": time_limit_s, "seed": seed})
     assert response.status_code == 202, response.text
     job = wait_job(api, response.json()["id"])
     assert job["state"] == "succeeded", job
+    if publish:
+        publish_roster(api, job["roster_id"])
     return job
+
+
+def publish_roster(api: httpx.Client, roster_id: str, provider_ids: list[str] | None = None) -> dict[str, Any]:
+    """Publish a roster (for ``provider_ids``, default every provider of its plan); return its summary."""
+    body = {} if provider_ids is None else {"provider_ids": provider_ids}
+    response = api.post(f"/rosters/{roster_id}/publish", json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["state"] == "published", response.json()
+    return response.json()
+
+
+def agency_plan(date: str) -> dict[str, Any]:
+    """Another agency's day on the same streets that reuses ids of :func:`two_provider_plan`.
+
+    Provider agency-x employs workers w1 and w2 (care-1's ids) and serves clients
+    c1 and c3 (their ids again, other people, other postcodes) with visits v1 (a
+    hoist visit only agency-x's w1 can do) and v3: a key or look-up that matches
+    a worker by id alone mixes the two agencies up.
+    """
+    return plan_dict(
+        date=date, network=str(LONDON_OSM),
+        providers=[provider("agency-x")],
+        workers=[worker("w1", "agency-x", start_location="russell_sq", skills=["hoist"]),
+                 worker("w2", "agency-x", start_location="tavistock_sq")],
+        clients=[client("c1", location="bedford_sq", postcode="WC1B 9XX"),
+                 client("c3", location="euston_sq", postcode="NW1 9XX")],
+        visits=[visit("v1", "c1", provider_id="agency-x", window=("09:00", "10:00"), tasks=["lunch"],
+                      required_skills=["hoist"], priority="mandatory"),
+                visit("v3", "c3", provider_id="agency-x", window=("10:00", "11:00"))])
 
 
 def assert_valid_roster(plan_data: dict[str, Any], roster_data: dict[str, Any], network: Any) -> None:

@@ -1,116 +1,261 @@
-"""Every role against every endpoint: allowed, forbidden (403), or not theirs (404); no key (401).
+"""Every role against every operation of the OpenAPI schema: allowed, forbidden (403), not theirs (404).
 
-Roles: coordinator, planner, provider:care-1 and worker:w1 (plus provider:care-2
-and worker:w3 for ownership). care-1 employs w1 and w2; care-2 employs w3.
+The operations are read from the schema itself (``/openapi.json``), not listed
+by hand: an operation added to the service without an expected answer for every
+role in :data:`CASES` fails :func:`test_access_role_by_operation` for it (and
+:func:`test_access_every_operation_has_an_expected_answer_per_role`), the day it
+is added.
+
+The world holds two plans on one date that share ids, both solved and published:
+plan A (care-1 employs w1 and w2, care-2 employs w3) and plan B of agency-x
+(workers w1 and w2 again, clients and visits of the same ids). A planner's solved
+copy of plan A (a draft) and a what-if of it must never reach a provider or a
+worker. Roles: coordinator, planner, provider:care-1, worker:care-1:w1,
+provider:agency-x and worker:agency-x:w1.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.api.support import LiveServer, csv_plan_files, solve, submit, two_provider_plan, wait_job
+from tests.api.support import (
+    LiveServer,
+    agency_plan,
+    csv_plan_files,
+    solve,
+    submit,
+    two_provider_plan,
+    wait_job,
+)
 
 DATE = "2026-12-03"
-C, P, PROV, W = "coordinator", "planner", "provider:care-1", "worker:w1"
+C, P, PROV, W, XPROV, XW = ("coordinator", "planner", "provider:care-1", "worker:care-1:w1", "provider:agency-x",
+                            "worker:agency-x:w1")
+ROLES = (C, P, PROV, W, XPROV, XW)
+STAFF = (200, 200, 403, 403, 403, 403)
+
+
+def _schema_operations(schema: dict[str, Any]) -> list[str]:
+    """Return ``METHOD /path`` of every operation of an OpenAPI schema."""
+    methods = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+    return sorted(f"{m.upper()} {path}" for path, item in schema["paths"].items() for m in item if m in methods)
+
+
+def _app_operations() -> list[str]:
+    """The operations of the app as built here (the live server's schema is compared with these)."""
+    from api.config import Settings
+    from api.main import create_app
+
+    return _schema_operations(create_app(Settings(migrate_on_start=False)).openapi())
+
+
+OPERATIONS = _app_operations()
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request to an operation and the status each role gets (in :data:`ROLES` order).
+
+    ``roster`` names, per role, the world's roster the answer must show (``a``,
+    ``b``, ``draft``), or ``None`` where it is not checked. Paths, parameters and
+    bodies may name world ids as ``{a}``, ``{b}``, ``{draft}``, ``{what_if}``,
+    ``{plan}``, ``{job}``, ``{scenario}``.
+    """
+
+    name: str
+    path: str
+    expect: tuple[int, ...]
+    roster: tuple[str | None, ...] | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    json: Any = None
+    files: bool = False
+
+
+def _day(who: str) -> dict[str, str]:
+    return {"date": DATE, **({"provider_id": who} if who else {})}
+
+
+#: Expected answers, by operation of the schema. Every operation needs at least one case.
+CASES: dict[str, list[Case]] = {
+    "GET /health": [Case("liveness", "/health", (200,) * 6)],
+    "GET /me": [Case("who am I", "/me", (200,) * 6)],
+    "POST /plans": [Case("submit a plan", "/plans", (201, 201, 403, 403, 403, 403), json="plan")],
+    "GET /plans": [Case("list plans", "/plans", STAFF)],
+    "POST /plans/csv": [Case("submit csv", "/plans/csv", (201, 201, 403, 403, 403, 403), files=True)],
+    "GET /plans/{plan_id}": [Case("read plan", "/plans/{plan}", STAFF)],
+    "POST /plans/{plan_id}/jobs": [
+        Case("start a solve (a draft)", "/plans/{plan}/jobs", (202, 202, 403, 403, 403, 403),
+             json={"time_limit_s": 0.2})],
+    "GET /jobs": [Case("list jobs", "/jobs", STAFF)],
+    "GET /jobs/{job_id}": [Case("read job", "/jobs/{job}", STAFF)],
+    "POST /jobs/{job_id}/cancel": [Case("cancel a finished job", "/jobs/{job}/cancel",
+                                        (409, 409, 403, 403, 403, 403))],
+    "POST /jobs/{job_id}/rerun": [Case("rerun a finished job", "/jobs/{job}/rerun", (409, 409, 403, 403, 403, 403))],
+    "GET /rosters": [Case("list rosters", "/rosters", STAFF, params={"date": DATE})],
+    "GET /rosters/{roster_id}": [Case("read roster", "/rosters/{a}", STAFF)],
+    "GET /rosters/{roster_id}/csv": [Case("read roster csv", "/rosters/{a}/csv", STAFF)],
+    "POST /rosters/{roster_id}/publish": [
+        # b was published last: publishing it again changes nothing anybody sees.
+        Case("publish the live roster again", "/rosters/{b}/publish", (200, 403, 403, 403, 403, 403)),
+        Case("publish a what-if", "/rosters/{what_if}/publish", (409, 403, 403, 403, 403, 403)),
+        Case("publish for another plan's provider", "/rosters/{a}/publish", (422, 403, 403, 403, 403, 403),
+             json={"provider_ids": ["agency-x"]}),
+        Case("publish a missing roster", "/rosters/ro_none/publish", (404, 403, 403, 403, 403, 403))],
+    "POST /rosters/{roster_id}/reoptimise": [
+        Case("reoptimise (a draft)", "/rosters/{a}/reoptimise", (202, 403, 403, 403, 403, 403),
+             json={"changes": {"cancel_visits": ["v4"]}, "time_limit_s": 0.2})],
+    "POST /plans/{plan_id}/scenarios": [
+        Case("start a scenario", "/plans/{plan}/scenarios", (202, 202, 403, 403, 403, 403),
+             json={"changes": {"demand_scale": 0.6}, "time_limit_s": 0.2, "base_roster_id": "{a}"})],
+    "GET /scenarios/{scenario_id}": [Case("read scenario", "/scenarios/{scenario}", STAFF)],
+    "GET /audit": [Case("audit log", "/audit", (200, 403, 403, 403, 403, 403))],
+    "GET /providers/{provider_id}/visits": [
+        Case("care-1's list", "/providers/care-1/visits", (200, 403, 200, 403, 404, 403),
+             roster=("a", None, "a", None, None, None), params={"date": DATE}),
+        Case("care-2's list", "/providers/care-2/visits", (200, 403, 404, 403, 404, 403),
+             roster=("a", None, None, None, None, None), params={"date": DATE}),
+        Case("agency-x's list", "/providers/agency-x/visits", (200, 403, 404, 403, 200, 403),
+             roster=("b", None, None, None, "b", None), params={"date": DATE}),
+        Case("care-1's list in the planner's draft", "/providers/care-1/visits", (200, 403, 404, 403, 404, 403),
+             roster=("draft", None, None, None, None, None), params={"date": DATE, "roster_id": "{draft}"}),
+        Case("a provider with no roster", "/providers/nobody/visits", (404, 403, 404, 403, 404, 403),
+             params={"date": DATE})],
+    "GET /workers/{worker_id}/day": [
+        Case("w1, two providers have one", "/workers/w1/day", (422, 403, 200, 200, 200, 200),
+             roster=(None, None, "a", "a", "b", "b"), params=_day("")),
+        Case("care-1's w1", "/workers/w1/day", (200, 403, 200, 200, 404, 404),
+             roster=("a", None, "a", "a", None, None), params=_day("care-1")),
+        Case("agency-x's w1", "/workers/w1/day", (200, 403, 404, 404, 200, 200),
+             roster=("b", None, None, None, "b", "b"), params=_day("agency-x")),
+        Case("w2, a colleague", "/workers/w2/day", (422, 403, 200, 404, 200, 404),
+             roster=(None, None, "a", None, "b", None), params=_day("")),
+        Case("w3, care-2's", "/workers/w3/day", (200, 403, 404, 404, 404, 404),
+             roster=("a", None, None, None, None, None), params=_day("")),
+        Case("w1 in the planner's draft", "/workers/w1/day", (200, 403, 404, 404, 404, 404),
+             roster=("draft", None, None, None, None, None), params={"date": DATE, "roster_id": "{draft}"})],
+    "GET /workers/{worker_id}/day.ics": [
+        Case("w1's calendar", "/workers/w1/day.ics", (422, 403, 200, 200, 200, 200), params=_day("")),
+        Case("agency-x's w1's calendar", "/workers/w1/day.ics", (200, 403, 404, 404, 200, 200),
+             params=_day("agency-x")),
+        Case("w3's calendar", "/workers/w3/day.ics", (200, 403, 404, 404, 404, 404), params=_day(""))],
+    "GET /board/day": [
+        Case("the day on the board", "/board/day", (200, 200, 200, 200, 200, 200),
+             roster=("b", "b", "a", "a", "b", "b"), params={"date": DATE}),
+        Case("a day with nothing published", "/board/day", (404,) * 6, params={"date": "2026-12-02"})],
+    "GET /board/rosters/{roster_id}": [
+        Case("plan A's roster", "/board/rosters/{a}", (200, 200, 200, 200, 404, 404), roster=("a",) * 4 + (None,) * 2),
+        Case("agency-x's roster", "/board/rosters/{b}", (200, 200, 404, 404, 200, 200),
+             roster=("b", "b", None, None, "b", "b")),
+        Case("the planner's draft", "/board/rosters/{draft}", (200, 200, 404, 404, 404, 404)),
+        Case("a what-if", "/board/rosters/{what_if}", (200, 200, 404, 404, 404, 404))],
+    "GET /board/rosters/{roster_id}/map": [
+        Case("plan A's map", "/board/rosters/{a}/map", (200, 200, 200, 200, 404, 404)),
+        Case("agency-x's map", "/board/rosters/{b}/map", (200, 200, 404, 404, 200, 200)),
+        Case("the planner's draft's map", "/board/rosters/{draft}/map", (200, 200, 404, 404, 404, 404))],
+}
 
 
 @pytest.fixture(scope="module")
 def world(server: LiveServer, keys: dict[str, str]) -> dict[str, Any]:
-    """A solved plan, a finished job, its roster and a finished scenario, made by a coordinator."""
+    """Plans A and B solved and published by a coordinator; a finished job and scenario; a planner's draft."""
     with server.client(keys[C]) as api:
         data = two_provider_plan(DATE)
         plan_id = submit(api, data)
-        job = solve(api, plan_id, time_limit_s=0.5)
+        job = solve(api, plan_id, time_limit_s=0.5, publish=True)
+        agency = solve(api, submit(api, agency_plan(DATE)), time_limit_s=0.5, publish=True)
         scenario = api.post(f"/plans/{plan_id}/scenarios", json={
             "changes": {"remove_workers": ["w2"]}, "time_limit_s": 0.5, "base_roster_id": job["roster_id"]})
         assert scenario.status_code == 202, scenario.text
-        wait_job(api, scenario.json()["scenario"]["job_id"])
-    return {"plan": plan_id, "job": job["id"], "roster": job["roster_id"], "scenario": scenario.json()["id"],
+        what_if = wait_job(api, scenario.json()["scenario"]["job_id"])
+    with server.client(keys[P]) as api:
+        draft = solve(api, submit(api, two_provider_plan(DATE)), time_limit_s=0.5)
+    return {"plan": plan_id, "job": job["id"], "a": job["roster_id"], "b": agency["roster_id"],
+            "draft": draft["roster_id"], "what_if": what_if["roster_id"], "scenario": scenario.json()["id"],
             "data": data}
 
 
-# (name, method, path, request options, expected status per role C, P, PROV, W)
-ENDPOINTS: list[tuple[str, str, str, dict[str, Any], tuple[int, int, int, int]]] = [
-    ("health", "GET", "/health", {}, (200, 200, 200, 200)),
-    ("me", "GET", "/me", {}, (200, 200, 200, 200)),
-    ("list plans", "GET", "/plans", {}, (200, 200, 403, 403)),
-    ("submit plan", "POST", "/plans", {"json": "plan"}, (201, 201, 403, 403)),
-    ("submit csv", "POST", "/plans/csv", {"files": "csv"}, (201, 201, 403, 403)),
-    ("read plan", "GET", "/plans/{plan}", {}, (200, 200, 403, 403)),
-    ("start job", "POST", "/plans/{plan}/jobs", {"json": {"time_limit_s": 0.2}}, (202, 202, 403, 403)),
-    ("list jobs", "GET", "/jobs", {}, (200, 200, 403, 403)),
-    ("read job", "GET", "/jobs/{job}", {}, (200, 200, 403, 403)),
-    ("cancel finished job", "POST", "/jobs/{job}/cancel", {}, (409, 409, 403, 403)),
-    ("rerun finished job", "POST", "/jobs/{job}/rerun", {}, (409, 409, 403, 403)),
-    ("list rosters", "GET", "/rosters", {}, (200, 200, 403, 403)),
-    ("read roster", "GET", "/rosters/{roster}", {}, (200, 200, 403, 403)),
-    ("read roster csv", "GET", "/rosters/{roster}/csv", {}, (200, 200, 403, 403)),
-    ("reoptimise", "POST", "/rosters/{roster}/reoptimise",
-     {"json": {"changes": {"cancel_visits": ["v4"]}, "time_limit_s": 0.2}}, (202, 403, 403, 403)),
-    ("start scenario", "POST", "/plans/{plan}/scenarios",
-     {"json": {"changes": {"demand_scale": 0.6}, "time_limit_s": 0.2, "base_roster_id": "{roster}"}},
-     (202, 202, 403, 403)),
-    ("read scenario", "GET", "/scenarios/{scenario}", {}, (200, 200, 403, 403)),
-    ("own provider visits", "GET", "/providers/care-1/visits?date=" + DATE + "&roster_id={roster}", {},
-     (200, 403, 200, 403)),
-    ("other provider visits", "GET", "/providers/care-2/visits?date=" + DATE + "&roster_id={roster}", {},
-     (200, 403, 404, 403)),
-    ("own worker day", "GET", "/workers/w1/day?date=" + DATE + "&roster_id={roster}", {}, (200, 403, 200, 200)),
-    ("own worker ics", "GET", "/workers/w1/day.ics?date=" + DATE + "&roster_id={roster}", {},
-     (200, 403, 200, 200)),
-    ("colleague's day", "GET", "/workers/w2/day?date=" + DATE + "&roster_id={roster}", {}, (200, 403, 200, 404)),
-    ("other provider's worker day", "GET", "/workers/w3/day?date=" + DATE + "&roster_id={roster}", {},
-     (200, 403, 404, 404)),
-    ("other provider's worker ics", "GET", "/workers/w3/day.ics?date=" + DATE + "&roster_id={roster}", {},
-     (200, 403, 404, 404)),
-    ("audit log", "GET", "/audit", {}, (200, 403, 403, 403)),
-]
-
-
-def _request(api: httpx.Client, world: dict[str, Any], method: str, path: str,
-             options: dict[str, Any]) -> httpx.Response:
+def _fill(value: Any, world: dict[str, Any]) -> Any:
     ids = {k: v for k, v in world.items() if isinstance(v, str)}
-    kwargs: dict[str, Any] = {}
-    if options.get("json") == "plan":
-        kwargs["json"] = two_provider_plan(DATE)
-    elif isinstance(options.get("json"), dict):
-        import json
+    text = json.dumps(value)
+    for name, real in ids.items():
+        text = text.replace("{" + name + "}", real)
+    return json.loads(text)
 
-        kwargs["json"] = json.loads(json.dumps(options["json"]).replace("{roster}", ids["roster"]))
-    if options.get("files") == "csv":
+
+def _request(api: httpx.Client, world: dict[str, Any], operation: str, case: Case) -> httpx.Response:
+    kwargs: dict[str, Any] = {"params": _fill(case.params, world)}
+    if case.json == "plan":
+        kwargs["json"] = two_provider_plan(DATE)
+    elif case.json is not None:
+        kwargs["json"] = _fill(case.json, world)
+    if case.files:
         kwargs["files"] = csv_plan_files(world["data"])
         kwargs["data"] = {"date": DATE, "network": world["data"]["network"]}
-    return api.request(method, path.format(**ids), **kwargs)
+    return api.request(operation.split(" ", 1)[0], _fill(case.path, world), **kwargs)
 
 
-@pytest.mark.parametrize("role", [C, P, PROV, W])
-@pytest.mark.parametrize(("name", "method", "path", "options", "expected"), ENDPOINTS,
-                         ids=[e[0] for e in ENDPOINTS])
-def test_access_role_by_endpoint(as_role, world, role, name, method, path, options, expected):
-    """Each role gets exactly the expected status from each endpoint."""
+def _check_cut(role: str, body: Any) -> None:
+    """A provider's or worker's answer holds their own provider's (and worker's) rows only."""
+    kind, _, rest = role.partition(":")
+    if kind not in ("provider", "worker") or not isinstance(body, dict):
+        return
+    provider, _, worker = rest.partition(":")
+    if "provider_id" in body:
+        assert body["provider_id"] == provider, body["provider_id"]
+    for row in body.get("rows", ()):
+        assert row["provider_id"] == provider and (not worker or row["worker_id"] == worker), row
+    if kind == "worker" and "worker_id" in body:
+        assert body["worker_id"] == worker
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_access_role_by_operation(as_role, world, operation, role):
+    """Each role gets exactly the expected status (and roster, and cut) from every case of every operation."""
+    cases = CASES.get(operation)
+    assert cases, f"{operation} has no expected answer per role: add it to CASES in {__name__}"
     api = as_role(role)
-    response = _request(api, world, method, path, options)
-    want = expected[[C, P, PROV, W].index(role)]
-    assert response.status_code == want, f"{role} {method} {path}: {response.status_code} {response.text[:300]}"
-    if want == 404:
-        assert "not found" in response.json()["detail"]
-    if want == 403:
-        assert "may not use this endpoint" in response.json()["detail"]
+    index = ROLES.index(role)
+    for case in cases:
+        assert len(case.expect) == len(ROLES), f"{operation} / {case.name}: one status per role"
+        response = _request(api, world, operation, case)
+        want = case.expect[index]
+        where = f"{role} {operation} ({case.name})"
+        assert response.status_code == want, f"{where}: {response.status_code} {response.text[:300]}"
+        if want == 404:
+            assert "not found" in response.json()["detail"], where
+        if want == 403:
+            assert "may not use this endpoint" in response.json()["detail"], where
+        if want == 200 and response.headers["content-type"].startswith("application/json"):
+            body = response.json()
+            _check_cut(role, body)
+            if case.roster is not None and case.roster[index] is not None:
+                assert body["roster_id"] == world[case.roster[index]], where
 
 
-@pytest.mark.parametrize(("name", "method", "path", "options", "expected"),
-                         [e for e in ENDPOINTS if e[0] != "health"], ids=[e[0] for e in ENDPOINTS if e[0] != "health"])
-def test_access_without_a_valid_key_is_401(server, world, name, method, path, options, expected):
-    """Every endpoint but /health answers 401 without a key, or with a malformed, unknown or forged one."""
+def test_access_every_operation_has_an_expected_answer_per_role(server):
+    """The live /openapi.json lists exactly the operations covered here, each with a status for every role."""
+    served = _schema_operations(httpx.get(f"{server.url}/openapi.json").json())
+    assert served == OPERATIONS
+    assert sorted(CASES) == served, f"not covered: {set(served) - set(CASES)}; stale: {set(CASES) - set(served)}"
+    assert all(len(case.expect) == len(ROLES) for cases in CASES.values() for case in cases)
+
+
+@pytest.mark.parametrize("operation", [o for o in OPERATIONS if o != "GET /health"])
+def test_access_without_a_valid_key_is_401(server, world, operation):
+    """Every operation but /health answers 401 without a key, or with a malformed, unknown or forged one."""
     bad_keys = [None, "nonsense", "hc_000000000000_" + "A" * 43]
+    case = CASES[operation][0]
     with server.client(None) as api:
         for key in bad_keys:
             headers = {"X-API-Key": key} if key else {}
-            response = api.request(method, path.format(**{k: v for k, v in world.items() if isinstance(v, str)}),
-                                   headers=headers)
+            response = api.request(operation.split(" ", 1)[0], _fill(case.path, world),
+                                   params=_fill(case.params, world), headers=headers)
             assert response.status_code == 401, (key, response.text)
             assert response.headers["www-authenticate"] == "Bearer"
 
@@ -127,7 +272,7 @@ def test_access_another_providers_data_looks_missing(as_role, world):
     other = care1.get(f"/providers/care-2/visits?date={DATE}")
     nobody = as_role(C).get(f"/providers/nobody/visits?date={DATE}")
     assert other.status_code == nobody.status_code == 404
-    assert "care-2" not in str(care1.get(f"/providers/care-1/visits?date={DATE}&roster_id={world['roster']}").json())
+    assert "care-2" not in str(care1.get(f"/providers/care-1/visits?date={DATE}&roster_id={world['a']}").json())
 
 
 def test_access_revoked_key_is_refused(server):

@@ -16,6 +16,7 @@ from api.changes import diff_rosters
 from tests.api.support import (
     LiveServer,
     assert_valid_roster,
+    publish_roster,
     solve,
     submit,
     two_provider_plan,
@@ -29,11 +30,12 @@ OTHER_DATE = "2026-12-10"
 
 @pytest.fixture(scope="module")
 def day(server: LiveServer, keys: dict[str, str], london_network) -> dict[str, Any]:
-    """Solve a two-provider day (care-1: w1, w2; care-2: w3), and a what-if of it; both pass check_roster."""
+    """Solve and publish a two-provider day (care-1: w1, w2; care-2: w3), and a what-if of it; both pass
+    check_roster."""
     with server.client(keys["coordinator"]) as api:
         data = two_provider_plan(DATE)
         plan_id = submit(api, data)
-        job = solve(api, plan_id)
+        job = solve(api, plan_id, publish=True)
         roster = api.get(f"/rosters/{job['roster_id']}").json()
         scenario = api.post(f"/plans/{plan_id}/scenarios", json={
             "changes": {"demand_scale": 0.6}, "time_limit_s": 0.5, "base_roster_id": job["roster_id"]})
@@ -107,9 +109,9 @@ def test_board_provider_sees_only_its_own_workers_and_visits(as_role, day):
 
 
 def test_board_worker_sees_only_their_own_day(as_role, day):
-    """worker:w1's board is their own row, with no unassigned visits and KPIs of their own route."""
-    board = as_role("worker:w1").get("/board/day", params={"date": DATE}).json()
-    assert board["scope"] == "worker:w1"
+    """worker:care-1:w1's board is their own row, with no unassigned visits and KPIs of their own route."""
+    board = as_role("worker:care-1:w1").get("/board/day", params={"date": DATE}).json()
+    assert board["scope"] == "worker:care-1:w1"
     assert [r["worker_id"] for r in board["rows"]] == ["w1"]
     assert _visit_blocks(board) == _roster_stops(day["roster"], {"w1"})
     assert board["unassigned"] == [] and board["violations"] == []
@@ -118,8 +120,8 @@ def test_board_worker_sees_only_their_own_day(as_role, day):
 
 @pytest.mark.parametrize(("role", "path", "status"), [
     ("provider:care-1", "/board/rosters/{what_if}", 404),   # what-if rosters are not the day's
-    ("worker:w1", "/board/rosters/{what_if}/map", 404),
-    ("worker:w1", "/board/day?date=" + OTHER_DATE, 404),    # no roster of that day lists w1
+    ("worker:care-1:w1", "/board/rosters/{what_if}/map", 404),
+    ("worker:care-1:w1", "/board/day?date=" + OTHER_DATE, 404),    # no roster of that day lists w1
     ("coordinator", "/board/rosters/ro_none", 404),
     ("coordinator", "/board/rosters/ro_none/map", 404),
     ("coordinator", "/board/rosters/{what_if}", 200),
@@ -181,8 +183,8 @@ def test_board_map_is_geojson_of_routes_over_the_roads(as_role, day):
 
 
 def test_board_map_of_a_provider_or_worker_has_only_their_routes(as_role, day):
-    """care-2's map draws w3's route and stops only; worker:w1's only w1's."""
-    for role, mine in (("provider:care-2", {"w3"}), ("worker:w1", {"w1"})):
+    """care-2's map draws w3's route and stops only; worker:care-1:w1's only w1's."""
+    for role, mine in (("provider:care-2", {"w3"}), ("worker:care-1:w1", {"w1"})):
         geo = as_role(role).get(f"/board/rosters/{day['roster_id']}/map").json()
         shown = {f["properties"].get("worker_id") for f in geo["features"] if f["properties"]["layer"] != "road"}
         assert shown == mine & {r["worker_id"] for r in day["roster"]["routes"] if r["stops"]}, role
@@ -198,8 +200,15 @@ def test_board_shows_what_a_reoptimise_changed(as_role, day, london_network):
     assert job["state"] == "succeeded", job
     new = coordinator.get(f"/rosters/{job['roster_id']}").json()
     assert_valid_roster(coordinator.get(f"/plans/{job['plan_id']}").json()["plan"], new["roster"], london_network)
+    # A draft until the coordinator publishes it from the board; then it is the day's.
+    draft = coordinator.get(f"/board/rosters/{job['roster_id']}").json()
+    assert (draft["state"], draft["published_for"], draft["can_publish"]) == ("draft", [], True)
+    assert coordinator.get("/board/day", params={"date": DATE}).json()["roster_id"] == day["roster_id"]
+    assert as_role("provider:care-2").get(f"/board/rosters/{job['roster_id']}").status_code == 404
+    publish_roster(coordinator, job["roster_id"])
     board = coordinator.get("/board/day", params={"date": DATE}).json()
     assert board["roster_id"] == job["roster_id"] and board["previous_roster_id"] == day["roster_id"]
+    assert (board["state"], board["published_for"]) == ("published", ["care-1", "care-2"])
     off = [r for r in board["rows"] if r["off"]]
     assert [r["worker_id"] for r in off] == ["w2"] and off[0]["stops"] == []
     assert _visit_blocks({"rows": [r for r in board["rows"] if not r["off"]]}) == _roster_stops(new["roster"])

@@ -53,7 +53,7 @@ def day(server: LiveServer, keys: dict[str, str]) -> dict[str, Any]:
                                 required_skills=["hoist"]))
     with server.client(keys["coordinator"]) as api:
         plan_id = submit(api, data)
-        job = solve(api, plan_id)
+        job = solve(api, plan_id, publish=True)
         roster = api.get(f"/rosters/{job['roster_id']}").json()["roster"]
     assert [u["visit_id"] for u in roster["unassigned"]] == ["v6"]
     return {"data": data, "plan_id": plan_id, "roster_id": job["roster_id"], "roster": roster}
@@ -171,8 +171,8 @@ def test_board_browser_provider_sees_only_its_own_rows(open_board, day):
 
 
 def test_board_browser_worker_sees_only_their_own_day(open_board, day):
-    """worker:w1's page shows one row, their own."""
-    board = open_board("worker:w1", day["roster_id"])
+    """worker:care-1:w1's page shows one row, their own."""
+    board = open_board("worker:care-1:w1", day["roster_id"])
     assert board.attributes(".row[data-worker]", "data-worker") == ["w1"]
     assert _blocks(board) == _stops(day["roster"], {"w1"})
     assert board.errors == []
@@ -218,4 +218,16 @@ def test_board_browser_reoptimise_after_a_worker_goes_off_sick(open_board, day, 
         assert f"{visit_id} " in page.locator("#change-list").inner_text()
     assert "w2" not in board.attributes("#map path.route", "data-worker")
     board.screenshot("board-after-reoptimise")
+    # The new roster is a draft until the coordinator publishes it from the page.
+    assert page.locator("#publication").get_attribute("data-state") == "draft"
+    with server.client(keys["provider:care-1"]) as api:
+        assert api.get("/board/day", params={"date": DATE}).json()["roster_id"] == day["roster_id"]
+    page.uncheck("#publish-providers input[value=care-2]")
+    page.click("#publish")
+    expect(page.locator("#status")).to_have_text(f"Published roster {new_id} for care-1.", timeout=30_000)
+    assert page.locator("#publication").get_attribute("data-state") == "published"
+    with server.client(keys["provider:care-1"]) as api:
+        assert api.get("/board/day", params={"date": DATE}).json()["roster_id"] == new_id
+    with server.client(keys["provider:care-2"]) as api:
+        assert api.get("/board/day", params={"date": DATE}).json()["roster_id"] == day["roster_id"]
     assert board.errors == []

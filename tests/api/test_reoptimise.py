@@ -7,7 +7,15 @@ from typing import Any
 import pytest
 
 from scheduler.timeutil import parse_hhmm
-from tests.api.support import LiveServer, assert_valid_roster, solve, submit, two_provider_plan, wait_job
+from tests.api.support import (
+    LiveServer,
+    assert_valid_roster,
+    publish_roster,
+    solve,
+    submit,
+    two_provider_plan,
+    wait_job,
+)
 from tests.helpers import client, visit
 
 DATE = "2026-12-07"
@@ -53,7 +61,8 @@ def test_reoptimise_worker_off_sick_keeps_stops_already_started(coordinator, bas
     assert plan["purpose"] == "reoptimise" and plan["base_plan_id"] == base["plan_id"]
     assert [w["id"] for w in plan["plan"]["workers"]] == ["w1", "w3"]
     assert_valid_roster(plan["plan"], roster["roster"], london_network)
-    # The re-optimised roster is now the day's: w2 sees an empty day, w1 the new one.
+    # Once published, the re-optimised roster is the day's: w2 sees an empty day, w1 the new one.
+    publish_roster(coordinator, roster["id"])
     w2 = coordinator.get("/workers/w2/day", params={"date": DATE}).json()
     assert w2["roster_id"] == roster["id"] and w2["stops"] == [] and w2["provider_id"] == "care-1"
     assert coordinator.get("/workers/w1/day", params={"date": DATE}).json()["roster_id"] == roster["id"]

@@ -22,7 +22,7 @@ def test_scenarios_compare_side_by_side_with_the_base_roster(coordinator, london
     """Remove w2, add w4, everybody walks, 40% more visits: solved and compared KPI by KPI with the base."""
     data = two_provider_plan(DATE)
     plan_id = submit(coordinator, data)
-    base_job = solve(coordinator, plan_id)
+    base_job = solve(coordinator, plan_id, publish=True)
     response = coordinator.post(f"/plans/{plan_id}/scenarios", json={
         "name": "walking week", "time_limit_s": 1, "seed": 3,
         "changes": {"remove_workers": ["w2"], "add_workers": [worker("w4", "care-1", start_location="warren_st")],
@@ -47,7 +47,7 @@ def test_scenarios_compare_side_by_side_with_the_base_roster(coordinator, london
     roster = coordinator.get(f"/rosters/{scenario['scenario']['roster_id']}").json()
     assert roster["purpose"] == "scenario"
     assert_valid_roster(plan["plan"], roster["roster"], london_network)
-    # A what-if never becomes the day's roster.
+    # A what-if never becomes the day's roster: the published base stays.
     day = coordinator.get("/workers/w1/day", params={"date": DATE}).json()
     assert day["roster_id"] == base_job["roster_id"]
 

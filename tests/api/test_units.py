@@ -27,11 +27,18 @@ def test_units_roles():
     """Roles parse into kind and subject; invalid roles are refused."""
     assert Principal("k", "n", "provider:care-1").subject == "care-1"
     assert Principal("k", "n", "coordinator").kind == "coordinator"
-    for role in ("coordinator", "planner", "provider:a", "worker:w-1"):
+    for role in ("coordinator", "planner", "provider:a", "worker:care-1:w-1"):
         assert check_role(role) == role
-    for role in ("admin", "provider", "worker:", "planner:x"):
+    for role in ("admin", "provider", "worker:", "planner:x", "worker:a:", "worker:a:b:c", "provider:a b"):
         with pytest.raises(ValueError, match="is not one of"):
             check_role(role)
+    worker = Principal("k", "n", "worker:agency-x:w1")
+    assert (worker.kind, worker.provider_id, worker.worker_id) == ("worker", "agency-x", "w1")
+    # The old form names no provider: refused, saying which form to use.
+    with pytest.raises(ValueError, match=r"worker:<provider id>:w1"):
+        check_role("worker:w1")
+    with pytest.raises(ValueError, match="at most 200"):
+        check_role("provider:" + "p" * 195)
 
 
 def test_units_settings_from_environment(monkeypatch, tmp_path):
