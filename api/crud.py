@@ -368,20 +368,26 @@ def claim_job(*, db: Database, owner: str, lease_s: float, pid: int) -> JobRecor
 
 
 def renew_leases(*, db: Database, owner: str, job_ids: Iterable[str], lease_s: float) -> set[str]:
-    """Extend the leases of a server's running jobs; return the ids it still holds.
+    """Extend the leases of a server's running jobs; return those that were stopped from outside.
 
-    A job missing from the answer was cancelled (possibly through another server)
-    or taken over after its lease ran out: its solver process must stop.
+    A job stopped from outside was cancelled (possibly through another server)
+    or taken over after its lease ran out: its solver process must stop. A job
+    its own solver process has just finished is not among them.
     """
     ids = list(job_ids)
     if not ids:
         return set()
     with db.write() as session:
         until = database_now(session) + dt.timedelta(seconds=lease_s)
-        held = session.scalars(update(JobRecord).where(JobRecord.id.in_(ids), JobRecord.owner == owner,
-                                                       JobRecord.state == "running")
-                               .values(lease_expires_at=until).returning(JobRecord.id))
-        return set(held)
+        held = set(session.scalars(update(JobRecord).where(JobRecord.id.in_(ids), JobRecord.owner == owner,
+                                                           JobRecord.state == "running")
+                                   .values(lease_expires_at=until).returning(JobRecord.id)))
+        others = [i for i in ids if i not in held]
+        if not others:
+            return set()
+        rows = session.execute(select(JobRecord.id, JobRecord.state, JobRecord.owner)
+                               .where(JobRecord.id.in_(others)))
+        return {i for i, state, by in rows if by != owner or state not in ("succeeded", "failed")}
 
 
 def _interrupt(jobs: Iterable[JobRecord], now: dt.datetime, why: str) -> list[str]:

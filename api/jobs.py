@@ -471,8 +471,8 @@ class JobRunner:
         """Renew this server's leases, stop jobs it lost, take over jobs whose lease ran out."""
         with self._lock:
             mine = list(self._running)
-        held = crud.renew_leases(db=self.db, owner=self.owner, job_ids=mine, lease_s=self.lease_s)
-        for job_id in set(mine) - held:
+        stopped = crud.renew_leases(db=self.db, owner=self.owner, job_ids=mine, lease_s=self.lease_s)
+        for job_id in stopped:
             with self._lock:
                 solver = self._running.get(job_id)
                 if solver is not None:

@@ -57,7 +57,8 @@ def test_leases_a_second_server_leaves_running_jobs_alone(server_factory, same_d
     data = two_provider_plan(DATE)
     with first.client(key) as api:
         plan_id = submit(api, data)
-        job = api.post(f"/plans/{plan_id}/jobs", json={"time_limit_s": 8}).json()
+        # Long enough to still search once the second server answers, even on a busy machine.
+        job = api.post(f"/plans/{plan_id}/jobs", json={"time_limit_s": 20}).json()
         wait_searching(api, job["id"])
     second = same_database(first, "lease-second").start()
     with second.client(key) as api:
