@@ -1,4 +1,4 @@
-"""Solve jobs: a queue in the database, one solver process per job, leases that survive several servers.
+"""Solve jobs: a queue in the database, each running job in a solver process of its own, leases with a heartbeat.
 
 How a job runs
     A route stores the job as ``queued`` (refused with 429 when
@@ -64,8 +64,8 @@ Stop and restart
 
 Several ``homecare serve`` processes may share one database (PostgreSQL, or a
 SQLite file on one host); their clocks need not agree, as leases are timed by
-the database's clock. uvicorn ``--workers`` is still not supported: run
-separate ``homecare serve`` processes.
+the database's clock. Each is one server process with one runner; start more
+of them to serve more (``homecare serve`` offers no uvicorn ``--workers``).
 """
 
 from __future__ import annotations

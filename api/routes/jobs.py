@@ -38,7 +38,10 @@ def read_job(job_id: str, session: SessionDep, who: Staff) -> JobPublic:
 
 @router.post("/{job_id}/cancel", responses=CONFLICT, summary="Cancel a queued or running job")
 def cancel_job(job_id: str, session: SessionDep, db: DatabaseDep, runner: RunnerDep, who: Staff) -> JobPublic:
-    """Cancel the job; a running search is stopped at once (its solver process is killed)."""
+    """Cancel the job; a running search is stopped at once (its solver process, and no other, is killed).
+
+    A job running on another server of the database stops within that server's heartbeat.
+    """
     job = crud.get_job(session=session, job_id=job_id)
     if job is None:
         raise NotFound("job", job_id)
