@@ -59,7 +59,7 @@ def test_leases_a_second_server_leaves_running_jobs_alone(server_factory, same_d
         plan_id = submit(api, data)
         # Long enough to still search once the second server answers, even on a busy machine.
         job = api.post(f"/plans/{plan_id}/jobs", json={"time_limit_s": 15}).json()
-        wait_searching(api, job["id"])
+        wait_job(api, job["id"], until={"running"})
     second = same_database(first, "lease-second").start()
     with second.client(key) as api:
         assert api.get(f"/jobs/{job['id']}").json()["state"] == "running"
