@@ -35,6 +35,17 @@ class Settings(BaseSettings):
     max_time_limit_s: float = Field(default=600.0, gt=0, description="Longest search a job may ask for (s).")
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, description="Largest request body (bytes).")
     max_visits: int = Field(default=5000, ge=1, description="Most visits a plan may hold.")
+    max_queued_jobs: int = Field(
+        default=100, ge=1, description="Most jobs waiting for a solver process, over every server of the "
+                                       "database; further jobs answer 429.")
+    job_lease_s: float = Field(
+        default=30.0, gt=0, le=3600,
+        description="How long a running job stays its server's without a heartbeat (s); a job whose lease "
+                    "has run out is marked interrupted by any server of the database.")
+    job_heartbeat_s: float = Field(
+        default=5.0, gt=0, le=600,
+        description="How often a server renews the leases of its running jobs and looks for jobs queued "
+                    "through other servers (s).")
     migrate_on_start: bool = Field(default=True, description="Upgrade the database schema when the service starts.")
 
     @field_validator("database_url")
@@ -48,6 +59,10 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"default_time_limit_s ({self.default_time_limit_s}) exceeds max_time_limit_s "
                 f"({self.max_time_limit_s})")
+        if self.job_heartbeat_s * 2 > self.job_lease_s:
+            raise ValueError(
+                f"job_lease_s ({self.job_lease_s}) must be at least twice job_heartbeat_s "
+                f"({self.job_heartbeat_s}), so that one late heartbeat does not lose a running job")
         return self
 
     @property

@@ -8,16 +8,18 @@ kept in a small in-memory cache (:class:`ParsedCache`).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session, undefer
 
 from api.db import Database
+from api.errors import QueueFull
 from api.models import (
     ApiKey,
     AuditRecord,
@@ -283,19 +285,67 @@ def lists_worker(*, session: Session, plan_id: str, provider_id: str, worker_id:
 
 # --------------------------------------------------------------------------- jobs
 
-def create_job(*, db: Database, kind: str, plan_id: str, time_limit_s: float, seed: int = 0,
-               created_by: str | None = None, locks: Sequence[dict[str, Any]] = (),
+#: Times a job may lose its solver process (killed from outside, out of memory) before it fails.
+MAX_ATTEMPTS = 2
+#: Retry-After of a full queue when no job is running to estimate a free solver process from (s).
+QUEUE_RETRY_FALLBACK_S = 30
+
+
+def database_now(session: Session) -> dt.datetime:
+    """Return the database server's current time (UTC-aware), the one clock every server of a database shares.
+
+    SQLite is a file on this host, so this host's clock is its clock.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return aware(session.scalar(select(func.clock_timestamp())))  # type: ignore[return-value]
+    return utcnow()
+
+
+def _check_queue_room(session: Session, max_queued: int) -> None:
+    """Raise :class:`~api.errors.QueueFull` if ``max_queued`` jobs are queued already."""
+    queued = session.scalar(select(func.count()).select_from(JobRecord).where(JobRecord.state == "queued")) or 0
+    if queued < max_queued:
+        return
+    now = database_now(session)
+    ends = [aware(started) + dt.timedelta(seconds=limit)  # type: ignore[operator]
+            for started, limit in session.execute(select(JobRecord.started_at, JobRecord.time_limit_s)
+                                                  .where(JobRecord.state == "running",
+                                                         JobRecord.started_at.is_not(None)))]
+    wait = min((end - now).total_seconds() for end in ends) if ends else QUEUE_RETRY_FALLBACK_S
+    raise QueueFull(max_queued, max(1, math.ceil(wait)))
+
+
+def create_job(*, db: Database, kind: str, plan_id: str, time_limit_s: float, max_queued: int | None,
+               seed: int = 0, created_by: str | None = None, locks: Sequence[dict[str, Any]] = (),
                previous_roster_id: str | None = None, rerun_of: str | None = None,
                session: Session | None = None) -> JobRecord:
-    """Store a queued job (in ``session``'s transaction when one is given)."""
+    """Store a queued job (in ``session``'s transaction when one is given).
+
+    Parameters
+    ----------
+    max_queued
+        Most jobs the queue may hold (over every server of the database), or
+        ``None`` for no limit. Counted in the same write transaction as the insert;
+        on PostgreSQL two servers storing at the same moment may each see the
+        last free place, so the limit holds within the number of servers.
+
+    Raises
+    ------
+    api.errors.QueueFull
+        If the queue already holds ``max_queued`` jobs (nothing is stored).
+    """
     record = JobRecord(id=new_id("jb"), kind=kind, plan_id=plan_id, state="queued", created_at=utcnow(),
                        created_by=created_by, time_limit_s=time_limit_s, seed=seed, locks=list(locks),
                        previous_roster_id=previous_roster_id, rerun_of=rerun_of, attempts=0)
     if session is not None:
+        if max_queued is not None:
+            _check_queue_room(session, max_queued)
         session.add(record)
         session.flush()
         return record
     with db.write() as s:
+        if max_queued is not None:
+            _check_queue_room(s, max_queued)
         s.add(record)
     return record
 
@@ -323,28 +373,90 @@ def count_jobs(*, session: Session, state: str) -> int:
     return session.scalar(select(func.count()).select_from(JobRecord).where(JobRecord.state == state)) or 0
 
 
-def cancel_job(*, db: Database, job_id: str) -> tuple[bool, int | None]:
-    """Mark a queued or running job cancelled.
+def claim_job(*, db: Database, owner: str, lease_s: float, pid: int) -> JobRecord | None:
+    """Claim the oldest queued job for a server: it becomes ``running``, leased to ``owner``.
+
+    Atomic: of servers claiming at once, one gets each job. SQLite runs one write
+    transaction at a time; on PostgreSQL the row is locked (``FOR UPDATE SKIP
+    LOCKED``, so other servers claim the next job instead of waiting) and the
+    update is conditional on the job still being queued.
+
+    Parameters
+    ----------
+    db
+        The database.
+    owner
+        The claiming server (:attr:`api.jobs.JobRunner.owner`).
+    lease_s
+        How long the job stays the server's without a renewal (seconds).
+    pid
+        The solver process that will run it.
 
     Returns
     -------
-    tuple of (bool, int or None)
-        Whether the job was still queued or running (and is now cancelled), and
-        the id of the process solving it, if one had started.
+    JobRecord or None
+        The claimed job, or ``None`` if none is queued.
     """
     with db.write() as session:
-        job = session.get(JobRecord, job_id)
-        if job is None or job.state not in ("queued", "running"):
-            return False, None
-        pid = job.pid if job.state == "running" else None
-        job.state = "cancelled"
-        job.finished_at = utcnow()
-        job.error = {"message": "cancelled on request", "problems": []}
-        return True, pid
+        now = database_now(session)
+        job_id = session.scalar(select(JobRecord.id).where(JobRecord.state == "queued")
+                                .order_by(JobRecord.created_at, JobRecord.id).limit(1)
+                                .with_for_update(skip_locked=True))
+        if job_id is None:
+            return None
+        claimed = session.execute(
+            update(JobRecord).where(JobRecord.id == job_id, JobRecord.state == "queued")
+            .values(state="running", owner=owner, lease_expires_at=now + dt.timedelta(seconds=lease_s), pid=pid,
+                    started_at=now, attempts=JobRecord.attempts + 1, stage="network", progress_at=now,
+                    error=None))
+        if claimed.rowcount != 1:
+            return None
+        job = session.get(JobRecord, job_id, populate_existing=True)
+        assert job is not None
+        return job
 
 
-def interrupt_unfinished(*, db: Database) -> list[str]:
-    """Mark every queued or running job interrupted (the server that ran them stopped).
+def renew_leases(*, db: Database, owner: str, job_ids: Iterable[str], lease_s: float) -> set[str]:
+    """Extend the leases of a server's running jobs; return those that were stopped from outside.
+
+    A job stopped from outside was cancelled (possibly through another server)
+    or taken over after its lease ran out: its solver process must stop. A job
+    its own solver process has just finished is not among them.
+    """
+    ids = list(job_ids)
+    if not ids:
+        return set()
+    with db.write() as session:
+        until = database_now(session) + dt.timedelta(seconds=lease_s)
+        held = set(session.scalars(update(JobRecord).where(JobRecord.id.in_(ids), JobRecord.owner == owner,
+                                                           JobRecord.state == "running")
+                                   .values(lease_expires_at=until).returning(JobRecord.id)))
+        others = [i for i in ids if i not in held]
+        if not others:
+            return set()
+        rows = session.execute(select(JobRecord.id, JobRecord.state, JobRecord.owner)
+                               .where(JobRecord.id.in_(others)))
+        return {i for i, state, by in rows if by != owner or state not in ("succeeded", "failed")}
+
+
+def _interrupt(jobs: Iterable[JobRecord], now: dt.datetime, why: str) -> list[str]:
+    done = []
+    for job in jobs:
+        job.error = {"message": f"{why} while this job was {job.state}; re-run it with POST /jobs/{job.id}/rerun",
+                     "problems": []}
+        job.state = "interrupted"
+        job.finished_at = now
+        job.lease_expires_at = None
+        done.append(job.id)
+    return done
+
+
+def take_over_expired(*, db: Database) -> list[str]:
+    """Mark running jobs whose lease ran out (their server stopped renewing it) interrupted.
+
+    A job is never taken over while its lease holds, so a server starting, or any
+    other server, leaves the running jobs of live servers alone. Jobs running
+    without a lease (left by a server of an earlier version) count as expired.
 
     Returns
     -------
@@ -352,41 +464,95 @@ def interrupt_unfinished(*, db: Database) -> list[str]:
         Ids of the jobs marked.
     """
     with db.write() as session:
-        jobs = list(session.scalars(select(JobRecord).where(JobRecord.state.in_(("queued", "running")))))
-        for job in jobs:
-            job.error = {"message": f"the server stopped while this job was {job.state}; "
-                                    f"re-run it with POST /jobs/{job.id}/rerun", "problems": []}
-            job.state = "interrupted"
-            job.finished_at = utcnow()
-        return [j.id for j in jobs]
+        now = database_now(session)
+        jobs = session.scalars(select(JobRecord).where(
+            JobRecord.state == "running",
+            or_(JobRecord.lease_expires_at.is_(None), JobRecord.lease_expires_at < now))
+            .with_for_update(skip_locked=True))
+        return _interrupt(list(jobs), now, "the server running it stopped (its lease ran out)")
 
 
-def requeue_job(*, db: Database, job_id: str) -> bool:
-    """Put a job that lost its process (not by cancellation) back in the queue."""
+def interrupt_own(*, db: Database, owner: str) -> list[str]:
+    """Mark a stopping server's running jobs interrupted (and no other server's).
+
+    Returns
+    -------
+    list of str
+        Ids of the jobs marked.
+    """
     with db.write() as session:
-        result = session.execute(update(JobRecord).where(JobRecord.id == job_id, JobRecord.state == "running")
-                                 .values(state="queued", pid=None, stage=None))
-        return result.rowcount == 1
+        now = database_now(session)
+        jobs = session.scalars(select(JobRecord).where(JobRecord.state == "running", JobRecord.owner == owner))
+        return _interrupt(list(jobs), now, "the server stopped")
 
 
-def fail_job(*, db: Database, job_id: str, message: str, problems: Sequence[dict[str, Any]] = ()) -> bool:
-    """Mark a queued or running job failed, with the reason; return whether it was."""
+def cancel_job(*, db: Database, job_id: str) -> bool:
+    """Mark a queued or running job cancelled; return whether it was still queued or running."""
+    with db.write() as session:
+        job = session.get(JobRecord, job_id)
+        if job is None or job.state not in ("queued", "running"):
+            return False
+        job.state = "cancelled"
+        job.finished_at = database_now(session)
+        job.lease_expires_at = None
+        job.error = {"message": "cancelled on request", "problems": []}
+        return True
+
+
+def lost_job(*, db: Database, job_id: str, owner: str) -> str | None:
+    """Handle a job whose solver process ended without finishing it (killed from outside, out of memory).
+
+    The job is queued again (for any server) if it has run fewer than
+    :data:`MAX_ATTEMPTS` times, else failed. A job that is no longer running
+    under ``owner`` (finished, cancelled, taken over) is left as it is.
+
+    Returns
+    -------
+    str or None
+        ``queued`` or ``failed``; ``None`` if the job was left alone.
+    """
+    with db.write() as session:
+        job = session.get(JobRecord, job_id)
+        if job is None or job.state != "running" or job.owner != owner:
+            return None
+        job.owner = job.lease_expires_at = job.pid = job.stage = None
+        if job.attempts < MAX_ATTEMPTS:
+            job.state = "queued"
+            return "queued"
+        job.state = "failed"
+        job.finished_at = database_now(session)
+        job.error = {"message": "the solver process died (out of memory or killed); re-run the job to try again",
+                     "problems": []}
+        return "failed"
+
+
+def fail_job(*, db: Database, job_id: str, owner: str, message: str,
+             problems: Sequence[dict[str, Any]] = ()) -> bool:
+    """Mark a job running under ``owner``'s lease failed, with the reason; return whether it was."""
     with db.write() as session:
         result = session.execute(
-            update(JobRecord).where(JobRecord.id == job_id, JobRecord.state.in_(("queued", "running")))
-            .values(state="failed", finished_at=utcnow(), error={"message": message, "problems": list(problems)}))
+            update(JobRecord).where(JobRecord.id == job_id, JobRecord.state == "running", JobRecord.owner == owner)
+            .values(state="failed", finished_at=database_now(session), lease_expires_at=None,
+                    error={"message": message, "problems": list(problems)}))
         return result.rowcount == 1
 
 
-def rerun_job(*, db: Database, job: JobRecord, time_limit_s: float | None, created_by: str | None) -> JobRecord:
+def rerun_job(*, db: Database, job: JobRecord, time_limit_s: float | None, created_by: str | None,
+              max_queued: int | None) -> JobRecord:
     """Queue a new job with the inputs of a failed, cancelled or interrupted one.
 
     A scenario that pointed at the old job points at the new one.
+
+    Raises
+    ------
+    api.errors.QueueFull
+        If the queue already holds ``max_queued`` jobs.
     """
     with db.write() as session:
         new = create_job(db=db, session=session, kind=job.kind, plan_id=job.plan_id,
                          time_limit_s=time_limit_s or job.time_limit_s, seed=job.seed, created_by=created_by,
-                         locks=job.locks, previous_roster_id=job.previous_roster_id, rerun_of=job.id)
+                         locks=job.locks, previous_roster_id=job.previous_roster_id, rerun_of=job.id,
+                         max_queued=max_queued)
         session.execute(update(ScenarioRecord).where(ScenarioRecord.job_id == job.id).values(job_id=new.id))
         session.execute(update(ScenarioRecord).where(ScenarioRecord.base_job_id == job.id)
                         .values(base_job_id=new.id))
@@ -551,15 +717,22 @@ def day_roster(*, session: Session, date: dt.date, provider_id: str, worker_id: 
 
 def create_scenario(*, db: Database, name: str, base_plan_id: str, plan_id: str, changes: dict[str, Any],
                     base_roster_id: str | None, time_limit_s: float, seed: int,
-                    created_by: str | None) -> ScenarioRecord:
-    """Store a scenario and queue its solve (and the base's, when it has no roster to compare with)."""
+                    created_by: str | None, max_queued: int | None) -> ScenarioRecord:
+    """Store a scenario and queue its solve (and the base's, when it has no roster to compare with).
+
+    Raises
+    ------
+    api.errors.QueueFull
+        If the job queue has no room for its jobs (``max_queued``); nothing is stored.
+    """
     with db.write() as session:
         job = create_job(db=db, session=session, kind="scenario", plan_id=plan_id, time_limit_s=time_limit_s,
-                         seed=seed, created_by=created_by)
+                         seed=seed, created_by=created_by, max_queued=max_queued)
         base_job = None
         if base_roster_id is None:
             base_job = create_job(db=db, session=session, kind="solve", plan_id=base_plan_id,
-                                  time_limit_s=time_limit_s, seed=seed, created_by=created_by)
+                                  time_limit_s=time_limit_s, seed=seed, created_by=created_by,
+                                  max_queued=max_queued)
         record = ScenarioRecord(id=new_id("sc"), name=name, created_at=utcnow(), created_by=created_by,
                                 base_plan_id=base_plan_id, plan_id=plan_id, base_roster_id=base_roster_id,
                                 base_job_id=base_job.id if base_job else None, job_id=job.id, changes=changes)

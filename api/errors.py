@@ -6,7 +6,8 @@
   (``record_kind`` ``request``);
 * :class:`NotFound` → 404 (also for another provider's or worker's data, whose
   existence is not revealed);
-* :class:`Conflict` → 409; a body over the size limit → 413 (see :class:`BodyLimit`).
+* :class:`Conflict` → 409; a body over the size limit → 413 (see :class:`BodyLimit`);
+* :class:`QueueFull` → 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -39,6 +40,32 @@ class NotFound(Exception):
 
 class Conflict(Exception):
     """The request cannot be done in the record's current state."""
+
+
+#: The answer of every endpoint that queues a job when the queue is full, for the OpenAPI schema.
+QUEUE_FULL: dict[int | str, dict[str, Any]] = {429: {
+    "description": "The job queue is full (setting HOMECARE_MAX_QUEUED_JOBS); the Retry-After header says "
+                   "when to try again (seconds).",
+    "content": {"application/json": {"schema": {"type": "object", "required": ["detail"],
+                                                "properties": {"detail": {"type": "string"}}}}}}}
+
+
+class QueueFull(Exception):
+    """The job queue holds as many jobs as the service allows.
+
+    Parameters
+    ----------
+    limit
+        The most queued jobs (setting ``HOMECARE_MAX_QUEUED_JOBS``).
+    retry_after_s
+        When a solver process is expected to free up (seconds).
+    """
+
+    def __init__(self, limit: int, retry_after_s: int) -> None:
+        super().__init__(f"the job queue is full: this service keeps at most {limit} queued jobs "
+                         f"(setting HOMECARE_MAX_QUEUED_JOBS); try again in {retry_after_s} s")
+        self.limit = limit
+        self.retry_after_s = retry_after_s
 
 
 def problem_dict(p: Problem) -> dict[str, Any]:
@@ -76,6 +103,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Conflict)
     async def _conflict(_request: Request, exc: Conflict) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(QueueFull)
+    async def _queue_full(_request: Request, exc: QueueFull) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=429,
+                            headers={"Retry-After": str(exc.retry_after_s)})
 
 
 class BodyLimit:

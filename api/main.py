@@ -55,8 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     -------
     FastAPI
         The app. Its lifespan migrates the database (unless switched off), marks
-        jobs a previous server left unfinished as interrupted, and runs the solver
-        process pool.
+        running jobs whose lease ran out (their server died) interrupted, and runs
+        queued jobs in solver processes (:class:`api.jobs.JobRunner`).
     """
     settings = settings or get_settings()
 
@@ -65,7 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db = Database(settings.url)
         if settings.migrate_on_start:
             migrate(db)
-        runner = JobRunner(db, workers=settings.solve_workers, cache_dir=settings.solver_cache_dir())
+        runner = JobRunner(db, workers=settings.solve_workers, cache_dir=settings.solver_cache_dir(),
+                           lease_s=settings.job_lease_s, heartbeat_s=settings.job_heartbeat_s)
         runner.start()
         app.state.settings = settings
         app.state.db = db

@@ -117,8 +117,10 @@ class RosterPublication(Base):
 class JobRecord(Base):
     """A solve: queued, running, then succeeded, failed, cancelled or interrupted.
 
-    The solver process writes the progress columns while it searches, and the
-    roster together with the final state in one transaction.
+    A server claims a queued job by setting ``owner`` (itself) and ``lease_expires_at``,
+    which it renews while the job runs (see :mod:`api.jobs`). The solver process
+    writes the progress columns while it searches, and the roster together with the
+    final state in one transaction.
     """
 
     __tablename__ = "jobs"
@@ -138,6 +140,8 @@ class JobRecord(Base):
     rerun_of: Mapped[str | None] = mapped_column(String(32), default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     pid: Mapped[int | None] = mapped_column(Integer, default=None)
+    owner: Mapped[str | None] = mapped_column(String(200), default=None)
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     stage: Mapped[str | None] = mapped_column(String(20), default=None)
     elapsed_s: Mapped[float | None] = mapped_column(Float, default=None)
     best_objective: Mapped[int | None] = mapped_column(BigInteger, default=None)

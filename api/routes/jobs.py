@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Query, status
 from api import crud
 from api.crud import RERUNNABLE_STATES
 from api.deps import DatabaseDep, Offset, RunnerDep, SessionDep, SettingsDep, Staff
-from api.errors import Conflict, NotFound
+from api.errors import QUEUE_FULL, Conflict, NotFound
 from api.intake import job_time_limit
 from api.models import JobPublic, JobRerun, JobsPublic, JobState, MessagePublic
 from api.public import job_public
@@ -38,7 +38,10 @@ def read_job(job_id: str, session: SessionDep, who: Staff) -> JobPublic:
 
 @router.post("/{job_id}/cancel", responses=CONFLICT, summary="Cancel a queued or running job")
 def cancel_job(job_id: str, session: SessionDep, db: DatabaseDep, runner: RunnerDep, who: Staff) -> JobPublic:
-    """Cancel the job; a running search is stopped at once (its solver process is killed)."""
+    """Cancel the job; a running search is stopped at once (its solver process, and no other, is killed).
+
+    A job running on another server of the database stops within that server's heartbeat.
+    """
     job = crud.get_job(session=session, job_id=job_id)
     if job is None:
         raise NotFound("job", job_id)
@@ -52,7 +55,7 @@ def cancel_job(job_id: str, session: SessionDep, db: DatabaseDep, runner: Runner
     return job_public(job)
 
 
-@router.post("/{job_id}/rerun", status_code=status.HTTP_202_ACCEPTED, responses=CONFLICT,
+@router.post("/{job_id}/rerun", status_code=status.HTTP_202_ACCEPTED, responses={**CONFLICT, **QUEUE_FULL},
              summary="Run an interrupted, failed or cancelled job again")
 def rerun_job(job_id: str, session: SessionDep, db: DatabaseDep, runner: RunnerDep, settings: SettingsDep,
               who: Staff, body: Annotated[JobRerun | None, Body()] = None) -> JobPublic:
@@ -66,7 +69,8 @@ def rerun_job(job_id: str, session: SessionDep, db: DatabaseDep, runner: RunnerD
     if body is not None and body.time_limit_s is not None:
         limit = job_time_limit(body.time_limit_s, default_s=settings.default_time_limit_s,
                                max_s=settings.max_time_limit_s)
-    new = crud.rerun_job(db=db, job=job, time_limit_s=limit, created_by=who.key_id)
+    new = crud.rerun_job(db=db, job=job, time_limit_s=limit, created_by=who.key_id,
+                         max_queued=settings.max_queued_jobs)
     crud.audit(db=db, who=who, action="rerun_job", resource=f"job {new.id}")
     runner.submit(new.id)
     return job_public(new)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, File, Form, Query, UploadFile, status
 
 from api import crud
 from api.deps import DatabaseDep, Offset, RunnerDep, SessionDep, SettingsDep, Staff
-from api.errors import NotFound
+from api.errors import QUEUE_FULL, NotFound
 from api.intake import job_time_limit, plan_from_csv, plan_from_json
 from api.models import JobCreate, JobPublic, PlanPublic, PlansPublic, ProblemsPublic
 from api.public import job_public, plan_summary
@@ -80,7 +80,7 @@ def read_plan(plan_id: str, session: SessionDep, db: DatabaseDep, who: Staff) ->
     return PlanPublic(**plan_summary(record).model_dump(), plan=record.data)
 
 
-@router.post("/{plan_id}/jobs", status_code=status.HTTP_202_ACCEPTED, responses=INVALID,
+@router.post("/{plan_id}/jobs", status_code=status.HTTP_202_ACCEPTED, responses={**INVALID, **QUEUE_FULL},
              summary="Start solving a plan")
 def start_job(plan_id: str, session: SessionDep, db: DatabaseDep, runner: RunnerDep, settings: SettingsDep,
               who: Staff, body: Annotated[JobCreate | None, Body()] = None) -> JobPublic:
@@ -91,7 +91,7 @@ def start_job(plan_id: str, session: SessionDep, db: DatabaseDep, runner: Runner
     limit = job_time_limit(body.time_limit_s, default_s=settings.default_time_limit_s,
                            max_s=settings.max_time_limit_s)
     job = crud.create_job(db=db, kind="solve", plan_id=plan_id, time_limit_s=limit, seed=body.seed,
-                          created_by=who.key_id)
+                          created_by=who.key_id, max_queued=settings.max_queued_jobs)
     crud.audit(db=db, who=who, action="start_job", resource=f"job {job.id}")
     runner.submit(job.id)
     return job_public(job)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from api import crud
 from api.changes import apply_roster_change, choose_locks, touched_workers
 from api.deps import CacheDep, Coordinator, DatabaseDep, Offset, RunnerDep, SessionDep, SettingsDep, Staff
-from api.errors import Conflict, NotFound
+from api.errors import QUEUE_FULL, Conflict, NotFound
 from api.intake import job_time_limit, plan_from_json
 from api.models import (
     JobPublic,
@@ -155,7 +155,8 @@ def publish_roster(roster_id: str, session: SessionDep, db: DatabaseDep, who: Co
 
 
 @router.post("/{roster_id}/reoptimise", status_code=status.HTTP_202_ACCEPTED,
-             responses={422: {"model": ProblemsPublic}}, summary="Re-plan a roster after a change, keeping locked stops")
+             responses={422: {"model": ProblemsPublic}, **QUEUE_FULL},
+             summary="Re-plan a roster after a change, keeping locked stops")
 def reoptimise(roster_id: str, body: ReoptimiseCreate, session: SessionDep, db: DatabaseDep, cache: CacheDep,
                runner: RunnerDep, settings: SettingsDep, who: Coordinator) -> JobPublic:
     """Apply the change (worker off, visit cancelled or added) to a copy of the roster's plan and
@@ -185,7 +186,8 @@ def reoptimise(roster_id: str, body: ReoptimiseCreate, session: SessionDep, db: 
                                 base_plan_id=plan_record.id, changes=body.model_dump(mode="json"),
                                 inherit_members=True)
     job = crud.create_job(db=db, kind="reoptimise", plan_id=new_plan.id, time_limit_s=limit, seed=body.seed,
-                          created_by=who.key_id, locks=locks, previous_roster_id=roster_id)
+                          created_by=who.key_id, locks=locks, previous_roster_id=roster_id,
+                          max_queued=settings.max_queued_jobs)
     crud.audit(db=db, who=who, action="reoptimise", resource=f"job {job.id}")
     runner.submit(job.id)
     return job_public(job)

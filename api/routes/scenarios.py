@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from api import crud
 from api.changes import apply_scenario, compare_kpis
 from api.deps import DatabaseDep, RunnerDep, SessionDep, SettingsDep, Staff
-from api.errors import NotFound
+from api.errors import QUEUE_FULL, NotFound
 from api.intake import job_time_limit, plan_from_json
 from api.models import ProblemsPublic, ScenarioCreate, ScenarioPublic, ScenarioRecord, ScenarioSide
 from scheduler.errors import SchemaError
@@ -41,7 +41,7 @@ def scenario_public(session: Session, record: ScenarioRecord) -> ScenarioPublic:
 
 
 @router.post("/plans/{plan_id}/scenarios", status_code=status.HTTP_202_ACCEPTED,
-             responses={422: {"model": ProblemsPublic}}, summary="Start a what-if scenario on a plan")
+             responses={422: {"model": ProblemsPublic}, **QUEUE_FULL}, summary="Start a what-if scenario on a plan")
 def create_scenario(plan_id: str, body: Annotated[ScenarioCreate, Body()], session: SessionDep, db: DatabaseDep,
                     runner: RunnerDep, settings: SettingsDep, who: Staff) -> ScenarioPublic:
     """Clone the plan with the changes (workers added or removed, travel mode, demand scaled), solve it,
@@ -70,7 +70,7 @@ def create_scenario(plan_id: str, body: Annotated[ScenarioCreate, Body()], sessi
                                      base_plan_id=plan_id, changes=changes)
     record = crud.create_scenario(db=db, name=body.name, base_plan_id=plan_id, plan_id=scenario_plan.id,
                                   changes=changes, base_roster_id=base_roster_id, time_limit_s=limit,
-                                  seed=body.seed, created_by=who.key_id)
+                                  seed=body.seed, created_by=who.key_id, max_queued=settings.max_queued_jobs)
     crud.audit(db=db, who=who, action="create_scenario", resource=f"scenario {record.id}")
     if record.base_job_id:
         runner.submit(record.base_job_id)

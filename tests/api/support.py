@@ -45,18 +45,21 @@ class LiveServer:
         Network and matrix cache of the solver processes.
     log_path
         Where the server's output goes.
+    db_url
+        Use this database instead of a new one (a second server on the same database).
     env
         Further ``HOMECARE_*`` settings.
     """
 
-    def __init__(self, db_path: Path, cache_dir: Path, log_path: Path, **env: str) -> None:
+    def __init__(self, db_path: Path, cache_dir: Path, log_path: Path, *, db_url: str | None = None,
+                 **env: str) -> None:
         self.db_path = db_path
         self.cache_dir = cache_dir
         self.log_path = log_path
         self.env = env
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
-        self._db_url = fresh_database_url(db_path)
+        self._db_url = db_url or fresh_database_url(db_path)
 
     @property
     def db_url(self) -> str:

@@ -35,7 +35,7 @@ def test_crash_kill_mid_solve_then_restart_keeps_everything(server_factory, lond
     from scheduler.io import load_plan, plan_from_dict, plan_to_dict
     from solver.network import load_network
 
-    server = server_factory("crash")
+    server = server_factory("crash", HOMECARE_JOB_LEASE_S="3", HOMECARE_JOB_HEARTBEAT_S="1")
     key = create_keys(server.db_url, ["coordinator"])["coordinator"]
     server.start()
     with server.client(key) as api:
@@ -67,7 +67,7 @@ def test_crash_kill_mid_solve_then_restart_keeps_everything(server_factory, lond
         roster_after = api.get(f"/rosters/{done_job['roster_id']}").json()
         assert dumps(roster_after) == dumps(roster_before)
         assert api.get(f"/jobs/{done_job['id']}").json()["state"] == "succeeded"
-        interrupted = api.get(f"/jobs/{killed['id']}").json()
+        interrupted = wait_job(api, killed["id"], timeout_s=15)  # once its 3 s lease runs out
         assert interrupted["state"] == "interrupted" and interrupted["roster_id"] is None
         assert "re-run it" in interrupted["error"]["message"]
         rerun = api.post(f"/jobs/{killed['id']}/rerun", json={"time_limit_s": 3})

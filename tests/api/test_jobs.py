@@ -6,8 +6,11 @@ import csv
 import io
 import time
 
+import pytest
+
 from tests.api.support import (
     assert_valid_roster,
+    create_keys,
     process_alive,
     solve,
     submit,
@@ -133,3 +136,85 @@ def test_jobs_reads_stay_fast_while_a_solve_runs(server, coordinator):
         worst = max(worst, time.perf_counter() - t0)
     coordinator.post(f"/jobs/{job['id']}/cancel")
     assert worst < 1.0
+
+
+@pytest.fixture(scope="module")
+def two_solvers(server_factory) -> tuple:
+    """A server of its own with two solver processes and room for two queued jobs, and a coordinator key."""
+    server = server_factory("two-solvers", HOMECARE_SOLVE_WORKERS="2", HOMECARE_MAX_QUEUED_JOBS="2",
+                            HOMECARE_DEFAULT_TIME_LIMIT_S="1")
+    key = create_keys(server.db_url, ["coordinator"])["coordinator"]
+    server.start()
+    return server, key
+
+
+@pytest.fixture
+def two_solvers_api(two_solvers):
+    """A coordinator's client of the two-solver server; jobs a test leaves queued or running are cancelled."""
+    server, key = two_solvers
+    with server.client(key) as api:
+        yield server, api
+        for state in ("queued", "running"):
+            for job in api.get("/jobs", params={"state": state}).json()["data"]:
+                api.post(f"/jobs/{job['id']}/cancel")
+
+
+def _cancel_and_wait_dead(server, api, job_id: str) -> None:
+    pid = server.job_row(job_id)["pid"]
+    cancelled = api.post(f"/jobs/{job_id}/cancel")
+    assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled", cancelled.text
+    t0 = time.monotonic()
+    while process_alive(pid) and time.monotonic() - t0 < 10:
+        time.sleep(0.05)
+    assert not process_alive(pid), "the cancelled job's solver process still runs"
+
+
+def test_jobs_cancel_never_harms_another_running_job(two_solvers_api, london_network):
+    """With two solver processes, cancelling the job running beside another, three times over, stops only
+    the cancelled jobs: the other is never restarted and succeeds with a valid roster."""
+    server, api = two_solvers_api
+    data = two_provider_plan(DATE)
+    plan_id = submit(api, data)
+    healthy = api.post(f"/plans/{plan_id}/jobs", json={"time_limit_s": 12}).json()
+    wait_searching(api, healthy["id"])
+    beside = 0
+    for _ in range(3):
+        victim = api.post(f"/plans/{plan_id}/jobs", json={"time_limit_s": 100}).json()
+        wait_searching(api, victim["id"])
+        beside += api.get(f"/jobs/{healthy['id']}").json()["state"] == "running"
+        _cancel_and_wait_dead(server, api, victim["id"])
+    assert beside >= 2, "the healthy job ended before two cancels could happen beside it"
+    done = wait_job(api, healthy["id"])
+    assert done["state"] == "succeeded", done
+    assert server.job_row(healthy["id"])["attempts"] == 1, "the healthy job was restarted"
+    roster = api.get(f"/rosters/{done['roster_id']}").json()
+    assert roster["violations"] == []
+    assert_valid_roster(data, roster["roster"], london_network)
+
+
+def test_jobs_a_full_queue_answers_429_naming_the_limit(two_solvers_api):
+    """With both solver processes busy and two jobs queued (HOMECARE_MAX_QUEUED_JOBS=2), every way of
+    queueing another job answers 429 naming the limit, with a Retry-After no later than the running
+    searches end, and stores nothing; a freed place is taken again."""
+    _server, api = two_solvers_api
+    plan_id = submit(api, two_provider_plan(DATE))
+    running = [api.post(f"/plans/{plan_id}/jobs", json={"time_limit_s": 100}).json() for _ in range(2)]
+    for job in running:
+        wait_searching(api, job["id"])
+    queued = [api.post(f"/plans/{plan_id}/jobs", json={"time_limit_s": 1}) for _ in range(2)]
+    assert [r.status_code for r in queued] == [202, 202]
+    assert {api.get(f"/jobs/{r.json()['id']}").json()["state"] for r in queued} == {"queued"}
+    refused = [
+        api.post(f"/plans/{plan_id}/jobs", json={"time_limit_s": 1}),
+        api.post(f"/plans/{plan_id}/scenarios", json={"name": "more", "changes": {"demand_scale": 1.0}}),
+    ]
+    assert api.post(f"/jobs/{queued[0].json()['id']}/cancel").status_code == 200
+    assert api.post(f"/plans/{plan_id}/jobs", json={"time_limit_s": 1}).status_code == 202
+    refused.append(api.post(f"/jobs/{queued[0].json()['id']}/rerun"))
+    for response in refused:
+        assert response.status_code == 429, response.text
+        message = response.json()["detail"]
+        assert "HOMECARE_MAX_QUEUED_JOBS" in message and "2 queued jobs" in message, message
+        assert 1 <= int(response.headers["Retry-After"]) <= 100
+    listed = api.get("/jobs", params={"plan_id": plan_id}).json()
+    assert listed["count"] == 5  # nothing was stored for the refused requests
