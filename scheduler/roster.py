@@ -224,7 +224,7 @@ def make_route(
     service_s = sum(s.end - s.start for s in stops)
     idle_s = sum(s.wait_s + s.idle_s + s.off_s for s in stops)
     if departure is None:
-        departure = stops[0].arrival - stops[0].travel_s
+        departure = stops[0].departure if stops[0].departure is not None else stops[0].arrival - stops[0].travel_s
     return Route(
         worker_id=worker_id,
         stops=stops,
