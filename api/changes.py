@@ -45,8 +45,14 @@ def _drop_workers(data: dict[str, Any], worker_ids: set[str]) -> None:
             visit["pinned_worker_id"] = None
 
 
-def apply_roster_change(plan_data: Mapping[str, Any], change: RosterChange) -> tuple[dict[str, Any], list[Problem]]:
+def apply_roster_change(plan_data: Mapping[str, Any], change: RosterChange, *, previous: Roster | None = None,
+                        locked_before: int | None = None) -> tuple[dict[str, Any], list[Problem]]:
     """Apply the day's changes to a copy of a plan's JSON.
+
+    With a lock time, the changed plan is a re-plan from then (its ``locked_before``
+    field, which the solve reads), and a worker taken off who started a stop of
+    ``previous`` before then stays in it, marked ``off_from`` the lock time: the
+    stops they started are kept as done by them, and they take nothing new.
 
     Parameters
     ----------
@@ -54,6 +60,10 @@ def apply_roster_change(plan_data: Mapping[str, Any], change: RosterChange) -> t
         The plan's contract JSON.
     change
         Workers off, visits cancelled, visits (and clients) added.
+    previous
+        The roster being changed.
+    locked_before
+        The re-planning time (seconds since midnight), or ``None``.
 
     Returns
     -------
@@ -71,7 +81,15 @@ def apply_roster_change(plan_data: Mapping[str, Any], change: RosterChange) -> t
     for vid in change.cancel_visits:
         if vid not in visits:
             problems.append(Problem("visit", vid, "changes.cancel_visits", f"visit {vid!r} is not in the plan"))
+    started = set()
+    if locked_before is not None and previous is not None:
+        started = {r.worker_id for r in previous.routes if any(st.start < locked_before for st in r.stops)}
+    off = [dict(w, off_from=format_hhmm(locked_before)) for w in data["workers"]
+           if str(w.get("id")) in set(change.remove_workers) & started]
     _drop_workers(data, set(change.remove_workers))
+    data["workers"].extend(off)
+    if locked_before is not None:
+        data["locked_before"] = format_hhmm(locked_before)
     cancelled = set(change.cancel_visits)
     data["visits"] = [v for v in data["visits"] if str(v.get("id")) not in cancelled]
     data.setdefault("clients", []).extend(copy.deepcopy(change.add_clients))
@@ -185,22 +203,18 @@ def choose_locks(previous: Roster, plan: Plan, *, before: int | None, keep_untou
     Returns
     -------
     list of dict
-        ``{"visit_id", "worker_id", "start"}`` per kept stop (start in seconds).
-        A double-handed visit is kept only if both its stops are, so that its
-        partners still start together.
+        ``{"visit_id", "worker_id", "start"}`` per kept stop (start in seconds),
+        chosen by :func:`scheduler.roster.replan_locks` as ``homecare solve --keep``
+        does: every stop started before ``before`` (the solve lists one of a worker
+        no longer in the plan as unassigned, code ``past``); a double-handed visit
+        kept by worker only with both its stops, so that its partners still start
+        together.
     """
-    from scheduler.roster import locks_from_roster
+    from scheduler.roster import replan_locks
 
-    chosen = set()
-    if before is not None:
-        chosen |= set(locks_from_roster(previous, before=before))
-    if keep_untouched_workers:
-        untouched = {r.worker_id for r in previous.routes if r.stops} - touched_workers
-        if untouched:
-            chosen |= set(locks_from_roster(previous, worker_ids=untouched))
-    kept = [s for s in chosen if plan.has_worker(s.worker_id) and plan.has_visit(s.visit_id)]
-    places = Counter(s.visit_id for s in kept)
-    kept = [s for s in kept if places[s.visit_id] == plan.visit(s.visit_id).workers_required]
+    untouched = ({r.worker_id for r in previous.routes if r.stops} - touched_workers
+                 if keep_untouched_workers else set())
+    kept = replan_locks(previous, plan, before=before, worker_ids=untouched).locked
     return [{"visit_id": s.visit_id, "worker_id": s.worker_id, "start": int(s.start)}
             for s in sorted(kept, key=lambda s: (s.worker_id, s.start, s.visit_id))]
 

@@ -32,7 +32,7 @@ from scheduler.timeutil import format_hhmm
 
 if TYPE_CHECKING:
     from scheduler.model import Plan
-    from scheduler.roster import Roster
+    from scheduler.roster import Replan, Roster
 
 app = typer.Typer(
     name="homecare",
@@ -155,7 +155,8 @@ def solve(
             road = network_for(plan, network, cache_dir=cache)
             reporter.stage("matrix")
             travel = travel_for(plan, road, params=params, cache_dir=cache, reporter=reporter)
-            result = run_solve(plan, params=params, travel=travel, reporter=reporter, locked=locked)
+            result = run_solve(plan, params=params, travel=travel, reporter=reporter, locked=locked.locked,
+                               locked_before=locked.locked_before)
             reporter._finish_current()
     except PlanError as exc:
         console.print(f"[bold red]invalid plan[/]: {len(exc.problems)} problem(s)", highlight=False)
@@ -169,7 +170,7 @@ def solve(
     if snap["max_m"] > SNAP_WARNING_M:
         console.print(f"[yellow]warning:[/] {snap['worst']} is {snap['max_m']:.0f} m from the nearest road; "
                       "check its coordinates (travel is measured from the nearest road node)", highlight=False)
-    violations = check_roster(plan, roster, travel=travel, locked=locked)
+    violations = check_roster(plan, roster, travel=travel, locked=locked.locked, locked_before=locked.locked_before)
     json_path = write_roster(roster, out_dir / "roster.json")
     csv_path = write_roster(roster, out_dir / "roster.csv", plan=plan)
     if not quiet:
@@ -192,16 +193,16 @@ def solve(
 
 
 def _locks(plan: Plan, keep: Path | None, before: str | None, visits: str | None,
-           workers: str | None) -> tuple:
-    """Read the roster in force and choose the stops to keep (see ``solve --keep``)."""
+           workers: str | None) -> Replan:
+    """Read the roster in force and choose the stops to keep and the lock time (see ``solve --keep``)."""
     from scheduler.io import load_roster
-    from scheduler.roster import locks_from_roster
+    from scheduler.roster import Replan, replan_locks
     from scheduler.timeutil import parse_hhmm
 
     if keep is None:
         if before or visits or workers:
             raise _fail("--lock-before, --lock-visits and --lock-workers need --keep ROSTER")
-        return ()
+        return Replan((), None)
     try:
         roster = load_roster(keep)
         cutoff = parse_hhmm(before) if before else None
@@ -212,13 +213,11 @@ def _locks(plan: Plan, keep: Path | None, before: str | None, visits: str | None
     def split(text: str | None) -> list[str]:
         return [t.strip() for t in (text or "").split(",") if t.strip()]
 
-    locks = locks_from_roster(roster, before=cutoff, visit_ids=split(visits), worker_ids=split(workers))
-    # Stops of workers or visits no longer in the plan (off sick, cancelled) are not kept.
-    kept = tuple(lk for lk in locks if plan.has_worker(lk.worker_id) and plan.has_visit(lk.visit_id))
-    if len(kept) < len(locks):
-        console.print(f"{len(locks) - len(kept)} stop(s) of workers or visits no longer in the plan are re-planned",
+    replan = replan_locks(roster, plan, before=cutoff, visit_ids=split(visits), worker_ids=split(workers))
+    if replan.dropped:
+        console.print(f"{len(replan.dropped)} stop(s) of workers or visits no longer in the plan are re-planned",
                       highlight=False)
-    return kept
+    return replan
 
 
 @app.command()

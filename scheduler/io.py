@@ -681,18 +681,14 @@ def roster_to_dict(roster: Roster) -> dict[str, Any]:
     def opt(t: int | None) -> str | None:
         return None if t is None else format_hhmm(t)
 
-    return {
+    data: dict[str, Any] = {
         "date": roster.date.isoformat(),
         "routes": [
             {
                 "worker_id": r.worker_id,
-                "stops": _with_breaks(
-                    [{"kind": "visit", "visit_id": s.visit_id, "client_id": s.client_id,
-                      "arrival": _arrival_hhmm(s.arrival), "start": format_hhmm(s.start),
-                      "end": format_hhmm(s.end), "travel_s": s.travel_s, "travel_m": s.travel_m}
-                     for s in r.stops], r.breaks),
+                "stops": _with_breaks(r),
                 "travel_s": r.travel_s, "travel_m": r.travel_m, "work_s": r.work_s,
-                "service_s": r.service_s, "idle_s": r.idle_s,
+                "service_s": r.service_s, "idle_s": r.idle_s, "off_s": r.off_s,
                 "departure": opt(r.departure),
                 "return_arrival": None if r.return_arrival is None else _arrival_hhmm(r.return_arrival),
                 "end_travel_s": r.end_travel_s, "end_travel_m": r.end_travel_m,
@@ -703,14 +699,29 @@ def roster_to_dict(roster: Roster) -> dict[str, Any]:
         "kpis": roster.kpis.to_dict(),
         "meta": dict(roster.meta),
     }
+    if roster.locked_before is not None:
+        data["locked_before"] = format_hhmm(roster.locked_before)
+    return data
 
 
-def _with_breaks(stops: list[dict[str, Any]], breaks: Iterable[Break]) -> list[dict[str, Any]]:
-    """Merge break stops (kind ``break``, no visit) into a route's visit stops, in time order."""
-    rows = stops + [{"kind": "break", "visit_id": None, "arrival": format_hhmm(b.start),
-                     "start": format_hhmm(b.start), "end": format_hhmm(b.end), "travel_s": 0, "travel_m": 0}
-                    for b in breaks]
-    return sorted(rows, key=lambda row: (row["start"], row["kind"] == "visit"))
+def _with_breaks(route: Route) -> list[dict[str, Any]]:
+    """Return a route's visit stops and break stops (kind ``break``, no visit) in the order they happen."""
+    rows = []
+    for e in route.entries():
+        if isinstance(e, Break):
+            rows.append({"kind": "break", "visit_id": None, "arrival": format_hhmm(e.start),
+                         "start": format_hhmm(e.start), "end": format_hhmm(e.end), "travel_s": 0, "travel_m": 0})
+            continue
+        row = {"kind": "visit", "visit_id": e.visit_id, "client_id": e.client_id,
+               "arrival": _arrival_hhmm(e.arrival), "start": format_hhmm(e.start),
+               "end": format_hhmm(e.end), "travel_s": e.travel_s, "travel_m": e.travel_m}
+        if e.departure is not None:
+            row["departure"] = format_hhmm(e.departure)
+        row["idle_s"], row["off_s"] = e.idle_s, e.off_s
+        if e.locked:
+            row["locked"] = True
+        rows.append(row)
+    return rows
 
 
 def roster_from_dict(data: Mapping[str, Any]) -> Roster:
@@ -766,10 +777,12 @@ def roster_from_dict(data: Mapping[str, Any]) -> Roster:
             continue
         stops = []
         breaks = []
+        listed: list[Stop | Break] = []
         for j, s in enumerate(raw.get("stops") or []):
             if isinstance(s, Mapping) and s.get("kind") == "break":
                 sid = f"{wid} break {j + 1}"
                 breaks.append(Break(time(s.get("start"), "stop", sid, "start"), time(s.get("end"), "stop", sid, "end")))
+                listed.append(breaks[-1])
                 continue
             sid = str(s.get("visit_id", f"{wid} stop {j + 1}")) if isinstance(s, Mapping) else f"{wid} stop {j + 1}"
             if not isinstance(s, Mapping) or "visit_id" not in s:
@@ -783,7 +796,12 @@ def roster_from_dict(data: Mapping[str, Any]) -> Roster:
                 travel_s=whole(s.get("travel_s"), "stop", sid, "travel_s"),
                 travel_m=whole(s.get("travel_m"), "stop", sid, "travel_m", default=0),
                 client_id=str(s.get("client_id") or ""),
+                departure=time(s["departure"], "stop", sid, "departure") if s.get("departure") else None,
+                idle_s=whole(s.get("idle_s"), "stop", sid, "idle_s", default=0),
+                off_s=whole(s.get("off_s"), "stop", sid, "off_s", default=0),
+                locked=s.get("locked") is True,
             ))
+            listed.append(stops[-1])
         departure = raw.get("departure")
         routes.append(Route(
             worker_id=wid,
@@ -801,6 +819,8 @@ def roster_from_dict(data: Mapping[str, Any]) -> Roster:
             end_travel_s=whole(raw.get("end_travel_s"), "route", wid, "end_travel_s", default=0),
             end_travel_m=whole(raw.get("end_travel_m"), "route", wid, "end_travel_m", default=0),
             breaks=tuple(breaks),
+            off_s=whole(raw.get("off_s"), "route", wid, "off_s", default=sum(s.off_s for s in stops)),
+            listed=tuple(listed),
         ))
     unassigned = []
     for i, raw in enumerate(data.get("unassigned") or []):
@@ -808,6 +828,8 @@ def roster_from_dict(data: Mapping[str, Any]) -> Roster:
             problems.append(Problem("unassigned", f"#{i + 1}", "visit_id", "visit_id is missing"))
             continue
         unassigned.append(Unassigned(str(raw["visit_id"]), str(raw.get("reason") or ""), str(raw.get("code") or "unassigned")))
+    locked_before = None if data.get("locked_before") is None else time(data["locked_before"], "roster", None,
+                                                                          "locked_before")
     if problems:
         raise SchemaError(problems)
     k = dict(data.get("kpis") or {})
@@ -815,7 +837,8 @@ def roster_from_dict(data: Mapping[str, Any]) -> Roster:
     kpis = Kpis(**{f: k.get(f, Kpis.__dataclass_fields__[f].default if f in _OPTIONAL_KPIS else 0) for f in known},
                 extra={f: v for f, v in k.items() if f not in known})
     return Roster(date=date, routes=tuple(routes), unassigned=tuple(unassigned), kpis=kpis,
-                  meta=dict(data.get("meta") or {}))
+                  meta=dict(data.get("meta") or {}),
+                  locked_before=locked_before)
 
 
 def load_roster(path: str | Path) -> Roster:
@@ -871,7 +894,17 @@ def roster_rows(plan: Plan, roster: Roster) -> Iterable[dict[str, Any]]:
     """
     for route in roster.routes:
         worker = plan.worker(route.worker_id) if plan.has_worker(route.worker_id) else None
-        for n, s in enumerate(route.stops, start=1):
+        n = 0
+        for s in route.entries():  # visits and breaks in the order they happen
+            if isinstance(s, Break):
+                yield {
+                    "worker_id": route.worker_id, "provider_id": worker.provider_id if worker else "", "stop": "",
+                    "visit_id": "", "client_id": "", "postcode": "", "arrival": format_hhmm(s.start),
+                    "start": format_hhmm(s.start), "end": format_hhmm(s.end), "duration_min": (s.end - s.start) // 60,
+                    "travel_s": 0, "travel_m": 0, "workers_required": "", "status": "break", "reason": "",
+                }
+                continue
+            n += 1
             visit = plan.visit(s.visit_id) if plan.has_visit(s.visit_id) else None
             client = plan.client(visit.client_id) if visit else None
             yield {
@@ -882,13 +915,6 @@ def roster_rows(plan: Plan, roster: Roster) -> Iterable[dict[str, Any]]:
                 "duration_min": (s.end - s.start) // 60, "travel_s": s.travel_s, "travel_m": s.travel_m,
                 "workers_required": visit.workers_required if visit else "", "status": "assigned",
                 "reason": "",
-            }
-        for b in route.breaks:
-            yield {
-                "worker_id": route.worker_id, "provider_id": worker.provider_id if worker else "", "stop": "",
-                "visit_id": "", "client_id": "", "postcode": "", "arrival": format_hhmm(b.start),
-                "start": format_hhmm(b.start), "end": format_hhmm(b.end), "duration_min": (b.end - b.start) // 60,
-                "travel_s": 0, "travel_m": 0, "workers_required": "", "status": "break", "reason": "",
             }
     for u in roster.unassigned:
         visit = plan.visit(u.visit_id) if plan.has_visit(u.visit_id) else None

@@ -12,7 +12,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from scheduler.model import Plan
+from scheduler.errors import PlanError, Problem
+from scheduler.model import Plan, Worker
+from scheduler.timeutil import parse_hhmm
+
+
+#: A wait between two visits at least this long (seconds) is the worker's own
+#: time, shown as ``off_s`` rather than ``idle_s`` (as the pay check counts it).
+OFF_AFTER_S = 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +38,16 @@ class Stop:
     travel_s: int
     travel_m: int
     client_id: str = ""
+    #: When the worker leaves the previous place (or home) for this stop: as late as
+    #: the stop's start allows, so that any waiting happens before leaving.
+    departure: int | None = None
+    #: Waiting before ``departure`` since the previous stop ended (seconds), rest
+    #: breaks and availability gaps left out; a wait of :data:`OFF_AFTER_S` or more
+    #: is the worker's own time and counted in ``off_s`` instead.
+    idle_s: int = 0
+    off_s: int = 0
+    #: Kept exactly from the roster in force when re-optimising (same worker and start).
+    locked: bool = False
 
     @property
     def wait_s(self) -> int:
@@ -55,7 +72,9 @@ class Route:
     ``travel_s``/``travel_m`` include the legs from and back to home
     (``end_travel_s``/``end_travel_m`` is the last one). ``work_s`` is the time
     from the first stop's arrival to the last stop's end: visits, the travel
-    between them and the waiting in between; ``idle_s`` is the waiting part.
+    between them and the waiting in between; ``idle_s`` is the waiting part
+    (rest breaks and availability gaps left out), of which ``off_s`` is the
+    waits of :data:`OFF_AFTER_S` or more (the worker's own time).
     """
 
     worker_id: str
@@ -70,6 +89,16 @@ class Route:
     end_travel_s: int = 0
     end_travel_m: int = 0
     breaks: tuple[Break, ...] = ()
+    off_s: int = 0
+    #: Stops and breaks in the order a roster file listed them (read rosters only).
+    listed: tuple[Stop | Break, ...] = field(default=(), compare=False, repr=False)
+
+    def entries(self) -> list[Stop | Break]:
+        """Return the stops and rest breaks as listed, or in the order they happen (by start; a break first at a tie)."""
+        if self.listed:
+            return list(self.listed)
+        rows: list[Stop | Break] = [*self.stops, *self.breaks]
+        return sorted(rows, key=lambda e: (e.start, isinstance(e, Stop)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +170,8 @@ class Roster:
     unassigned: tuple[Unassigned, ...]
     kpis: Kpis
     meta: Mapping[str, Any] = field(default_factory=dict)
+    #: Re-optimised at this time (seconds since midnight): nothing new starts before it.
+    locked_before: int | None = None
 
     def route(self, worker_id: str) -> Route | None:
         """Return this worker's route, or ``None`` if the roster has none."""
@@ -191,9 +222,9 @@ def make_route(
     if not stops:
         return Route(worker_id=worker_id, stops=(), travel_s=0, travel_m=0, work_s=0, breaks=breaks)
     service_s = sum(s.end - s.start for s in stops)
-    idle_s = sum(s.wait_s for s in stops)
+    idle_s = sum(s.wait_s + s.idle_s + s.off_s for s in stops)
     if departure is None:
-        departure = stops[0].arrival - stops[0].travel_s
+        departure = stops[0].departure if stops[0].departure is not None else stops[0].arrival - stops[0].travel_s
     return Route(
         worker_id=worker_id,
         stops=stops,
@@ -207,6 +238,7 @@ def make_route(
         end_travel_s=end_travel_s,
         end_travel_m=end_travel_m,
         breaks=breaks,
+        off_s=sum(s.off_s for s in stops),
     )
 
 
@@ -321,3 +353,98 @@ def locks_from_roster(
         for r in roster.routes for s in r.stops
         if (before is not None and s.start < before) or s.visit_id in visits or r.worker_id in workers
     )
+
+
+def _time_field(value: Any, kind: str, rid: str | None, name: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return parse_hhmm(value)
+    except (TypeError, ValueError) as exc:
+        raise PlanError([Problem(kind, rid, name, f"{name} {value!r} is not a time HH:MM ({exc})")]) from None
+
+
+def plan_locked_before(plan: Plan) -> int | None:
+    """Return the plan's re-planning time (its optional ``locked_before`` field, seconds), or ``None``.
+
+    Raises
+    ------
+    PlanError
+        If the field is not a time ``HH:MM``.
+    """
+    return _time_field(plan.extra.get("locked_before"), "plan", None, "locked_before")
+
+
+def worker_off_from(worker: Worker) -> int | None:
+    """Return when a worker went off (their optional ``off_from`` field, seconds), or ``None``.
+
+    A worker off from a time keeps the stops they started before it and takes
+    nothing that could start at or after it (a carer gone home sick at 09:00).
+
+    Raises
+    ------
+    PlanError
+        If the field is not a time ``HH:MM``.
+    """
+    return _time_field(worker.extra.get("off_from"), "worker", worker.id, "off_from")
+
+
+@dataclass(frozen=True, slots=True)
+class Replan:
+    """What re-optimising a roster keeps, for :func:`solver.solve` (``locked``, ``locked_before``).
+
+    ``locked`` are the stops to keep exactly; ``locked_before`` is the time of the
+    re-plan (nothing new starts before it); ``dropped`` are stops chosen to keep
+    whose visit is no longer in the plan (cancelled), or which were chosen by
+    visit or worker after the lock time for a worker no longer in the plan.
+    """
+
+    locked: tuple[LockedStop, ...]
+    locked_before: int | None
+    dropped: tuple[LockedStop, ...] = ()
+
+
+def replan_locks(
+    previous: Roster,
+    plan: Plan,
+    *,
+    before: int | None = None,
+    visit_ids: Iterable[str] | None = None,
+    worker_ids: Iterable[str] | None = None,
+) -> Replan:
+    """Choose what re-optimising ``previous`` for the changed ``plan`` keeps (CLI and API alike).
+
+    Every stop that started before ``before`` is kept as it happened, even one of
+    a worker no longer in the plan: the solve then lists its visit as unassigned
+    with code ``past`` (keep such a worker in the plan with ``off_from`` to show
+    the visit as done by them). Stops kept by visit or worker must still fit the
+    plan: a double-handed visit is kept only with both its places.
+
+    Parameters
+    ----------
+    previous
+        The roster in force.
+    plan
+        The changed plan (a worker off, a visit cancelled or added).
+    before
+        The re-planning time (seconds since midnight), or ``None``.
+    visit_ids, worker_ids
+        Also keep these visits' stops, and every stop of these workers.
+
+    Returns
+    -------
+    Replan
+        The stops to keep, the lock time, and the stops that could not be kept.
+    """
+    chosen = locks_from_roster(previous, before=before, visit_ids=visit_ids, worker_ids=worker_ids)
+    past = [lk for lk in chosen if before is not None and lk.start < before]
+    rest = [lk for lk in chosen if lk not in past]
+    kept = [lk for lk in past if plan.has_visit(lk.visit_id)]
+    rest = [lk for lk in rest if plan.has_visit(lk.visit_id) and plan.has_worker(lk.worker_id)]
+    places: dict[str, int] = {}
+    for lk in rest:
+        places[lk.visit_id] = places.get(lk.visit_id, 0) + 1
+    kept += [lk for lk in rest if places[lk.visit_id] == plan.visit(lk.visit_id).workers_required]
+    keep_set = set(kept)
+    return Replan(tuple(lk for lk in chosen if lk in keep_set), before,
+                  tuple(lk for lk in chosen if lk not in keep_set))

@@ -15,7 +15,7 @@ from typing import Protocol
 from scheduler.eligibility import eligibility, is_eligible
 from scheduler.errors import PlanError, Problem, UnknownReferenceError
 from scheduler.model import Location, Plan, Visit, Worker
-from scheduler.roster import LockedStop, Roster, Route, Stop
+from scheduler.roster import LockedStop, Roster, Route, Stop, plan_locked_before, worker_off_from
 from scheduler.shifts import break_needs, free_time, gaps, stints
 from scheduler.timeutil import DAY_S, format_hhmm
 
@@ -138,7 +138,7 @@ class Violation:
     ``window``, ``duration``, ``shift``, ``order``, ``travel``, ``provider``,
     ``skills``, ``excluded``, ``gender``, ``double_handed``, ``capacity``, ``date``,
     ``locked``, ``pinned``, ``link``, ``working_time``, ``max_visits``, ``break``,
-    ``availability``.
+    ``availability``, ``past``, ``off``.
     """
 
     rule: str
@@ -159,6 +159,7 @@ def check_roster(
     travel: TravelOracle | None = None,
     tolerance_s: int = 1,
     locked: Iterable[LockedStop] = (),
+    locked_before: int | None = None,
 ) -> list[Violation]:
     """Check a roster against every rule of ``CONTRACT.md``.
 
@@ -176,6 +177,12 @@ def check_roster(
         ``travel_m`` may differ by as many metres.
     locked
         Stops that must appear exactly as given (same worker and start).
+    locked_before
+        The re-planning time (seconds); by default the roster's own, else the
+        plan's ``locked_before`` field. No stop that is not locked may start
+        before it, and no worker without a locked stop before it may leave
+        home before it. Stops marked ``locked`` in the roster must be among
+        ``locked`` when that is given.
 
     Returns
     -------
@@ -202,6 +209,7 @@ def check_roster(
         seen_workers.add(wid)
         worker = plan.worker(wid)
         _check_route(plan, worker, route.stops, travel, tolerance_s, bad, route.end_travel_s)
+        _check_order(worker, route, bad)
         _check_day(plan, worker, route, bad)
         for stop in route.stops:
             if plan.has_visit(stop.visit_id):
@@ -244,7 +252,12 @@ def check_roster(
                     want = f"{low}-{high}" if high is not None else f"at least {low}"
                     bad("link", "visit", visit.id,
                         f"visit {then_id!r} starts {gap} min after {first_id!r} ends; the link asks {want} min")
+    locked = tuple(locked)
+    lock_time = _check_lock_time(plan, roster, locked, locked_before, bad)
+    past = _in_the_past(plan, roster, locked, lock_time, bad)
     for lock in locked:
+        if lock.visit_id in past:
+            continue
         kept = [st for wid, st in served.get(lock.visit_id, []) if wid == lock.worker_id]
         if not any(st.start == lock.start for st in kept):
             now = ", ".join(f"{wid} at {format_hhmm(st.start)}" for wid, st in served.get(lock.visit_id, [])) or "unassigned"
@@ -257,11 +270,74 @@ def check_roster(
                 + ", ".join(wid for wid, _ in served[visit.id]))
     if travel is not None:
         for visit_id in unassigned:
-            if plan.has_visit(visit_id) and plan.visit(visit_id).priority == "mandatory":
-                slot = free_slot(plan, roster.routes, plan.visit(visit_id), travel)
+            if plan.has_visit(visit_id) and plan.visit(visit_id).priority == "mandatory" and visit_id not in past:
+                slot = free_slot(plan, roster.routes, plan.visit(visit_id), travel, not_before=lock_time)
                 if slot:
                     bad("mandatory", "visit", visit_id, f"mandatory visit is unassigned but {slot}")
     return out
+
+
+def _in_the_past(plan: Plan, roster: Roster, locked: Sequence[LockedStop], lock: int | None,
+                 bad) -> set[str]:  # noqa: ANN001
+    """Return the visits rightly unassigned as ``past``, and report those wrongly so.
+
+    A visit is in the past at a re-plan when its window closed before the lock
+    time, or when a kept stop of it started before then by a worker who is no
+    longer in the plan.
+    """
+    out = set()
+    for u in roster.unassigned:
+        if u.code != "past" or not plan.has_visit(u.visit_id):
+            continue
+        visit = plan.visit(u.visit_id)
+        gone = any(lk.visit_id == visit.id and not plan.has_worker(lk.worker_id)
+                   and lock is not None and lk.start < lock for lk in locked)
+        if lock is not None and (visit.window.end < lock or gone):
+            out.add(visit.id)
+        else:
+            bad("reason", "visit", visit.id, "unassigned as past, but its window is still open at the re-plan time "
+                + (format_hhmm(lock) if lock is not None else "(none given)") + " and no kept stop of it is gone")
+    return out
+
+
+def _check_lock_time(plan: Plan, roster: Roster, locked: Sequence[LockedStop], locked_before: int | None,
+                     bad) -> int | None:  # noqa: ANN001
+    """Check a re-optimised roster: nothing new before the re-plan time, and off workers take nothing new.
+
+    Returns the re-plan time used, or ``None``.
+    """
+    lock = locked_before if locked_before is not None else roster.locked_before
+    if lock is None:
+        try:
+            lock = plan_locked_before(plan)
+        except PlanError as exc:
+            bad("past", "plan", None, str(exc.problems[0]))
+    given = {(lk.visit_id, lk.worker_id, lk.start) for lk in locked}
+    for route in roster.routes:
+        wid = route.worker_id
+        is_locked = [st.locked or (st.visit_id, wid, st.start) in given for st in route.stops]
+        for st, held in zip(route.stops, is_locked, strict=True):
+            if st.locked and locked and (st.visit_id, wid, st.start) not in given:
+                bad("locked", "visit", st.visit_id, f"worker {wid!r}'s stop at {format_hhmm(st.start)} is marked "
+                    "locked but is not one of the stops to keep")
+            if lock is not None and not held and st.start < lock:
+                bad("past", "visit", st.visit_id, f"worker {wid!r} starts it at {format_hhmm(st.start)}, before the "
+                    f"re-plan time {format_hhmm(lock)}, and it is not a kept stop")
+        if lock is not None and route.stops and route.departure is not None and route.departure < lock \
+                and not any(held and st.start < lock for st, held in zip(route.stops, is_locked, strict=True)):
+            bad("past", "worker", wid, f"leaves home at {format_hhmm(route.departure)}, before the re-plan time "
+                f"{format_hhmm(lock)}, with no kept stop before it")
+        if plan.has_worker(wid):
+            try:
+                off = worker_off_from(plan.worker(wid))
+            except PlanError as exc:
+                bad("off", "worker", wid, str(exc.problems[0]))
+                continue
+            for st, held in zip(route.stops, is_locked, strict=True):
+                if off is not None and st.start >= off and not held:
+                    bad("off", "visit", st.visit_id, f"worker {wid!r} is off from {format_hhmm(off)} but starts it "
+                        f"at {format_hhmm(st.start)}")
+    return lock
 
 
 def _check_day(plan: Plan, worker: Worker, route: Route, bad) -> None:  # noqa: ANN001
@@ -288,14 +364,39 @@ def _check_day(plan: Plan, worker: Worker, route: Route, bad) -> None:  # noqa: 
                 f"worker {wid!r} has {free_time(since, s.start, blocks)} s free before {format_hhmm(s.start)} "
                 f"for {s.travel_s} s of travel, once breaks and gaps in availability are taken out")
         previous_end = s.end
+    if not stops:
+        return
+    day_from = route.departure if route.departure is not None else stops[0].arrival - stops[0].travel_s
+    day_to = route.return_arrival if route.return_arrival is not None else stops[-1].end + route.end_travel_s
+    rule = plan.provider(worker.provider_id).break_rule
     for need in break_needs(plan, worker):
-        if not any(need.stint.start <= s.start < need.stint.end for s in stops):
-            continue  # no work in this stint, no break needed
+        if min(day_to, need.stint.end) - max(day_from, need.stint.start) <= rule.after_min * 60:
+            continue  # the day in this stint is not long enough to owe a break
         if not any(b.end - b.start >= need.duration_s and need.window.start <= b.start <= need.window.end
                    for b in route.breaks):
             bad("break", "worker", wid, f"works in {need.stint} (over "
                 f"{plan.provider(worker.provider_id).break_rule.after_min // 60} h) without a "
                 f"{need.duration_s // 60}-min break starting in {need.window}")
+
+
+def _check_order(worker: Worker, route: Route, bad) -> None:  # noqa: ANN001
+    """Check the contract's rule in listed order: each entry (visit or break) starts no earlier than the one
+    before it, and arrives no earlier than the previous entry's end (or the shift start) plus its travel."""
+    previous_end, previous_start, previous = worker.shift.start, None, "the shift start"
+    for n, entry in enumerate(route.entries(), start=1):
+        is_visit = isinstance(entry, Stop)
+        kind, rid = ("visit", entry.visit_id) if is_visit else ("worker", worker.id)
+        what = f"worker {worker.id!r} stop {n}" + ("" if is_visit else f" (break {format_hhmm(entry.start)})")
+        arrival = entry.arrival if is_visit else entry.start
+        travel_s = entry.travel_s if is_visit else 0
+        if previous_start is not None and entry.start < previous_start:
+            bad("order", kind, rid, f"{what} starts at {format_hhmm(entry.start)}, before the stop listed before it "
+                f"({format_hhmm(previous_start)}): stops are listed in time order")
+        if arrival < previous_end + travel_s:
+            bad("order", kind, rid, f"{what} arrives at {format_hhmm(arrival)}, before the previous end "
+                f"{format_hhmm(previous_end)} plus {travel_s} s travel ({previous})")
+        previous_end, previous_start = entry.end, entry.start
+        previous = f"visit {entry.visit_id!r}" if is_visit else "the break before it"
 
 
 def _check_route(plan: Plan, worker: Worker, stops: Sequence[Stop], travel: TravelOracle | None,
@@ -319,10 +420,6 @@ def _check_route(plan: Plan, worker: Worker, stops: Sequence[Stop], travel: Trav
             bad("shift", "visit", sid, f"{where} {format_hhmm(stop.start)}-{format_hhmm(stop.end)} is outside shift {worker.shift}")
         if stop.arrival > stop.start:
             bad("order", "visit", sid, f"{where} starts at {format_hhmm(stop.start)} before arriving at {format_hhmm(stop.arrival)}")
-        if stop.arrival < previous_end + stop.travel_s:
-            bad("order", "visit", sid,
-                f"{where} arrives at {format_hhmm(stop.arrival)}, before the previous end {format_hhmm(previous_end)} "
-                f"plus {stop.travel_s} s travel")
         location = plan.visit_location(visit)
         if travel is not None:
             want_s, want_m = travel.leg(worker, previous_loc, location)
@@ -350,7 +447,8 @@ def _check_route(plan: Plan, worker: Worker, stops: Sequence[Stop], travel: Trav
                 f"(max_working_min {worker.max_working_min}, {worker.week_worked_min} of {cap} min worked this week)")
 
 
-def free_slot(plan: Plan, routes: Sequence[Route], visit: Visit, travel: TravelOracle) -> str | None:
+def free_slot(plan: Plan, routes: Sequence[Route], visit: Visit, travel: TravelOracle, *,
+              not_before: int | None = None) -> str | None:
     """Find room for ``visit`` in the roster as it stands, proving it could be served.
 
     Other stops keep their times; a worker may take the visit between two stops
@@ -368,6 +466,10 @@ def free_slot(plan: Plan, routes: Sequence[Route], visit: Visit, travel: TravelO
         A visit not in them.
     travel
         Road-network travel.
+    not_before
+        A re-plan's lock time (seconds; by default the plan's ``locked_before``):
+        the visit may not start before it, nor may a worker with no stop before
+        it leave home earlier. Workers ``off_from`` a time start nothing after it.
 
     Returns
     -------
@@ -379,13 +481,18 @@ def free_slot(plan: Plan, routes: Sequence[Route], visit: Visit, travel: TravelO
     location = plan.visit_location(visit)
     busy = {r.worker_id: r for r in routes}
     options: dict[str, list[tuple[int, int]]] = {}
+    lock = not_before if not_before is not None else plan_locked_before(plan)  # a re-plan: nothing new before it
     for wid in eligibility(plan, visit).worker_ids:
         worker = plan.worker(wid)
         route = busy.get(wid)
         stops = [s for s in (route.stops if route else ()) if plan.has_visit(s.visit_id)]
         if worker.capacity is not None and sum(plan.visit(s.visit_id).demand for s in stops) + visit.demand > worker.capacity:
             continue
-        points = [(worker.shift.start, worker.start_location)] + [
+        off = worker_off_from(worker)
+        day_start = worker.shift.start
+        if lock is not None and not any(s.start < lock for s in stops):
+            day_start = max(day_start, lock)
+        points = [(day_start, worker.start_location)] + [
             (s.end, plan.visit_location(plan.visit(s.visit_id))) for s in stops
         ]
         nexts = [(s.start, plan.visit_location(plan.visit(s.visit_id))) for s in stops] + [
@@ -393,8 +500,10 @@ def free_slot(plan: Plan, routes: Sequence[Route], visit: Visit, travel: TravelO
         ]
         gaps = []
         for (free_from, a), (free_until, b) in zip(points, nexts, strict=True):
-            lo = max(visit.window.start, free_from + travel.leg(worker, a, location)[0])
+            lo = max(visit.window.start, free_from + travel.leg(worker, a, location)[0], lock or 0)
             hi = min(visit.window.end, free_until - visit.duration_s - travel.leg(worker, location, b)[0])
+            if off is not None:
+                hi = min(hi, off - 60)
             lo = -(-lo // 60) * 60
             if lo <= hi:
                 gaps.append((lo, hi))

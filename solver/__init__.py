@@ -12,6 +12,7 @@ Use :func:`solve`::
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -21,7 +22,8 @@ from typing import Protocol
 from scheduler.bundled import resolve_path
 from scheduler.errors import NetworkError
 from scheduler.model import Plan
-from scheduler.roster import LockedStop, Roster, compute_kpis
+from scheduler.roster import LockedStop, Roster, compute_kpis, plan_locked_before
+from scheduler.timeutil import format_hhmm
 from solver.network import ATTRIBUTION, RoadNetwork, load_network
 from solver.params import SolveParams as SolveParams
 from solver.result import SolveResult as SolveResult
@@ -107,6 +109,7 @@ def solve(
     cache_dir: Path | None = None,
     reporter: Reporter | None = None,
     locked: Sequence[LockedStop] = (),
+    locked_before: int | None = None,
 ) -> SolveResult:
     """Plan the day: assign every visit a worker and a start time, or say why not.
 
@@ -126,7 +129,14 @@ def solve(
         Receives progress.
     locked
         Stops to keep exactly as they are (re-optimising a published roster):
-        same visit, worker and start (see :func:`scheduler.roster.locks_from_roster`).
+        same visit, worker and start (see :func:`scheduler.roster.replan_locks`).
+        A lock starting before ``locked_before`` whose worker is no longer in the
+        plan cannot be kept: its visit is listed as unassigned with code ``past``.
+    locked_before
+        The re-planning time (seconds since midnight; by default the plan's own
+        ``locked_before`` field, if any): no visit that is not locked starts before
+        it, and a worker with no locked stop before it leaves home no earlier.
+        Visits that cannot be served any more are unassigned with code ``past``.
 
     Returns
     -------
@@ -147,6 +157,10 @@ def solve(
 
     params = params or SolveParams()
     reporter = reporter or _Silent()
+    if locked_before is not None:
+        # Carried on the plan, so that every model of this solve (regions too) sees it.
+        plan = dataclasses.replace(plan, extra={**plan.extra, "locked_before": format_hhmm(locked_before)})
+    locked_before = plan_locked_before(plan)
     timings: dict[str, float] = {}
     t = time.perf_counter()
     network_name = None
@@ -189,7 +203,9 @@ def solve(
         "snap": travel.snap_report(),
         "attribution": ATTRIBUTION,
     }
-    roster = Roster(plan.date, tuple(routes), tuple(unassigned), kpis, meta)
+    if locked_before is not None:
+        meta["locked_before"] = format_hhmm(locked_before)
+    roster = Roster(plan.date, tuple(routes), tuple(unassigned), kpis, meta, locked_before)
     return SolveResult(roster, outcome.objective, outcome.status, outcome.runtime_s,
                        outcome.first_solution_s, {k: round(v, 3) for k, v in timings.items()})
 

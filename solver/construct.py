@@ -66,7 +66,9 @@ class _Constructor:
         n = model.n_visit_nodes
         self.loc = model.node_location[:n].tolist()
         self.dur = [v.duration_min for v in model.node_visit]
-        self.lo = [-(-v.window.start // 60) for v in model.node_visit]
+        # Window starts as the model has them (a re-plan's lock time raises some).
+        time_dim, manager = model.time_dim, model.manager
+        self.lo = [time_dim.CumulVar(manager.NodeToIndex(i)).Min() for i in range(n)]
         self.hi = [v.window.end // 60 for v in model.node_visit]
         self.demand = [v.demand for v in model.node_visit]
         # Per worker and visit node, what serving it costs in continuity, as this heuristic weighs it.
@@ -102,7 +104,7 @@ class _Constructor:
                 blocks.append((at, at + d_b))
             self.routes.append(_Route(
                 k, int(model.node_location[n + 2 * k]), int(model.node_location[n + 2 * k + 1]),
-                -(-periods[0].start // 60), periods[-1].end // 60, w.capacity, tt[w.travel_mode],
+                time_dim.CumulVar(model.routing.Start(k)).Min(), periods[-1].end // 60, w.capacity, tt[w.travel_mode],
                 cost[w.travel_mode], plan.day_limit_min(w), w.max_visits, sorted(blocks),
                 [(g.start // 60, g.end // 60) for g in gaps(w)]))
         for r in self.routes:

@@ -24,6 +24,7 @@ that imports OR-Tools. Modelling choices:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import weakref
@@ -38,8 +39,9 @@ from ortools.util import optional_boolean_pb2
 from scheduler.eligibility import Eligibility, eligibility
 from scheduler.errors import PlanError, Problem, SolverError
 from scheduler.model import Plan, Visit, Worker
-from scheduler.roster import Break, LockedStop, Stop, Unassigned, make_route
-from scheduler.shifts import arrive, break_needs, gaps, leave_by, stints
+from scheduler.roster import (OFF_AFTER_S, Break, LockedStop, Stop, Unassigned, make_route, plan_locked_before,
+                              worker_off_from)
+from scheduler.shifts import arrive, break_needs, free_time, gaps, leave_by, stints
 from scheduler.timeutil import DAY_S, format_hhmm
 from solver.gaps import StartGap, StartGapFilter
 from solver.params import SolveParams
@@ -182,9 +184,30 @@ def build_model(
     worker_index = {w.id: k for k, w in enumerate(workers)}
 
     excluded: dict[str, Eligibility] = {}
+    # Re-planning at ``lock`` (the plan's ``locked_before``): a visit no stop serves any
+    # more whose window closed before then is in the past; so is one started before then
+    # by a worker who is no longer in the plan (it happened, but cannot be shown).
+    lock = plan_locked_before(plan)
+    locked = list(locked)
+    if lock is not None:
+        gone = [lk for lk in locked if lk.start < lock and lk.worker_id not in worker_index]
+        for lk in gone:
+            excluded[lk.visit_id] = Eligibility((), (
+                f"started at {format_hhmm(lk.start)} by worker {lk.worker_id!r}, who is no longer in the plan, "
+                f"before the re-plan time {format_hhmm(lock)}: it is not planned again (keep the worker in the "
+                f"plan with \"off_from\" to show it as done by them)"), "past")
+        locked = [lk for lk in locked if lk.visit_id not in excluded]
+        kept_ids = {lk.visit_id for lk in locked}
+        for visit in visits:
+            if visit.id not in kept_ids and visit.id not in excluded and visit.window.end < lock:
+                excluded[visit.id] = Eligibility((), (
+                    f"its window {visit.window} closed before the re-plan time {format_hhmm(lock)} and no kept "
+                    f"stop serves it: it can no longer be served today"), "past")
     node_visit: list[Visit] = []
     node_allowed: list[list[int]] = []
     for visit in visits:
+        if visit.id in excluded:
+            continue
         elig = eligibility(plan, visit)
         if not elig.ok:
             excluded[visit.id] = elig
@@ -200,6 +223,7 @@ def build_model(
                 node_allowed.append([k] if copy == 0 else [a for a in allowed if a != k])
 
     node_lock = _lock_nodes(plan, node_visit, node_allowed, excluded, worker_index, locked)
+    _keep_off(workers, node_visit, node_allowed, node_lock)
     n_visit = len(node_visit)
     n_workers = len(workers)
     n_nodes = n_visit + 2 * n_workers
@@ -245,6 +269,9 @@ def build_model(
     for k, w in enumerate(workers):
         periods = stints(w)
         lo, hi = -(-periods[0].start // 60), periods[-1].end // 60
+        if lock is not None and not any(v == k and at * 60 < lock for v, at in node_lock.values()):
+            # Nobody new sets off before the re-plan time, save along stops they started before it.
+            lo = min(max(lo, -(-lock // 60)), hi)
         time_dim.CumulVar(routing.Start(k)).SetRange(lo, hi)
         time_dim.CumulVar(routing.End(k)).SetRange(lo, hi)
         intervals = [solver.FixedDurationIntervalVar(g.start // 60, g.start // 60, (g.end - g.start) // 60, False,
@@ -325,7 +352,8 @@ def build_model(
     tied: list[StartGap] = []  # starts tied to others' (routing indices), for the search's filter
     for i, visit in enumerate(node_visit):
         index = manager.NodeToIndex(i)
-        time_dim.CumulVar(index).SetRange(-(-visit.window.start // 60), visit.window.end // 60)
+        earliest = visit.window.start if lock is None or i in node_lock else max(visit.window.start, lock)
+        time_dim.CumulVar(index).SetRange(-(-earliest // 60), visit.window.end // 60)
         if i in node_lock:
             vehicle, start_min = node_lock[i]
             routing.VehicleVar(index).SetValue(vehicle)
@@ -516,6 +544,18 @@ def _lock_nodes(plan: Plan, node_visit: list[Visit], node_allowed: list[list[int
     if problems:
         raise PlanError(problems)
     return out
+
+
+def _keep_off(workers: Sequence[Worker], node_visit: list[Visit], node_allowed: list[list[int]],
+              node_lock: dict[int, tuple[int, int]]) -> None:
+    """Take workers with ``off_from`` off every visit node they could start at or after that time (locks stay)."""
+    for k, w in enumerate(workers):
+        off = worker_off_from(w)
+        if off is None:
+            continue
+        for i, visit in enumerate(node_visit):
+            if i not in node_lock and k in node_allowed[i] and visit.window.end >= off:
+                node_allowed[i] = [a for a in node_allowed[i] if a != k]
 
 
 def search_parameters(params: SolveParams, time_limit_s: float | None = None) -> pywrapcp.DefaultRoutingSearchParameters:
@@ -891,44 +931,55 @@ def decode(model: RoutingModel, assignment: pywrapcp.Assignment) -> tuple[list, 
     """
     plan, travel, manager, routing, time_dim = (
         model.plan, model.travel, model.manager, model.routing, model.time_dim)
+    lock = plan_locked_before(plan)
     routes = []
     served: dict[str, int] = {}
     for k, worker in enumerate(plan.workers):
         matrix = travel.matrix(worker.travel_mode)
         index = routing.Start(k)
         prev_loc = model.node_location[manager.IndexToNode(index)]
-        prev_end: int | None = None
-        departure: int | None = None
-        stops: list[Stop] = []
-        rests = [Break(assignment.StartValue(iv) * 60, assignment.EndValue(iv) * 60)
-                 for iv in model.break_vars.get(k, [])]
-        # Travel pauses over gaps between stints and over breaks (the model counts it so).
-        blocks = sorted([(g.start, g.end) for g in gaps(worker)] + [(b.start, b.end) for b in rests])
         day_start = stints(worker)[0].start
+        if lock is not None and not any(v == k and at * 60 < lock for v, at in model.node_lock.values()):
+            day_start = max(day_start, lock)
+        # Travel pauses over the gaps between stints (the model counts it so).
+        blocks = [(g.start, g.end) for g in gaps(worker)]
+        legs: list[tuple[int, int, int, int, int, bool]] = []  # visit node, start, leg s, leg m, leg s rounded up, locked
         index = assignment.Value(routing.NextVar(index))
         while not routing.IsEnd(index):
             node = manager.IndexToNode(index)
-            visit = model.node_visit[node]
             here = model.node_location[node]
             leg_s, leg_m = int(matrix.time_s[prev_loc, here]), int(matrix.distance_m[prev_loc, here])
-            leg_min_s = -(-leg_s // 60) * 60
             start = assignment.Value(time_dim.CumulVar(index)) * 60
-            if prev_end is None:
-                # Leave home just in time, but not before the day starts.
-                departure = max(day_start, leave_by(start, leg_min_s, blocks))
-                arrival = arrive(departure, leg_min_s, blocks)
-            else:
-                arrival = arrive(prev_end, leg_min_s, blocks)
-            stops.append(Stop(visit.id, arrival, start, start + visit.duration_s, leg_s, leg_m, visit.client_id))
-            served[visit.id] = served.get(visit.id, 0) + 1
-            prev_end, prev_loc = start + visit.duration_s, here
+            legs.append((node, start, leg_s, leg_m, -(-leg_s // 60) * 60, node in model.node_lock))
+            prev_loc = here
             index = assignment.Value(routing.NextVar(index))
         end_loc = model.node_location[manager.IndexToNode(index)]
+        stops: list[Stop] = []
+        prev_end: int | None = None
+        for node, start, leg_s, leg_m, leg_min_s, is_locked in legs:
+            visit = model.node_visit[node]
+            # Leave as late as the start allows: any waiting happens before leaving, and
+            # the worker arrives just in time (earlier only when travel must pause over a gap).
+            departure = leave_by(start, leg_min_s, blocks)
+            if prev_end is None:
+                departure = max(day_start, departure)
+            else:
+                departure = max(prev_end, departure)
+            arrival = min(start, arrive(departure, leg_min_s, blocks))
+            stops.append(Stop(visit.id, arrival, start, start + visit.duration_s, leg_s, leg_m, visit.client_id,
+                              departure=departure, locked=is_locked))
+            served[visit.id] = served.get(visit.id, 0) + 1
+            prev_end = start + visit.duration_s
+        rests = [Break(assignment.StartValue(iv) * 60, assignment.EndValue(iv) * 60)
+                 for iv in model.break_vars.get(k, [])]
+        end_travel_s = int(matrix.time_s[prev_loc, end_loc]) if stops else 0
+        stops, rests = _place_breaks(plan, worker, stops, rests, end_travel_s, [leg[4] for leg in legs])
+        stops = _with_waits(stops, rests, blocks)
         routes.append(make_route(
-            worker.id, stops, departure=departure,
-            end_travel_s=int(matrix.time_s[prev_loc, end_loc]) if stops else 0,
+            worker.id, stops, departure=stops[0].departure if stops else None,
+            end_travel_s=end_travel_s,
             end_travel_m=int(matrix.distance_m[prev_loc, end_loc]) if stops else 0,
-            breaks=rests if stops else (),
+            breaks=rests,
         ))
     unassigned = []
     for visit in plan.visits:
@@ -942,3 +993,99 @@ def decode(model: RoutingModel, assignment: pywrapcp.Assignment) -> tuple[list, 
             else:
                 unassigned.append(Unassigned(visit.id, "", "dropped"))
     return routes, unassigned
+
+
+def _place_breaks(plan: Plan, worker: Worker, stops: list[Stop], rests: Sequence[Break], end_travel_s: int,
+                  legs_s: Sequence[int]) -> tuple[list[Stop], list[Break]]:
+    """Put each rest break the worker owes where it is really taken, and drop those not owed.
+
+    A break is owed when the worker's day in its stint (leaving home to getting back)
+    is longer than the rule's ``after_min``. It is taken while the worker waits
+    between two visits, before leaving for the next one, so that the travel after
+    it is whole: the search's break (which may follow the journey, or fall after
+    the day's end) is moved to the nearest such time inside its window. When no
+    such time exists, the visits after it start later, by at most the journey,
+    if their windows and the shift allow (:func:`_push_after_break`). A break that
+    fits neither way stays where the search put it (the validator then says so).
+
+    Returns
+    -------
+    tuple of (list of Stop, list of Break)
+        The stops (some maybe later) and the breaks taken.
+    """
+    if not stops:
+        return stops, []
+    needs = break_needs(plan, worker)
+    rule = plan.provider(worker.provider_id).break_rule
+    day_from, day_to = stops[0].departure, stops[-1].end + end_travel_s
+    blocks = [(g.start, g.end) for g in gaps(worker)]
+    out: list[Break] = []
+    for need, rest in zip(needs, rests, strict=False):
+        span = min(day_to, need.stint.end) - max(day_from, need.stint.start)
+        if span <= rule.after_min * 60:
+            continue
+        duration = rest.end - rest.start
+        # Free time between visits, before leaving for the next one.
+        slots = [(a.end, b.departure) for a, b in zip(stops, stops[1:], strict=False) if b.departure > a.end]
+        best = None
+        taken = [(b.start, b.end) for b in out]
+        for lo, hi in slots:
+            lo, hi = max(lo, need.window.start), min(hi - duration, need.window.end)
+            if lo > hi:
+                continue
+            at = min(max(rest.start, lo), hi)
+            if free_time(at, at + duration, blocks + taken) < duration:
+                continue
+            if best is None or abs(at - rest.start) < abs(best - rest.start):
+                best = at
+        if best is None:
+            pushed = _push_after_break(plan, worker, stops, rest, legs_s, taken + blocks, end_travel_s)
+            if pushed is not None:
+                stops = pushed
+        out.append(rest if best is None else Break(best, best + duration))
+    return stops, out
+
+
+def _push_after_break(plan: Plan, worker: Worker, stops: list[Stop], rest: Break, legs_s: Sequence[int],
+                      held: Sequence[tuple[int, int]], end_travel_s: int) -> list[Stop] | None:
+    """Start the visits after ``rest`` late enough for the whole journey to follow it, or return ``None``.
+
+    Only visits the worker serves alone, unlocked and unlinked, move, each inside its
+    window, the shift and clear of other breaks and gaps.
+    """
+    after = [n for n, st in enumerate(stops) if st.start >= rest.end]
+    if not after or after[0] == 0 or stops[after[0] - 1].end > rest.start:
+        return None
+    linked = {vid for v in plan.visits for a, b, _, _ in v.links() for vid in (a, b)}
+    out = list(stops)
+    ready = rest.end
+    for n in range(after[0], len(stops)):
+        st = out[n]
+        start = -(-(ready + legs_s[n]) // 60) * 60
+        if start <= st.start:
+            break
+        visit = plan.visit(st.visit_id)
+        end = start + visit.duration_s
+        if (st.locked or visit.workers_required != 1 or visit.id in linked or start > visit.window.end
+                or end > worker.shift.end or any(a < end and start < b for a, b in held)):
+            return None
+        out[n] = dataclasses.replace(st, arrival=start, start=start, end=end, departure=start - legs_s[n])
+        ready = end
+    else:
+        if out[-1].end + end_travel_s > stints(worker)[-1].end:
+            return None
+    return out
+
+
+def _with_waits(stops: Sequence[Stop], rests: Sequence[Break], blocks: Sequence[tuple[int, int]]) -> list[Stop]:
+    """Set each stop's waiting before departure (``idle_s``, or ``off_s`` when long), breaks and gaps left out."""
+    out = []
+    held = sorted([(b.start, b.end) for b in rests] + list(blocks))
+    for n, stop in enumerate(stops):
+        if n == 0:
+            out.append(stop)
+            continue
+        wait = free_time(stops[n - 1].end, stop.departure, held)
+        long = wait >= OFF_AFTER_S
+        out.append(dataclasses.replace(stop, idle_s=0 if long else wait, off_s=wait if long else 0))
+    return out

@@ -175,11 +175,12 @@ def reoptimise(roster_id: str, body: ReoptimiseCreate, session: SessionDep, db: 
                            max_s=settings.max_time_limit_s)
     plan_record = crud.get_plan(session=session, plan_id=record.plan_id, with_data=True)
     assert plan_record is not None  # foreign key
-    data, problems = apply_roster_change(plan_record.data, body.changes)
+    before = parse_hhmm(body.lock_before) if body.lock_before else None
+    data, problems = apply_roster_change(plan_record.data, body.changes, previous=parsed[0], locked_before=before)
     if problems:
         raise SchemaError(problems)
     plan, data = plan_from_json(data, max_visits=settings.max_visits)
-    locks = choose_locks(parsed[0], plan, before=parse_hhmm(body.lock_before) if body.lock_before else None,
+    locks = choose_locks(parsed[0], plan, before=before,
                          keep_untouched_workers=body.keep_untouched_workers,
                          touched_workers=touched_workers(parsed[0], body.changes))
     new_plan = crud.create_plan(db=db, plan=plan, data=data, created_by=who.key_id, purpose="reoptimise",

@@ -47,25 +47,34 @@ def _stops(roster: dict[str, Any]) -> set[tuple[str, str, str]]:
 
 
 def test_reoptimise_worker_off_sick_keeps_stops_already_started(coordinator, base, london_network):
-    """w2 goes off sick at 10:00: stops of others starting before then stay exactly; w2's are re-planned."""
+    """A carer goes off sick at 10:00: every stop started before then stays exactly, theirs as done by them
+    (they stay in the plan, off from 10:00); nothing else starts before 10:00; their later visits go to others."""
+    kept = {(v, w, s) for v, w, s in _stops(base["roster"]) if parse_hhmm(s) < parse_hhmm("10:00")}
+    sick = "w2" if any(w == "w2" for _, w, _ in kept) else "w1"
     job, roster, plan = _reoptimise(coordinator, base["roster_id"], {
-        "changes": {"remove_workers": ["w2"]}, "lock_before": "10:00"})
-    before = {(v, w, s) for v, w, s in _stops(base["roster"]) if parse_hhmm(s) < parse_hhmm("10:00")}
-    kept = {stop for stop in before if stop[1] != "w2"}
-    assert kept
+        "changes": {"remove_workers": [sick]}, "lock_before": "10:00"})
+    done_by_sick = {stop for stop in kept if stop[1] == sick}
+    assert kept and done_by_sick, "the base roster should give w1 or w2 a stop before 10:00"
     assert job["kind"] == "reoptimise" and job["locked_stops"] == len(kept)
     assert job["previous_roster_id"] == base["roster_id"]
     assert roster["previous_roster_id"] == base["roster_id"] and roster["purpose"] == "reoptimise"
-    assert kept <= _stops(roster["roster"])
-    assert all(r["worker_id"] != "w2" or not r["stops"] for r in roster["roster"]["routes"])
+    new = _stops(roster["roster"])
+    assert kept <= new
+    assert {stop for stop in new if stop[1] == sick} == done_by_sick
+    assert all(parse_hhmm(s) >= parse_hhmm("10:00") for stop in new - kept for s in [stop[2]])
+    assert roster["roster"]["locked_before"] == "10:00"
     assert plan["purpose"] == "reoptimise" and plan["base_plan_id"] == base["plan_id"]
-    assert [w["id"] for w in plan["plan"]["workers"]] == ["w1", "w3"]
+    assert plan["plan"]["locked_before"] == "10:00"
+    assert {w["id"]: w.get("off_from") for w in plan["plan"]["workers"]} == {
+        "w1": None, "w2": None, "w3": None, sick: "10:00"}
     assert_valid_roster(plan["plan"], roster["roster"], london_network)
-    # Once published, the re-optimised roster is the day's: w2 sees an empty day, w1 the new one.
+    # Once published, the re-optimised roster is the day's: the sick carer sees only what they did,
+    # w3 the new day.
     publish_roster(coordinator, roster["id"])
-    w2 = coordinator.get("/workers/w2/day", params={"date": DATE}).json()
-    assert w2["roster_id"] == roster["id"] and w2["stops"] == [] and w2["provider_id"] == "care-1"
-    assert coordinator.get("/workers/w1/day", params={"date": DATE}).json()["roster_id"] == roster["id"]
+    day = coordinator.get(f"/workers/{sick}/day", params={"date": DATE}).json()
+    assert day["roster_id"] == roster["id"] and day["provider_id"] == "care-1"
+    assert {s["visit_id"] for s in day["stops"]} == {v for v, _, _ in done_by_sick}
+    assert coordinator.get("/workers/w3/day", params={"date": DATE}).json()["roster_id"] == roster["id"]
 
 
 def test_reoptimise_cancel_and_add_visits_keeping_untouched_workers(coordinator, base, london_network):

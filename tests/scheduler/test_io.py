@@ -623,7 +623,8 @@ def test_roster_to_dict_uses_contract_fields() -> None:
     route = data["routes"][0]
     assert route["worker_id"] == "w1"
     assert route["stops"][0] == {"kind": "visit", "visit_id": "v1", "client_id": "c1", "arrival": "08:05", "start": "08:10",
-                                 "end": "08:40", "travel_s": 240, "travel_m": 1100}
+                                 "end": "08:40", "travel_s": 240, "travel_m": 1100,
+                                 "idle_s": 0, "off_s": 0}
     assert (route["travel_s"], route["travel_m"]) == (540, 2500)
     assert route["work_s"] == 9 * 3600 + 1800 - (8 * 3600 + 300)
     assert data["unassigned"] == [{"visit_id": "v3", "reason": "no worker with skill 'hoist' is on shift 21:00-22:00",

@@ -583,3 +583,40 @@ def test_check_roster_ignores_unassigned_entry_code() -> None:
     roster = make_roster(plan, {}, [Unassigned("v1", "client in hospital", "client_away")])
 
     assert _check(plan, roster) == []
+
+
+# --------------------------------------------------------------------------- listed order, breaks included
+
+def _two_visits_with_break(arrival: str) -> Roster:
+    """v1 08:10-08:40, a 09:00-09:20 break, then v2 starting 09:30 and arriving at ``arrival``."""
+    from scheduler.roster import Break
+
+    plan = _two_visit_plan()
+    route = make_route("w1", [_leg("v1", "08:10", arrival="08:05"), _leg("v2", "09:30", arrival=arrival)],
+                       breaks=[Break(9 * 3600, 9 * 3600 + 1200)])
+    return make_roster(plan, [route])
+
+
+def test_check_roster_checks_arrival_after_a_listed_break_plus_travel() -> None:
+    """A stop listed after a break must arrive no earlier than the break's end plus its travel (the contract's
+    rule in listed order): arriving at 08:50 after a break ending 09:20 breaks it; arriving at 09:30 does not."""
+    plan = _two_visit_plan()
+    early = _check(plan, _two_visits_with_break("08:50"))
+    assert [(v.rule, v.record_id) for v in early] == [("order", "v2")]
+    assert "before the previous end 09:20 plus 300 s travel (the break before it)" in early[0].message
+    assert _check(plan, _two_visits_with_break("09:30")) == []
+
+
+def test_check_roster_checks_the_listed_order_of_a_roster_file() -> None:
+    """A roster file listing a break after a visit that starts later is out of time order: an ``order`` violation."""
+    from scheduler.io import roster_from_dict, roster_to_dict
+
+    plan = _two_visit_plan()
+    data = roster_to_dict(_two_visits_with_break("09:30"))
+    stops = data["routes"][0]["stops"]
+    assert [s["kind"] for s in stops] == ["visit", "break", "visit"]  # written in time order
+    assert _check(plan, roster_from_dict(data)) == []
+    stops.append(stops.pop(1))  # the break listed last
+    violations = _check(plan, roster_from_dict(data))
+    assert {(v.rule, v.record_id) for v in violations} == {("order", "w1")}
+    assert any("before the stop listed before it" in v.message for v in violations)

@@ -41,11 +41,13 @@ def test_break_is_taken_in_its_window_between_visits(london_network):
 
 
 def test_break_needs_room_so_a_packed_hour_loses_a_visit(london_network):
-    """With visits filling 11:00-12:20 back to back, the break pushes one optional visit out."""
+    """With visits filling 11:00-12:20 back to back in a long day, the break pushes one optional visit out."""
     data = _busy_day()
     data["visits"] = [visit(f"p{i}", f"c{i}", window=(f"11:{20 * i:02d}", f"11:{20 * i:02d}"), duration_min=20,
                             priority="low") for i in range(3)] + [
-        visit("late", "c3", window=("12:00", "12:00"), duration_min=20, priority="low")]
+        visit("late", "c3", window=("12:00", "12:00"), duration_min=20, priority="low")] + [
+        # A day of more than 6 hours owes the break (a short day would not).
+        data["visits"][0], data["visits"][7]]
     _, roster = _solve(data, london_network)
     assert len(roster.unassigned) >= 1
     (rest,) = roster.route("w1").breaks
@@ -99,3 +101,32 @@ def test_break_stops_survive_json():
     kinds = [s["kind"] for s in data["routes"][0]["stops"]]
     assert kinds == ["visit", "break"] and data["routes"][0]["stops"][1]["visit_id"] is None
     assert roster_from_dict(data).routes[0].breaks == roster.routes[0].breaks
+
+
+def test_breaks_and_arrivals_are_listed_in_time_order_just_in_time(london_network):
+    """In the roster JSON, visits and the break are in time order, each arrival is the visit's start (the carer
+    leaves as late as it allows, the wait shown as ``idle_s`` before leaving), and an outside checker of the
+    contract's rule (arrival >= previous listed end + travel) finds nothing."""
+    from scheduler.io import roster_to_dict
+    from tests.contract import timing_breaches
+
+    _, roster = _solve(_busy_day(), london_network)
+    data = roster_to_dict(roster)
+    assert timing_breaches(data) == []
+    (route,) = data["routes"]
+    kinds = [s["kind"] for s in route["stops"]]
+    assert kinds.count("break") == 1 and kinds[0] == kinds[-1] == "visit"  # the break between two visits
+    visits = [s for s in route["stops"] if s["kind"] == "visit"]
+    assert all(s["arrival"] == s["start"] for s in visits)
+    assert all(parse_hhmm(s["departure"]) + s["travel_s"] <= parse_hhmm(s["start"]) for s in visits)
+    assert sum(s["idle_s"] + s["off_s"] for s in visits) == route["idle_s"] > 0
+    assert route["idle_s"] == roster.kpis.idle_s
+
+
+def test_a_short_day_lists_no_break_after_its_last_visit(london_network):
+    """A carer with only morning visits in an 8-hour shift owes no break: none is listed after their last visit."""
+    data = _busy_day()
+    data["visits"] = data["visits"][:2]
+    _, roster = _solve(data, london_network)
+    route = roster.route("w1")
+    assert len(route.stops) == 2 and route.breaks == ()

@@ -162,3 +162,90 @@ def test_locked_double_handed_visit_needs_a_partner(london_network):
         solve(plan, params=FAST, travel=travel, locked=[LockedStop("am0", "w1", parse_hhmm("09:00")),
                                                         LockedStop("am1", "w2", parse_hhmm("09:00"))])
     assert err.value.problems[0].record_id == "am0"
+
+
+def _replan(first, data: dict, london_network, at: str):
+    """Re-plan ``first`` for the changed plan ``data`` at ``at``, as ``solve --keep --lock-before`` does."""
+    from scheduler.roster import replan_locks
+
+    plan = plan_from_dict(data)
+    travel = travel_for(plan, london_network)
+    replan = replan_locks(first, plan, before=parse_hhmm(at))
+    roster = solve(plan, params=FAST, travel=travel, locked=replan.locked, locked_before=replan.locked_before).roster
+    violations = check_roster(plan, roster, travel=travel, locked=replan.locked, locked_before=replan.locked_before)
+    assert violations == [], [str(v) for v in violations]
+    return plan, roster, replan
+
+
+def _sick_day() -> tuple[dict, str]:
+    """_day() with a morning window that closes at 09:30, and the carer who is to fall sick: w1, pinned at 08:15."""
+    data = _day()
+    data["visits"][0].update(window={"start": "08:15", "end": "08:15"}, pinned_worker_id="w1", priority="mandatory")
+    data["visits"][1].update(window={"start": "09:00", "end": "09:30"})
+    return data, "w1"
+
+
+def test_replan_starts_nothing_before_the_lock_time(london_network):
+    """Re-planned at 09:45 with the sick carer removed: every stop not kept starts at or after 09:45, workers
+    with nothing kept leave home no earlier, and what the sick carer started is listed as ``past``, not re-given."""
+    data, sick = _sick_day()
+    _, first = _solve(data, london_network)
+    at = parse_hhmm("09:45")
+    started = {s.visit_id for s in first.route(sick).stops if s.start < at}
+    assert "am0" in started
+    data["workers"] = [w for w in data["workers"] if w["id"] != sick]
+    data["visits"][0]["pinned_worker_id"] = None
+    _, second, replan = _replan(first, data, london_network, "09:45")
+    kept = {(lk.visit_id, lk.worker_id, lk.start) for lk in replan.locked if lk.worker_id != sick}
+    for route in second.routes:
+        for s in route.stops:
+            assert (s.visit_id, route.worker_id, s.start) in kept or s.start >= at, (route.worker_id, s)
+            assert s.locked == ((s.visit_id, route.worker_id, s.start) in kept)
+        if route.stops and not any(s.locked for s in route.stops):
+            assert route.departure >= at
+    unassigned = {u.visit_id: u for u in second.unassigned}
+    for visit_id in started:
+        assert unassigned[visit_id].code == "past" and repr(sick) in unassigned[visit_id].reason
+    assert second.locked_before == at
+
+
+def test_replan_keeps_an_off_worker_stops_as_done(london_network):
+    """A sick carer kept in the plan with ``off_from`` keeps the stops they started, as done, and takes nothing new."""
+    data, sick = _sick_day()
+    _, first = _solve(data, london_network)
+    at = parse_hhmm("09:45")
+    started = {(s.visit_id, s.start) for s in first.route(sick).stops if s.start < at}
+    later = {s.visit_id for s in first.route(sick).stops if s.start >= at}
+    next(w for w in data["workers"] if w["id"] == sick)["off_from"] = "09:45"
+    _, second, _ = _replan(first, data, london_network, "09:45")
+    assert {(s.visit_id, s.start) for s in second.route(sick).stops} == started
+    assert all(s.locked for s in second.route(sick).stops)
+    served = {s.visit_id for r in second.routes for s in r.stops}
+    assert later <= served | {u.visit_id for u in second.unassigned}
+
+
+def test_replan_lists_visits_whose_window_closed_as_past(london_network):
+    """A visit left unassigned whose window closed before the lock time is listed with code ``past``."""
+    data, _ = _sick_day()
+    data["visits"].append(visit("early", "c0", window=("08:00", "08:30"), priority="low"))
+    plan = plan_from_dict(data)
+    first = make_roster(plan, {}, unassigned=[(v.id, "test") for v in plan.visits])
+    _, second, _ = _replan(first, data, london_network, "09:45")
+    codes = {u.visit_id: u.code for u in second.unassigned}
+    assert codes["early"] == "past" and codes["am0"] == "past"
+    assert all(s.start >= parse_hhmm("09:45") for r in second.routes for s in r.stops)
+
+
+def test_check_roster_flags_new_stops_before_the_lock_time():
+    """The validator reports a stop not kept that starts before the lock time, and a worker leaving home before it."""
+    plan = plan_from_dict(_day())
+    roster = make_roster(plan, {"w1": [stop("am0", "08:00")], "w2": [stop("am1", "10:00")]},
+                         unassigned=[(v.id, "test") for v in plan.visits if v.id not in ("am0", "am1")])
+    at = parse_hhmm("09:00")
+    assert check_roster(plan, roster) == []
+    violations = check_roster(plan, roster, locked_before=at)
+    assert [(v.rule, v.record_id) for v in violations] == [("past", "am0"), ("past", "w1")]
+    kept = [LockedStop("am0", "w1", parse_hhmm("08:00"))]
+    assert check_roster(plan, roster, locked=kept, locked_before=at) == []
+    late = dataclasses.replace(roster, locked_before=at)  # the roster's own lock time counts too
+    assert {v.rule for v in check_roster(plan, late)} == {"past"}
