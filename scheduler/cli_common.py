@@ -21,15 +21,64 @@ if not out.is_terminal:  # piped or redirected: do not squeeze the tables into 8
 
 EXIT_INVALID = 1
 EXIT_ERROR = 2
+#: Longest search ``homecare solve`` runs unless ``--max-time-limit`` allows more (seconds):
+#: the roster service's default cap (``HOMECARE_MAX_TIME_LIMIT_S``). ``SolveParams`` takes
+#: at most a day (``solver.params.TIME_LIMIT_CEILING_S``).
+DEFAULT_MAX_TIME_LIMIT_S = 600.0
 #: Warn when a location is farther than this from the road network (metres); the
 #: hard limit is ``SolveParams.snap_limit_m``.
 SNAP_WARNING_M = 250.0
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """Return ``n`` with its noun in the right number: ``1 visit``, ``3 visits``, ``1,000 visits``.
+
+    Parameters
+    ----------
+    n
+        The count.
+    noun
+        The singular noun.
+    plural
+        The plural when it is not ``noun + "s"`` (``"workers' routes"``...).
+
+    Returns
+    -------
+    str
+        The count and the noun.
+    """
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
+
+
 def _fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
-    """Print an error line and return the Exit to raise (no traceback)."""
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    """Print an error line and return the Exit to raise (no traceback).
+
+    The line is not wrapped (paths stay whole for copying); the terminal wraps it.
+    """
+    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+def _invalid(what: str, exc: PlanError) -> typer.Exit:
+    """Print every problem of an invalid plan (or roster) and return the Exit to raise (code 1).
+
+    Parameters
+    ----------
+    what
+        What was read, as the heading names it: ``plan bad.json``.
+    exc
+        The error, with its problems.
+
+    Returns
+    -------
+    typer.Exit
+        Exit with code 1 (:data:`EXIT_INVALID`).
+    """
+    console.print(f"[bold red]invalid {what}[/]: {counted(len(exc.problems), 'problem')}", highlight=False,
+                  soft_wrap=True)
+    for p in exc.problems:
+        console.print(f"  - {p}", highlight=False, markup=False, soft_wrap=True)
+    return typer.Exit(EXIT_INVALID)
 
 
 def _load_plan(path: Path) -> Plan:
@@ -41,10 +90,7 @@ def _load_plan(path: Path) -> Plan:
     except FileNotFoundError as exc:
         raise _fail(str(exc)) from None
     except PlanError as exc:
-        console.print(f"[bold red]invalid plan[/] {path}: {len(exc.problems)} problem(s)", highlight=False)
-        for p in exc.problems:
-            console.print(f"  - {p}", highlight=False, markup=False)
-        raise typer.Exit(EXIT_INVALID) from None
+        raise _invalid(f"plan {path}", exc) from None
 
 
 def _load_roster(roster_path: Path) -> Roster:
@@ -56,9 +102,9 @@ def _load_roster(roster_path: Path) -> Roster:
     except FileNotFoundError:
         raise _fail(f"no roster at {roster_path}") from None
     except PlanError as exc:
-        console.print(f"[bold red]unreadable roster[/] {roster_path}:", highlight=False)
+        console.print(f"[bold red]unreadable roster[/] {roster_path}:", highlight=False, soft_wrap=True)
         for p in exc.problems:
-            console.print(f"  - {p}", highlight=False, markup=False)
+            console.print(f"  - {p}", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_INVALID) from None
 
 

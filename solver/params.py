@@ -36,12 +36,9 @@ LARGE_DAY_NODES = 1500
 #: default) gave a mean gap of 4.70% against 3.52% (``benchmarks/RESULTS.md``).
 CLASSIC_GLS_LAMBDA = 0.1
 #: Longest search :class:`SolveParams` accepts (seconds): a day. A longer one is a typo
-#: (``--time-limit 100000``), and OR-Tools cannot take an infinite one. The command line and
-#: the service cap searches lower (:data:`DEFAULT_MAX_TIME_LIMIT_S`).
+#: (``--time-limit 100000``), and OR-Tools cannot take an infinite one. ``homecare solve``
+#: and the roster service cap searches lower (600 s unless told otherwise).
 TIME_LIMIT_CEILING_S = 86_400.0
-#: Longest search ``homecare solve`` runs unless ``--max-time-limit`` allows more (seconds):
-#: the roster service's default cap (``HOMECARE_MAX_TIME_LIMIT_S``).
-DEFAULT_MAX_TIME_LIMIT_S = 600.0
 #: Names of the OR-Tools local-search operators that can be switched on.
 LOCAL_SEARCH_OPERATORS = (
     "use_relocate", "use_relocate_pair", "use_light_relocate_pair", "use_relocate_neighbors",
