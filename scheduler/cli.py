@@ -74,15 +74,13 @@ class _RichReporter:
     """
 
     def __init__(self, progress: Progress, time_limit_s: float, visit_nodes: int | None = None,
-                 stop: threading.Event | None = None, plain: bool = False):
+                 plain: bool = False):
         self.p = progress
         self.limit = time_limit_s
         self.tasks: dict[str, int] = {}
         self.current: str | None = None
         self.t0 = time.perf_counter()
-        self.stop = stop
         self.plain = plain
-        self._told_stop = False
 
     def _finish_current(self) -> None:
         if self.current and self.current in self.tasks:
@@ -114,10 +112,6 @@ class _RichReporter:
                 task, completed=min(progress.elapsed_s, self.limit),
                 description=(f"Searching: {progress.assigned_nodes}/{progress.total_nodes} places filled, "
                              f"objective {progress.objective:,}"))
-        if self.stop is not None and self.stop.is_set() and not self._told_stop:
-            self._told_stop = True
-            self.p.console.print("Stopping the search (Ctrl-C): the best roster so far will be checked and "
-                                 "written; Ctrl-C again quits without it", highlight=False)
 
     def finish(self, plan: Plan, roster: Roster) -> None:
         """Show the final state: places filled and the objective of the roster written (``meta.objective``)."""
@@ -195,24 +189,26 @@ def solve(
     columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                TimeElapsedColumn()]
     plain = not quiet and not console.is_terminal
-    with Progress(*columns, console=console, transient=False, disable=quiet or plain) as progress, \
-            _interrupt_stops_search() as stop:
-        reporter = _RichReporter(progress, params.time_limit_s, stop=stop, plain=plain)
+    with Progress(*columns, console=console, transient=False, disable=quiet or plain) as progress:
+        reporter = _RichReporter(progress, params.time_limit_s, plain=plain)
         travel = _check_plan(plan, network=network, params=params, cache_dir=cache, reporter=reporter)
-        try:
-            result = run_solve(plan, params=params, travel=travel, reporter=reporter, locked=locked, stop=stop)
-        except PlanError as exc:
-            raise _invalid(f"plan {plan.source or plan_path}", exc) from None
-        except SchedulerError as exc:
-            raise _fail(str(exc)) from None
-        reporter.finish(plan, result.roster)
-        roster = result.roster
-        violations = check_roster(plan, roster, travel=travel, locked=locked)
-        try:
-            json_path = write_roster(roster, out_dir / "roster.json")
-            csv_path = write_roster(roster, out_dir / "roster.csv", plan=plan)
-        except OSError as exc:
-            raise _fail(f"--out {out_dir}: cannot write the roster ({exc.strerror or exc})") from None
+        # From here on the first Ctrl-C stops the search and keeps its best roster; before,
+        # while the network loads, Ctrl-C quits as usual.
+        with _interrupt_stops_search() as stop:
+            try:
+                result = run_solve(plan, params=params, travel=travel, reporter=reporter, locked=locked, stop=stop)
+            except PlanError as exc:
+                raise _invalid(f"plan {plan.source or plan_path}", exc) from None
+            except SchedulerError as exc:
+                raise _fail(str(exc)) from None
+            reporter.finish(plan, result.roster)
+            roster = result.roster
+            violations = check_roster(plan, roster, travel=travel, locked=locked)
+            try:
+                json_path = write_roster(roster, out_dir / "roster.json")
+                csv_path = write_roster(roster, out_dir / "roster.csv", plan=plan)
+            except OSError as exc:
+                raise _fail(f"--out {out_dir}: cannot write the roster ({exc.strerror or exc})") from None
     snap = travel.snap_report()
     if snap["max_m"] > SNAP_WARNING_M:
         console.print(f"[yellow]warning:[/] {snap['worst']} is {snap['max_m']:.0f} m from the nearest road; "
@@ -318,6 +314,8 @@ def _interrupt_stops_search() -> Iterator[threading.Event]:
                 child.kill()
             os._exit(130)
         stop.set()
+        console.print("Stopping the search (Ctrl-C): the best roster found so far will be checked and "
+                      "written. Ctrl-C again quits without it.", highlight=False, soft_wrap=True)
 
     if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
         yield stop
