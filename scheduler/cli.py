@@ -130,7 +130,9 @@ class _RichReporter:
 
 
 def _worker_table(plan: Plan, roster: Roster) -> Table:
-    table = Table(title=f"Roster for {roster.date}", show_lines=False)
+    table = Table(title=f"Roster for {roster.date}", show_lines=False,
+                  caption="span h: first arrival to last visit end, waits and breaks included "
+                          "(homecare pay's 'working' time leaves out long waits and breaks)")
     for col, justify in [("worker", "left"), ("provider", "left"), ("mode", "left"), ("shift", "left"),
                          ("visits", "right"), ("day", "left"), ("span h", "right"), ("travel min", "right"),
                          ("idle min", "right"), ("travel share", "right")]:
