@@ -245,20 +245,12 @@ def _solve_params(params_file: Path | None, *, time_limit: float | None, max_tim
     The time limit is ``--time-limit``, else the file's ``time_limit_s``, else 30 s; it
     must be a positive number of seconds no longer than ``--max-time-limit``.
     """
-    from solver import SolveParams
     from solver.params import TIME_LIMIT_CEILING_S
 
     if not (math.isfinite(max_time_limit) and 0 < max_time_limit <= TIME_LIMIT_CEILING_S):
         raise _fail(f"--max-time-limit {max_time_limit:g}: give a number of seconds above 0 and at most "
                     f"{TIME_LIMIT_CEILING_S:g} (a day)")
-    try:
-        params = SolveParams.from_toml(params_file) if params_file else SolveParams()
-    except FileNotFoundError:
-        raise _fail(f"--params: no parameter file at {params_file}") from None
-    except OSError as exc:
-        raise _fail(f"--params {params_file}: cannot read it ({exc.strerror or exc})") from None
-    except SchedulerError as exc:
-        raise _fail(f"--params {exc}") from None
+    params = _read_params(params_file)
     limit = params.time_limit_s if time_limit is None else time_limit
     source = "--time-limit" if time_limit is not None else f"time_limit_s in {params_file}"
     if not (math.isfinite(limit) and limit > 0):
@@ -270,6 +262,20 @@ def _solve_params(params_file: Path | None, *, time_limit: float | None, max_tim
         return params.replace(time_limit_s=limit, seed=seed)
     except SchedulerError as exc:
         raise _fail(str(exc)) from None
+
+
+def _read_params(params_file: Path | None) -> SolveParams:
+    """Return the ``--params`` file's parameters (defaults if none), or print why not and exit 2."""
+    from solver import SolveParams
+
+    try:
+        return SolveParams.from_toml(params_file) if params_file else SolveParams()
+    except FileNotFoundError:
+        raise _fail(f"--params: no parameter file at {params_file}") from None
+    except OSError as exc:
+        raise _fail(f"--params {params_file}: cannot read it ({exc.strerror or exc})") from None
+    except SchedulerError as exc:
+        raise _fail(f"--params {exc}") from None
 
 
 def _check_out_dir(out_dir: Path) -> None:
@@ -376,8 +382,7 @@ def validate(
     from solver.cache import default_cache_dir
 
     plan = _load(plan_path)
-    params = _solve_params(params_file, time_limit=None, max_time_limit=DEFAULT_MAX_TIME_LIMIT_S, seed=0) \
-        if params_file else None
+    params = _read_params(params_file)
     travel = None
     if no_travel:
         from scheduler.validate import validate_plan

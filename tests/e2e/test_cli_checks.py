@@ -83,3 +83,15 @@ def test_cli_validate_no_travel_skips_only_the_road_checks(tmp_path, far):
     result = runner.invoke(app, ["validate", str(path), "--no-travel"])
     assert result.exit_code == 0, result.output
     assert "valid" in result.output and "road network not checked" in result.output
+
+
+def test_cli_validate_uses_the_snap_limit_of_the_params_file(tmp_path, network_cache_dir):
+    """``validate --params`` takes ``snap_limit_m`` as ``solve --params`` does: a 2 km limit rejects 20 km."""
+    path = _write(tmp_path, plan_dict(network=LONDON_OSM, clients=[client("c1", location=(51.70, -0.13))]))
+    toml = tmp_path / "solve.toml"
+    toml.write_text("[solve]\nsnap_limit_m = 30000\ntime_limit_s = 5000\n")
+    wide = runner.invoke(app, ["validate", str(path), "--params", str(toml), "--cache-dir", str(network_cache_dir)])
+    assert wide.exit_code == 0, wide.output
+    toml.write_text("[solve]\nsnap_limit_m = 2000\n")
+    narrow = runner.invoke(app, ["validate", str(path), "--params", str(toml), "--cache-dir", str(network_cache_dir)])
+    assert narrow.exit_code == 1 and "client 'c1': location is" in narrow.output

@@ -39,6 +39,7 @@ def _assert_clean_failure(result, code: int, *needles: str) -> str:
 
 @pytest.fixture
 def plan_file(tmp_path: Path) -> Path:
+    """Return a valid one-visit London plan."""
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(plan_dict(network=LONDON_OSM)))
     return path
@@ -46,7 +47,7 @@ def plan_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def unroutable_plan(tmp_path: Path) -> Path:
-    """A plan whose network file is missing: any command that gets as far as the network fails on it."""
+    """Return a plan whose network file is missing: a command that reaches the network fails on it."""
     path = tmp_path / "nonet.json"
     path.write_text(json.dumps(plan_dict(network=tmp_path / "missing.osm")))
     return path
