@@ -108,10 +108,13 @@ class _RichReporter:
     def search(self, progress) -> None:  # noqa: ANN001 - solver.Progress
         task = self.tasks.get("search")
         if task is not None:
+            # The solution the search sits on now, and the best so far if that is another.
+            best = progress.best_objective
+            also = f" (best so far {best:,})" if best is not None and best != progress.objective else ""
             self.p.update(
                 task, completed=min(progress.elapsed_s, self.limit),
                 description=(f"Searching: {progress.assigned_nodes}/{progress.total_nodes} places filled, "
-                             f"objective {progress.objective:,}"))
+                             f"objective {progress.objective:,}{also}"))
 
     def finish(self, plan: Plan, roster: Roster) -> None:
         """Show the final state: places filled and the objective of the roster written (``meta.objective``)."""
