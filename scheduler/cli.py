@@ -12,7 +12,6 @@ import multiprocessing
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -30,6 +29,8 @@ from scheduler.cli_common import (
     EXIT_ERROR as EXIT_ERROR,
     EXIT_INVALID as EXIT_INVALID,
     SNAP_WARNING_M,
+    _check_out_file,
+    _check_out_folder,
     _fail,
     _invalid,
     _load_plan,
@@ -184,7 +185,7 @@ def solve(
 
     plan = _load(plan_path)
     params = _solve_params(params_file, time_limit=time_limit, max_time_limit=max_time_limit, seed=seed)
-    _check_out_dir(out_dir)
+    _check_out_folder(out_dir, f"--out {out_dir}")
     cache = None if no_cache else (cache_dir or default_cache_dir())
     locked = _locks(plan, keep, lock_before, lock_visits, lock_workers)
     if not quiet:
@@ -279,20 +280,6 @@ def _read_params(params_file: Path | None) -> SolveParams:
         raise _fail(f"--params {params_file}: cannot read it ({exc.strerror or exc})") from None
     except SchedulerError as exc:
         raise _fail(f"--params {exc}") from None
-
-
-def _check_out_dir(out_dir: Path) -> None:
-    """Make sure the roster can be written into ``out_dir`` (made if missing), before any search."""
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out_dir):
-            pass
-    except FileExistsError:
-        raise _fail(f"--out {out_dir} is a file; give a folder for roster.json and roster.csv") from None
-    except NotADirectoryError:
-        raise _fail(f"--out {out_dir}: part of the path is a file, not a folder") from None
-    except OSError as exc:
-        raise _fail(f"--out {out_dir}: cannot write there ({exc.strerror or exc})") from None
 
 
 def _check_plan(plan: Plan, *, network: str | None, params: SolveParams | None, cache_dir: Path | None,
@@ -436,6 +423,7 @@ def generate(
         day = dt.date.fromisoformat(date)
     except ValueError:
         raise _fail(f"--date {date!r} is not YYYY-MM-DD") from None
+    _check_out_file(out_path, "--out")
     source = network or "fixtures/networks/cambridge_drive.osm"
     path = resolve_path(source)
     try:

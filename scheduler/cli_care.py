@@ -21,7 +21,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from scheduler.cli_common import EXIT_INVALID, _fail, _load_plan, _load_roster, console, counted, out
+from scheduler.cli_common import (
+    EXIT_INVALID,
+    _check_out_file,
+    _fail,
+    _load_plan,
+    _load_roster,
+    console,
+    counted,
+    out,
+)
 from scheduler.errors import PlanError, SchedulerError
 from scheduler.pay import DEFAULT_NMW, DEFAULT_OWN_TIME_GAP_MIN
 from scheduler.timeutil import format_hhmm
@@ -154,6 +163,8 @@ def pay(
 
     if hourly_rate is not None and per_visit_rate is not None:
         raise _fail("give --hourly-rate or --per-visit-rate, not both")
+    _check_out_file(csv_path, "--csv")
+    _check_out_file(json_path, "--json")
     try:
         default = (PayModel("hourly", hourly_rate=hourly_rate, paid_time=paid_time) if hourly_rate is not None
                    else PayModel("per_visit", per_visit_rate=per_visit_rate) if per_visit_rate is not None

@@ -59,6 +59,50 @@ def _fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _check_out_folder(folder: Path, what: str) -> None:
+    """Make ``folder`` (if missing) and check a file can be written there, or print why not and exit 2.
+
+    Commands call this before their work, so that a bad output path costs nothing:
+    a search or a drawing is not lost to a folder that turns out to be a file.
+
+    Parameters
+    ----------
+    folder
+        Where the command will write.
+    what
+        How the message names it: ``--out out/``.
+
+    Raises
+    ------
+    typer.Exit
+        With code 2, after printing the reason.
+    """
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except FileExistsError:
+        raise _fail(f"{what}: {folder} is a file, not a folder") from None
+    except NotADirectoryError:
+        raise _fail(f"{what}: part of {folder} is a file, not a folder") from None
+    except OSError as exc:
+        raise _fail(f"{what}: cannot write in {folder} ({exc.strerror or exc})") from None
+
+
+def _check_out_file(path: Path | None, option: str) -> None:
+    """Check that the file ``path`` can be written (its folder made if missing), or print why not and exit 2.
+
+    ``None`` and ``-`` (standard output) pass.
+    """
+    if path is None or str(path) == "-":
+        return
+    if path.is_dir():
+        raise _fail(f"{option} {path} is a folder; give a file name")
+    _check_out_folder(path.parent, f"{option} {path}")
+
+
 def _invalid(what: str, exc: PlanError) -> typer.Exit:
     """Print every problem of an invalid plan (or roster) and return the Exit to raise (code 1).
 

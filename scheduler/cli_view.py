@@ -19,7 +19,7 @@ import typer
 
 from scheduler.bundled import default_plan
 from scheduler.cli_care import _load_pair
-from scheduler.cli_common import _fail, counted, out
+from scheduler.cli_common import _check_out_file, _fail, counted, out
 from scheduler.errors import SchedulerError
 
 __all__ = ["register"]
@@ -55,6 +55,7 @@ def draw_map(
 
     if out_path.suffix.lower() not in (".png", ".svg"):
         raise _fail(f"--out {out_path}: give a .png or .svg file")
+    _check_out_file(out_path, "--out")
     t0 = time.perf_counter()
     plan, roster = _load_pair(roster_path, plan_path, fallback=_bundled())
     cache = None if no_cache else (cache_dir or default_cache_dir())
@@ -94,7 +95,7 @@ def ics(
     except SchedulerError as exc:
         raise _fail(str(exc)) from None
     path = out_path or Path(f"{worker_id}-{roster.date.isoformat()}.ics")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _check_out_file(path, "--out")
     path.write_bytes(data)
     route = roster.route(worker_id)
     visits = len(route.stops) if route else 0

@@ -171,3 +171,31 @@ def test_cli_keys_revoke_unknown_key_exits_2_not_invalid_plan(tmp_path):
     result = runner.invoke(app, ["keys", "revoke", "hc_nope", "--db", f"sqlite:///{tmp_path / 'k.db'}"])
     assert result.exit_code == 2, result.output
     assert "no live key 'hc_nope'" in result.output and "Traceback" not in result.output
+
+
+@pytest.fixture(scope="module")
+def solved(tmp_path_factory, network_cache_dir) -> Path:
+    """Return the roster.json of a one-visit London plan solved for a second."""
+    folder = tmp_path_factory.mktemp("solved")
+    plan = folder / "plan.json"
+    plan.write_text(json.dumps(plan_dict(network=LONDON_OSM)))
+    result = runner.invoke(app, ["solve", str(plan), "--time-limit", "1", "-q", "--out", str(folder / "out"),
+                                 "--cache-dir", str(network_cache_dir)])
+    assert result.exit_code == 0, result.output
+    return folder / "out" / "roster.json"
+
+
+@pytest.mark.parametrize(("args", "option"), [
+    (["generate", "--visits", "5", "--out", "{bad}/plan.json"], "--out"),
+    (["pay", "{roster}", "--csv", "{bad}/pay.csv"], "--csv"),
+    (["pay", "{roster}", "--json", "{bad}/pay.json"], "--json"),
+    (["ics", "{roster}", "--worker", "w1", "--out", "{bad}/w1.ics"], "--out"),
+    (["map", "{roster}", "--out", "{bad}/map.png"], "--out"),
+])
+def test_cli_output_files_under_a_file_are_clear_errors(solved, tmp_path, args, option):
+    """Every command's output file inside a "folder" that is a file: exit 2 naming the option, no traceback."""
+    bad = tmp_path / "afile"
+    bad.write_text("not a folder")
+    argv = [a.format(bad=bad, roster=solved) for a in args]
+    result = runner.invoke(app, argv)
+    _assert_clean_failure(result, 2, option, "is a file, not a folder")
