@@ -14,6 +14,16 @@ from rich.console import Console
 console = Console(stderr=True)
 out = Console()
 
+#: Exit code of a bad setting, an unreachable database or an unknown key (``homecare``'s
+#: "other errors"; 1 is an invalid plan or roster).
+EXIT_ERROR = 2
+
+
+def _fail(message: str) -> typer.Exit:
+    """Print one error line and return the Exit to raise (code 2, no traceback)."""
+    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(EXIT_ERROR)
+
 keys_app = typer.Typer(name="keys", help="Create, list and revoke API keys.", no_args_is_help=True)
 db_app = typer.Typer(name="db", help="Database schema.", no_args_is_help=True)
 
@@ -21,16 +31,44 @@ DbOption = Annotated[Optional[str], typer.Option("--db", help="Database URL (def
 
 
 def _settings(db: str | None):  # noqa: ANN202 - api.config.Settings, imported lazily
+    """Read the service's settings, or print each bad one (by its variable) and exit 2."""
+    from pydantic import ValidationError
+
     from api.config import Settings
 
-    return Settings(database_url=db) if db else Settings()
+    try:
+        return Settings(database_url=db) if db else Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"])
+            name = f"HOMECARE_{field.upper()}" if field else "settings"
+            value = f" (got {error['input']!r})" if field and not isinstance(error.get("input"), dict) else ""
+            problems.append(f"{name}: {error['msg']}{value}")
+        raise _fail("bad setting: " + "; ".join(problems)) from None
 
 
 def _database(db: str | None):  # noqa: ANN202 - api.db.Database
+    """Open the database named by ``--db`` or the settings and upgrade its schema, or print why not and exit 2."""
+    return _open(_settings(db).url, upgrade=True)
+
+
+def _open(url: str, *, upgrade: bool):  # noqa: ANN202 - api.db.Database
+    """Open the database at ``url``, upgrading its schema or only connecting; exit 2 if it cannot be reached."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from api.db import Database, migrate
 
-    database = Database(_settings(db).url)
-    migrate(database)
+    try:
+        database = Database(url)
+        if upgrade:
+            migrate(database)
+        else:
+            with database.engine.connect():
+                pass
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise _fail(f"cannot reach the database {_safe_url(url)}: {reason}") from None
     return database
 
 
@@ -57,6 +95,9 @@ def serve(
     from api.main import create_app
 
     settings = _settings(db)
+    # Reach the database first: a wrong URL or a server that is down is one clear
+    # line here, not a traceback from the app's start-up inside uvicorn.
+    _open(settings.url, upgrade=False).engine.dispose()
     console.print(f"homecare roster service on http://{host}:{port} (docs at /docs), database "
                   f"{_safe_url(settings.url)}", highlight=False)
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, proxy_headers=False)
@@ -64,8 +105,12 @@ def serve(
 
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
-    return make_url(url).render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a database URL)"
 
 
 @keys_app.command("create")
@@ -105,8 +150,7 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (hc_<id
     from api import crud
 
     if not crud.revoke_key(db=_database(db), key_id=key_id, actor=_actor()):
-        console.print(f"[bold red]error:[/] no live key {key_id!r}", highlight=False)
-        raise typer.Exit(1)
+        raise _fail(f"no live key {key_id!r} (see homecare keys list)")
     out.print(f"revoked {key_id}", highlight=False)
 
 

@@ -7,8 +7,15 @@ reaches into ``solver`` (inside its commands, never at import time).
 from __future__ import annotations
 
 import logging
+import math
+import multiprocessing
+import os
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -18,13 +25,18 @@ from rich.table import Table
 
 from scheduler.bundled import default_plan
 from scheduler.cli_common import (
+    DEFAULT_MAX_TIME_LIMIT_S,
     EXIT_ERROR as EXIT_ERROR,
     EXIT_INVALID as EXIT_INVALID,
     SNAP_WARNING_M,
+    _check_out_file,
+    _check_out_folder,
     _fail,
+    _invalid,
     _load_plan,
     _load_roster,
     console,
+    counted,
     out,
 )
 from scheduler.errors import PlanError, SchedulerError
@@ -33,6 +45,7 @@ from scheduler.timeutil import format_hhmm
 if TYPE_CHECKING:
     from scheduler.model import Plan
     from scheduler.roster import Replan, Roster
+    from solver import PlanTravel, SolveParams
 
 app = typer.Typer(
     name="homecare",
@@ -50,15 +63,25 @@ def _load(plan_path: Path | None) -> Plan:
     return _load_plan(path)
 
 
-class _RichReporter:
-    """Shows network loading, matrices and the search as Rich progress bars."""
+_STAGE_LABELS = {"network": "Loading road network", "matrix": "Travel matrices", "model": "Building model",
+                 "search": "Searching", "decode": "Writing roster"}
 
-    def __init__(self, progress: Progress, time_limit_s: float, visit_nodes: int | None = None):
+
+class _RichReporter:
+    """Shows network loading, matrices and the search as Rich progress bars.
+
+    On a terminal the bars are live; otherwise (a log file, a pipe) the bars are off
+    and each stage is one plain line as it starts, so a log shows how far a run got.
+    """
+
+    def __init__(self, progress: Progress, time_limit_s: float, visit_nodes: int | None = None,
+                 plain: bool = False):
         self.p = progress
         self.limit = time_limit_s
         self.tasks: dict[str, int] = {}
         self.current: str | None = None
         self.t0 = time.perf_counter()
+        self.plain = plain
 
     def _finish_current(self) -> None:
         if self.current and self.current in self.tasks:
@@ -66,14 +89,15 @@ class _RichReporter:
             self.p.update(task, completed=self.p.tasks[task].total or 1)
 
     def stage(self, name: str, detail: str = "") -> None:
-        labels = {"network": "Loading road network", "matrix": "Travel matrices", "model": "Building model",
-                  "search": "Searching", "decode": "Writing roster"}
         self._finish_current()
         if name.startswith("matrix"):
             self.current = None
             return
         total = self.limit if name == "search" else 1
-        self.tasks[name] = self.p.add_task(f"{labels.get(name, name)} {detail}".strip(), total=total)
+        label = f"{_STAGE_LABELS.get(name, name)} {detail}".strip()
+        if self.plain:
+            console.print(label, highlight=False, soft_wrap=True)
+        self.tasks[name] = self.p.add_task(label, total=total)
         self.current = name
         self.t0 = time.perf_counter()
 
@@ -85,16 +109,36 @@ class _RichReporter:
     def search(self, progress) -> None:  # noqa: ANN001 - solver.Progress
         task = self.tasks.get("search")
         if task is not None:
+            # The solution the search sits on now, and the best so far if that is another.
+            best = progress.best_objective
+            also = f" (best so far {best:,})" if best is not None and best != progress.objective else ""
             self.p.update(
                 task, completed=min(progress.elapsed_s, self.limit),
                 description=(f"Searching: {progress.assigned_nodes}/{progress.total_nodes} places filled, "
-                             f"objective {progress.objective:,}"))
+                             f"objective {progress.objective:,}{also}"))
+
+    def finish(self, plan: Plan, roster: Roster) -> None:
+        """Show the final state: places filled and the objective of the roster written (``meta.objective``)."""
+        self._finish_current()
+        places = sum(v.workers_required for v in plan.visits)
+        filled = sum(len(r.stops) for r in roster.routes)
+        objective = roster.meta.get("objective")
+        how = "stopped by Ctrl-C" if roster.meta.get("interrupted") else "done"
+        text = (f"Search {how}: {filled}/{counted(places, 'place')} filled, "
+                + (f"objective {objective:,}" if objective is not None else f"no search ({roster.meta.get('solver')})"))
+        task = self.tasks.get("search")
+        if task is not None:
+            self.p.update(task, description=text, completed=self.p.tasks[task].total)
+        if self.plain or (task is None and not self.p.disable):
+            console.print(text, highlight=False, soft_wrap=True)
 
 
 def _worker_table(plan: Plan, roster: Roster) -> Table:
-    table = Table(title=f"Roster for {roster.date}", show_lines=False)
+    table = Table(title=f"Roster for {roster.date}", show_lines=False,
+                  caption="span h: first arrival to last visit end, waits and breaks included "
+                          "(homecare pay's 'working' time leaves out long waits and breaks)")
     for col, justify in [("worker", "left"), ("provider", "left"), ("mode", "left"), ("shift", "left"),
-                         ("visits", "right"), ("day", "left"), ("work h", "right"), ("travel min", "right"),
+                         ("visits", "right"), ("day", "left"), ("span h", "right"), ("travel min", "right"),
                          ("idle min", "right"), ("travel share", "right")]:
         table.add_column(col, justify=justify)
     for route in roster.routes:
@@ -111,7 +155,8 @@ def _worker_table(plan: Plan, roster: Roster) -> Table:
 def solve(
     plan_path: Annotated[Optional[Path], typer.Argument(metavar="[PLAN]", help="Plan JSON file or CSV folder (default: the bundled Cambridge weekday).")] = None,  # noqa: UP007
     network: Annotated[Optional[str], typer.Option(help="Road network (.osm, .graphml, or a place name when online) instead of the plan's.")] = None,  # noqa: UP007
-    time_limit: Annotated[float, typer.Option("--time-limit", help="Search time limit (seconds).")] = 30.0,
+    time_limit: Annotated[Optional[float], typer.Option("--time-limit", help="Search time limit (seconds; default: the --params file's time_limit_s, else 30).")] = None,  # noqa: UP007
+    max_time_limit: Annotated[float, typer.Option("--max-time-limit", help="Longest search allowed (seconds), as the roster service's HOMECARE_MAX_TIME_LIMIT_S; at most 86400.")] = DEFAULT_MAX_TIME_LIMIT_S,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for roster.json and roster.csv.")] = Path("out"),
     seed: Annotated[int, typer.Option(help="Search seed (0: plan order).")] = 0,
     params_file: Annotated[Optional[Path], typer.Option("--params", help="TOML file of solver parameters.")] = None,  # noqa: UP007
@@ -129,50 +174,53 @@ def solve(
     --lock-visits and --lock-workers stay exactly as they are (worker and start);
     the rest is planned again for the plan as it is now (a worker off sick
     removed, a visit cancelled or added).
+
+    Ctrl-C during the search stops it: the best roster found so far is checked and
+    written. A second Ctrl-C quits at once, without a roster (exit 130).
     """
     from scheduler.io import write_roster
     from scheduler.validate import check_roster
-    from solver import SolveParams, network_for, solve as run_solve, travel_for
+    from solver import solve as run_solve
     from solver.cache import default_cache_dir
 
     plan = _load(plan_path)
-    try:
-        params = SolveParams.from_toml(params_file) if params_file else SolveParams()
-        params = params.replace(time_limit_s=time_limit, seed=seed)
-    except (SchedulerError, OSError) as exc:
-        raise _fail(str(exc)) from None
+    params = _solve_params(params_file, time_limit=time_limit, max_time_limit=max_time_limit, seed=seed)
+    _check_out_folder(out_dir, f"--out {out_dir}")
     cache = None if no_cache else (cache_dir or default_cache_dir())
     locked = _locks(plan, keep, lock_before, lock_visits, lock_workers)
     if not quiet:
-        console.print(f"Plan {plan.source}: {len(plan.visits)} visits, {len(plan.workers)} workers, "
-                      f"{len(plan.providers)} providers, {plan.date}", highlight=False)
+        console.print(f"Plan {plan.source}: {counted(len(plan.visits), 'visit')}, "
+                      f"{counted(len(plan.workers), 'worker')}, {counted(len(plan.providers), 'provider')}, "
+                      f"{plan.date}", highlight=False, soft_wrap=True)
     columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                TimeElapsedColumn()]
-    try:
-        with Progress(*columns, console=console, transient=False, disable=quiet) as progress:
-            reporter = _RichReporter(progress, params.time_limit_s)
-            reporter.stage("network", str(network or plan.network or ""))
-            road = network_for(plan, network, cache_dir=cache)
-            reporter.stage("matrix")
-            travel = travel_for(plan, road, params=params, cache_dir=cache, reporter=reporter)
-            result = run_solve(plan, params=params, travel=travel, reporter=reporter, locked=locked.locked,
-                               locked_before=locked.locked_before)
-            reporter._finish_current()
-    except PlanError as exc:
-        console.print(f"[bold red]invalid plan[/]: {len(exc.problems)} problem(s)", highlight=False)
-        for p in exc.problems:
-            console.print(f"  - {p}", highlight=False, markup=False)
-        raise typer.Exit(EXIT_INVALID) from None
-    except SchedulerError as exc:
-        raise _fail(str(exc)) from None
-    roster = result.roster
+    plain = not quiet and not console.is_terminal
+    with Progress(*columns, console=console, transient=False, disable=quiet or plain) as progress:
+        reporter = _RichReporter(progress, params.time_limit_s, plain=plain)
+        travel = _check_plan(plan, network=network, params=params, cache_dir=cache, reporter=reporter)
+        # From here on the first Ctrl-C stops the search and keeps its best roster; before,
+        # while the network loads, Ctrl-C quits as usual.
+        with _interrupt_stops_search() as stop:
+            try:
+                result = run_solve(plan, params=params, travel=travel, reporter=reporter, locked=locked.locked,
+                                   locked_before=locked.locked_before, stop=stop)
+            except PlanError as exc:
+                raise _invalid(f"plan {plan.source or plan_path}", exc) from None
+            except SchedulerError as exc:
+                raise _fail(str(exc)) from None
+            reporter.finish(plan, result.roster)
+            roster = result.roster
+            violations = check_roster(plan, roster, travel=travel, locked=locked.locked,
+                                      locked_before=locked.locked_before)
+            try:
+                json_path = write_roster(roster, out_dir / "roster.json")
+                csv_path = write_roster(roster, out_dir / "roster.csv", plan=plan)
+            except OSError as exc:
+                raise _fail(f"--out {out_dir}: cannot write the roster ({exc.strerror or exc})") from None
     snap = travel.snap_report()
     if snap["max_m"] > SNAP_WARNING_M:
         console.print(f"[yellow]warning:[/] {snap['worst']} is {snap['max_m']:.0f} m from the nearest road; "
                       "check its coordinates (travel is measured from the nearest road node)", highlight=False)
-    violations = check_roster(plan, roster, travel=travel, locked=locked.locked, locked_before=locked.locked_before)
-    json_path = write_roster(roster, out_dir / "roster.json")
-    csv_path = write_roster(roster, out_dir / "roster.csv", plan=plan)
     if not quiet:
         out.print(_worker_table(plan, roster))
         if roster.unassigned:
@@ -184,12 +232,99 @@ def solve(
                 table.add_row(v.id, v.priority, str(v.window), u.reason)
             out.print(table)
     out.print(result.summary(), highlight=False)
+    if roster.meta.get("interrupted"):
+        out.print(f"Search stopped by Ctrl-C after {result.runtime_s:.1f} s: the roster is the best found by then",
+                  highlight=False)
     out.print(f"Wrote {json_path} and {csv_path}", highlight=False)
     if violations:
-        console.print(f"[bold red]{len(violations)} roster violation(s)[/] (please report this):", highlight=False)
+        console.print(f"[bold red]{counted(len(violations), 'roster violation')}[/] (please report this):",
+                      highlight=False)
         for v in violations:
-            console.print(f"  - {v}", highlight=False, markup=False)
+            console.print(f"  - {v}", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_INVALID)
+
+
+def _solve_params(params_file: Path | None, *, time_limit: float | None, max_time_limit: float,
+                  seed: int) -> SolveParams:
+    """Return the search parameters: the ``--params`` file's, with the command line's time limit and seed.
+
+    The time limit is ``--time-limit``, else the file's ``time_limit_s``, else 30 s; it
+    must be a positive number of seconds no longer than ``--max-time-limit``.
+    """
+    from solver.params import TIME_LIMIT_CEILING_S
+
+    if not (math.isfinite(max_time_limit) and 0 < max_time_limit <= TIME_LIMIT_CEILING_S):
+        raise _fail(f"--max-time-limit {max_time_limit:g}: give a number of seconds above 0 and at most "
+                    f"{TIME_LIMIT_CEILING_S:g} (a day)")
+    params = _read_params(params_file)
+    limit = params.time_limit_s if time_limit is None else time_limit
+    source = "--time-limit" if time_limit is not None else f"time_limit_s in {params_file}"
+    if not (math.isfinite(limit) and limit > 0):
+        raise _fail(f"{source} {limit:g}: give a positive number of seconds")
+    if limit > max_time_limit:
+        raise _fail(f"{source} {limit:g} is longer than the longest search allowed, {max_time_limit:g} s; "
+                    f"ask for less, or allow it with --max-time-limit {limit:g}")
+    try:
+        return params.replace(time_limit_s=limit, seed=seed)
+    except SchedulerError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _read_params(params_file: Path | None) -> SolveParams:
+    """Return the ``--params`` file's parameters (defaults if none), or print why not and exit 2."""
+    from solver import SolveParams
+
+    try:
+        return SolveParams.from_toml(params_file) if params_file else SolveParams()
+    except FileNotFoundError:
+        raise _fail(f"--params: no parameter file at {params_file}") from None
+    except OSError as exc:
+        raise _fail(f"--params {params_file}: cannot read it ({exc.strerror or exc})") from None
+    except SchedulerError as exc:
+        raise _fail(f"--params {exc}") from None
+
+
+def _check_plan(plan: Plan, *, network: str | None, params: SolveParams | None, cache_dir: Path | None,
+                reporter: _RichReporter | None = None, hint: str = "") -> PlanTravel:
+    """Run :func:`solver.check_plan`, the checks ``solve`` and ``validate`` share, or print why not and exit."""
+    from solver import check_plan
+
+    try:
+        return check_plan(plan, network=network, params=params, cache_dir=cache_dir, reporter=reporter)
+    except PlanError as exc:
+        raise _invalid(f"plan {plan.source}", exc) from None
+    except SchedulerError as exc:
+        raise _fail(f"{exc}{hint}") from None
+
+
+@contextmanager
+def _interrupt_stops_search() -> Iterator[threading.Event]:
+    """Make the first Ctrl-C stop the search (the best roster so far is kept) and a second one quit.
+
+    The handler only sets a flag, which the search reads in its own callbacks
+    (:class:`solver.StopFlag`): nothing calls into OR-Tools from the handler. The
+    second Ctrl-C stops the region processes, if any, and exits with code 130.
+    """
+    stop = threading.Event()
+
+    def on_interrupt(signum: int, frame: object) -> None:
+        if stop.is_set():
+            os.write(2, b"\ninterrupted again: quitting without a roster\n")
+            for child in multiprocessing.active_children():
+                child.kill()
+            os._exit(130)
+        stop.set()
+        console.print("Stopping the search (Ctrl-C): the best roster found so far will be checked and "
+                      "written. Ctrl-C again quits without it.", highlight=False, soft_wrap=True)
+
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield stop
+        return
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _locks(plan: Plan, keep: Path | None, before: str | None, visits: str | None,
@@ -215,8 +350,8 @@ def _locks(plan: Plan, keep: Path | None, before: str | None, visits: str | None
 
     replan = replan_locks(roster, plan, before=cutoff, visit_ids=split(visits), worker_ids=split(workers))
     if replan.dropped:
-        console.print(f"{len(replan.dropped)} stop(s) of workers or visits no longer in the plan are re-planned",
-                      highlight=False)
+        console.print(f"{counted(len(replan.dropped), 'stop')} of workers or visits no longer in the plan "
+                      "are re-planned", highlight=False)
     return replan
 
 
@@ -224,35 +359,47 @@ def _locks(plan: Plan, keep: Path | None, before: str | None, visits: str | None
 def validate(
     plan_path: Annotated[Path, typer.Argument(metavar="PLAN", help="Plan JSON file or CSV folder.")],
     roster_path: Annotated[Optional[Path], typer.Argument(metavar="[ROSTER]", help="Roster JSON to check against the plan.")] = None,  # noqa: UP007
-    network: Annotated[Optional[str], typer.Option(help="Road network instead of the plan's, for travel checks.")] = None,  # noqa: UP007
-    no_travel: Annotated[bool, typer.Option("--no-travel", help="Skip checks that need the road network.")] = False,
+    network: Annotated[Optional[str], typer.Option(help="Road network instead of the plan's.")] = None,  # noqa: UP007
+    no_travel: Annotated[bool, typer.Option("--no-travel", help="Skip the checks that need the road network (the plan's locations, the roster's travel times).")] = False,
+    params_file: Annotated[Optional[Path], typer.Option("--params", help="TOML file of solver parameters (snap_limit_m), as given to solve.")] = None,  # noqa: UP007
     cache_dir: Annotated[Optional[Path], typer.Option(help="Cache for networks and matrices.")] = None,  # noqa: UP007
 ) -> None:
-    """Check a plan, and a roster against it; exit 1 on any problem."""
-    from scheduler.validate import check_roster
-    from solver import network_for, travel_for
+    """Check a plan as solve would, and a roster against it; exit 1 on any problem.
+
+    The plan gets the same checks as in solve: its records, its road network, and
+    every location within snap_limit_m of a road (solver.check_plan).
+    """
     from solver.cache import default_cache_dir
 
     plan = _load(plan_path)
-    out.print(f"plan {plan_path}: valid ({len(plan.visits)} visits, {len(plan.workers)} workers)", highlight=False)
+    params = _read_params(params_file)
+    travel = None
+    if no_travel:
+        from scheduler.validate import validate_plan
+
+        try:
+            validate_plan(plan)
+        except PlanError as exc:
+            raise _invalid(f"plan {plan_path}", exc) from None
+    else:
+        travel = _check_plan(plan, network=network, params=params, cache_dir=cache_dir or default_cache_dir(),
+                             hint=" (use --no-travel to skip the road network checks)")
+    checked = "road network not checked" if no_travel else "road network checked"
+    out.print(f"plan {plan_path}: valid ({counted(len(plan.visits), 'visit')}, "
+              f"{counted(len(plan.workers), 'worker')}; {checked})", highlight=False, soft_wrap=True)
     if roster_path is None:
         return
+    from scheduler.validate import check_roster
+
     roster = _load_roster(roster_path)
-    travel = None
-    if not no_travel:
-        try:
-            road = network_for(plan, network, cache_dir=cache_dir or default_cache_dir())
-            travel = travel_for(plan, road, cache_dir=cache_dir or default_cache_dir())
-        except SchedulerError as exc:
-            raise _fail(f"{exc} (use --no-travel to skip travel checks)") from None
     violations = check_roster(plan, roster, travel=travel)
     if violations:
-        out.print(f"roster {roster_path}: {len(violations)} violation(s)", highlight=False)
+        out.print(f"roster {roster_path}: {counted(len(violations), 'violation')}", highlight=False, soft_wrap=True)
         for v in violations:
-            out.print(f"  - {v}", highlight=False, markup=False)
+            out.print(f"  - {v}", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_INVALID)
     checked = "every rule" if travel else "every rule but travel times"
-    out.print(f"roster {roster_path}: valid ({checked} checked)", highlight=False)
+    out.print(f"roster {roster_path}: valid ({checked} checked)", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -276,6 +423,7 @@ def generate(
         day = dt.date.fromisoformat(date)
     except ValueError:
         raise _fail(f"--date {date!r} is not YYYY-MM-DD") from None
+    _check_out_file(out_path, "--out")
     source = network or "fixtures/networks/cambridge_drive.osm"
     path = resolve_path(source)
     try:
@@ -284,7 +432,8 @@ def generate(
     except (SchedulerError, ValueError) as exc:
         raise _fail(str(exc)) from None
     write_plan(plan, out_path)
-    out.print(f"Wrote {out_path}: {len(plan.visits)} visits, {len(plan.workers)} workers, seed {seed}", highlight=False)
+    out.print(f"Wrote {out_path}: {counted(len(plan.visits), 'visit')}, {counted(len(plan.workers), 'worker')}, "
+              f"seed {seed}", highlight=False)
 
 
 # Care-rule reports (pay, explain) and the roster service's commands (serve, keys, db);

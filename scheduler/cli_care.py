@@ -21,7 +21,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from scheduler.cli_common import EXIT_INVALID, _fail, _load_plan, _load_roster, console, out
+from scheduler.cli_common import (
+    EXIT_INVALID,
+    _check_out_file,
+    _fail,
+    _load_plan,
+    _load_roster,
+    console,
+    counted,
+    out,
+)
 from scheduler.errors import PlanError, SchedulerError
 from scheduler.pay import DEFAULT_NMW, DEFAULT_OWN_TIME_GAP_MIN
 from scheduler.timeutil import format_hhmm
@@ -85,7 +94,7 @@ def _load_pair(roster_path: Path, plan_path: Path | None, *,
             _err.print(f"  - {v}", highlight=False, markup=False)
         raise typer.Exit(EXIT_INVALID)
     if violations:
-        _err.print(f"[yellow]warning:[/] the roster breaks {len(violations)} rule(s) of the plan "
+        _err.print(f"[yellow]warning:[/] the roster breaks {counted(len(violations), 'rule')} of the plan "
                    f"(first: {violations[0]}); run homecare validate for all", highlight=False)
     return plan, roster
 
@@ -154,6 +163,8 @@ def pay(
 
     if hourly_rate is not None and per_visit_rate is not None:
         raise _fail("give --hourly-rate or --per-visit-rate, not both")
+    _check_out_file(csv_path, "--csv")
+    _check_out_file(json_path, "--json")
     try:
         default = (PayModel("hourly", hourly_rate=hourly_rate, paid_time=paid_time) if hourly_rate is not None
                    else PayModel("per_visit", per_visit_rate=per_visit_rate) if per_visit_rate is not None
@@ -269,7 +280,7 @@ def explain(
                       continuity, option.reason if option else "", style=styles[status])
     out.print(table)
     if explanation.other_workers:
-        out.print(f"({explanation.other_workers} workers of other providers not listed)", highlight=False)
+        out.print(f"({counted(explanation.other_workers, 'worker')} of other providers not listed)", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -19,7 +19,7 @@ import typer
 
 from scheduler.bundled import default_plan
 from scheduler.cli_care import _load_pair
-from scheduler.cli_common import _fail, out
+from scheduler.cli_common import _check_out_file, _fail, counted, out
 from scheduler.errors import SchedulerError
 
 __all__ = ["register"]
@@ -55,6 +55,7 @@ def draw_map(
 
     if out_path.suffix.lower() not in (".png", ".svg"):
         raise _fail(f"--out {out_path}: give a .png or .svg file")
+    _check_out_file(out_path, "--out")
     t0 = time.perf_counter()
     plan, roster = _load_pair(roster_path, plan_path, fallback=_bundled())
     cache = None if no_cache else (cache_dir or default_cache_dir())
@@ -69,8 +70,9 @@ def draw_map(
         if not routed.get(wid):
             out.print(f"note: worker {wid} has no visits in this roster", highlight=False)
     drawn = [w for w in routed if worker_ids is None or w in worker_ids]
-    out.print(f"Wrote {out_path} ({width}x{height}): {len(drawn)} workers' routes, "
-              f"{sum(routed[w] for w in drawn)} stops, {len(roster.unassigned)} unassigned, "
+    routes = counted(len(drawn), "worker's route", "workers' routes")
+    out.print(f"Wrote {out_path} ({width}x{height}): {routes}, "
+              f"{counted(sum(routed[w] for w in drawn), 'stop')}, {len(roster.unassigned)} unassigned, "
               f"in {time.perf_counter() - t0:.1f} s", highlight=False)
 
 
@@ -93,7 +95,7 @@ def ics(
     except SchedulerError as exc:
         raise _fail(str(exc)) from None
     path = out_path or Path(f"{worker_id}-{roster.date.isoformat()}.ics")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _check_out_file(path, "--out")
     path.write_bytes(data)
     route = roster.route(worker_id)
     visits = len(route.stops) if route else 0
@@ -101,7 +103,7 @@ def ics(
         out.print(f"note: worker {worker_id} has no visits in this roster: the calendar has no "
                   "events", highlight=False)
     breaks = len(route.breaks) if route else 0
-    out.print(f"Wrote {path}: {worker_id}'s {visits} visit(s) and {breaks} break(s) on "
+    out.print(f"Wrote {path}: {worker_id}'s {counted(visits, 'visit')} and {counted(breaks, 'break')} on "
               f"{roster.date.isoformat()}", highlight=False)
 
 

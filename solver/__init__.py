@@ -27,12 +27,13 @@ from scheduler.timeutil import format_hhmm
 from solver.network import ATTRIBUTION, RoadNetwork, load_network
 from solver.params import SolveParams as SolveParams
 from solver.result import SolveResult as SolveResult
-from solver.routing import Progress as Progress
+from solver.routing import Progress as Progress, StopFlag as StopFlag
 from solver.travel import PlanTravel as PlanTravel, plan_travel
 
 log = logging.getLogger("homecare")
 
-__all__ = ["SolveParams", "SolveResult", "Progress", "PlanTravel", "solve", "network_for", "travel_for"]
+__all__ = ["SolveParams", "SolveResult", "Progress", "PlanTravel", "StopFlag", "solve", "check_plan", "network_for",
+           "travel_for"]
 
 
 class Reporter(Protocol):
@@ -100,6 +101,51 @@ def travel_for(plan: Plan, network: RoadNetwork, *, params: SolveParams | None =
                        progress=lambda mode, done, total: reporter.advance(f"matrix:{mode}", done, total))
 
 
+def check_plan(plan: Plan, *, network: str | Path | RoadNetwork | None = None, params: SolveParams | None = None,
+               cache_dir: Path | None = None, reporter: Reporter | None = None) -> PlanTravel:
+    """Check a plan as :func:`solve` needs it, and return its travel matrices.
+
+    The one set of plan checks of ``homecare validate`` and ``homecare solve``: the
+    plan's records (:func:`scheduler.validate.validate_plan`), its road network (named,
+    found and readable) and every location within ``params.snap_limit_m`` of a road
+    of each travel mode that must reach it. A plan that passes can be solved.
+
+    Parameters
+    ----------
+    plan
+        The plan.
+    network
+        A loaded network, or a file or place name, instead of the plan's own.
+    params
+        Search parameters (``snap_limit_m``); defaults to :class:`SolveParams()`.
+    cache_dir
+        Network and matrix cache folder, or ``None``.
+    reporter
+        Receives progress (stages ``network`` and ``matrix``).
+
+    Returns
+    -------
+    PlanTravel
+        The plan's travel matrices, ready for :func:`solve` (``travel=``).
+
+    Raises
+    ------
+    PlanError
+        If a record is invalid, or a location is too far from the road network;
+        every problem is listed.
+    NetworkError
+        If no network is named, or its file is missing or unreadable.
+    """
+    from scheduler.validate import validate_plan
+
+    validate_plan(plan)
+    reporter = reporter or _Silent()
+    reporter.stage("network", str(network or plan.network or ""))
+    road = network_for(plan, network, cache_dir=cache_dir)
+    reporter.stage("matrix", f"{road.n_nodes} road nodes")
+    return travel_for(plan, road, params=params, cache_dir=cache_dir, reporter=reporter)
+
+
 def solve(
     plan: Plan,
     *,
@@ -110,6 +156,7 @@ def solve(
     reporter: Reporter | None = None,
     locked: Sequence[LockedStop] = (),
     locked_before: int | None = None,
+    stop: StopFlag | None = None,
 ) -> SolveResult:
     """Plan the day: assign every visit a worker and a start time, or say why not.
 
@@ -137,6 +184,10 @@ def solve(
         ``locked_before`` field, if any): no visit that is not locked starts before
         it, and a worker with no locked stop before it leaves home no earlier.
         Visits that cannot be served any more are unassigned with code ``past``.
+    stop
+        A flag (:class:`threading.Event`) that stops the search early when set,
+        say by a Ctrl-C handler: the best roster found so far is returned, with
+        ``meta["interrupted"]`` true. Only the search reads it.
 
     Returns
     -------
@@ -180,7 +231,7 @@ def solve(
     model = build_model(plan, travel, params, locked)
     timings["model_s"] = time.perf_counter() - t
     reporter.stage("search", f"{params.time_limit_s:g} s limit")
-    outcome = solve_model(model, on_progress=reporter.search)
+    outcome = solve_model(model, on_progress=reporter.search, stop=stop)
     timings["search_s"] = outcome.runtime_s
     t = time.perf_counter()
     reporter.stage("decode")
@@ -205,6 +256,8 @@ def solve(
     }
     if locked_before is not None:
         meta["locked_before"] = format_hhmm(locked_before)
+    if stop is not None and stop.is_set():
+        meta["interrupted"] = True
     roster = Roster(plan.date, tuple(routes), tuple(unassigned), kpis, meta, locked_before)
     return SolveResult(roster, outcome.objective, outcome.status, outcome.runtime_s,
                        outcome.first_solution_s, {k: round(v, 3) for k, v in timings.items()})

@@ -30,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import signal
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Collection, Sequence
@@ -45,7 +46,7 @@ from scheduler.roster import LockedStop
 from scheduler.timeutil import DAY_S
 from solver.parallel import process_pool
 from solver.params import SolveParams
-from solver.routing import RoutingModel, build_model, improve_routes
+from solver.routing import RoutingModel, StopFlag, build_model, improve_routes
 from solver.travel import PlanTravel
 
 log = logging.getLogger("homecare.decompose")
@@ -132,6 +133,10 @@ _DAY: DayContext | None = None
 def _init_process(day: DayContext) -> None:
     global _DAY  # noqa: PLW0603 - one day per worker process, set once when the pool starts
     _DAY = day
+    # Ctrl-C reaches the whole process group. The parent decides what it means (stop
+    # the search, keep the best roster); a region's search ends by its own short time
+    # limit. A KeyboardInterrupt raised inside OR-Tools' callbacks would abort the process.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def solve_region(task: RegionTask, day: DayContext | None = None) -> RegionResult | None:
@@ -380,6 +385,7 @@ def improve_by_regions(
     model: RoutingModel, routes: list[list[int]], starts: dict[int, int], objective: int, *, budget_s: float,
     record: Callable[[int, Callable[[], list[int]]], None] | None = None,
     region_workers: int | None = None, region_time_s: float | None = None, processes: int = 1, seed: int = 0,
+    stop: StopFlag | None = None,
 ) -> RegionsOutcome:
     """Re-optimise the day region by region until ``budget_s`` seconds are spent or no region improves.
 
@@ -403,6 +409,9 @@ def improve_by_regions(
         Regions searched at once, each in its own process (regions in flight share no worker).
     seed
         Seed of the order in which regions are visited.
+    stop
+        Once set, no region starts; the regions under way finish (each within
+        its short time limit) and their improvements are kept.
 
     Returns
     -------
@@ -455,7 +464,8 @@ def improve_by_regions(
     pool = _executor(context, processes)
     try:
         while True:
-            while len(pending) < max(1, processes) and budget_s - (time.perf_counter() - t0) >= region_time_s:
+            while (len(pending) < max(1, processes) and budget_s - (time.perf_counter() - t0) >= region_time_s
+                   and not (stop is not None and stop.is_set())):
                 got = next_cut()
                 if got is None:
                     break

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
+import types
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,10 @@ LARGE_DAY_NODES = 1500
 #: benchmarks keep: on six hard Solomon instances at 10 s, 0.5 (the home-care
 #: default) gave a mean gap of 4.70% against 3.52% (``benchmarks/RESULTS.md``).
 CLASSIC_GLS_LAMBDA = 0.1
+#: Longest search :class:`SolveParams` accepts (seconds): a day. A longer one is a typo
+#: (``--time-limit 100000``), and OR-Tools cannot take an infinite one. ``homecare solve``
+#: and the roster service cap searches lower (600 s unless told otherwise).
+TIME_LIMIT_CEILING_S = 86_400.0
 #: Names of the OR-Tools local-search operators that can be switched on.
 LOCAL_SEARCH_OPERATORS = (
     "use_relocate", "use_relocate_pair", "use_light_relocate_pair", "use_relocate_neighbors",
@@ -155,8 +162,9 @@ class SolveParams:
 
     def __post_init__(self) -> None:
         problems = []
-        if not self.time_limit_s > 0:
-            problems.append(f"time_limit_s must be positive, got {self.time_limit_s}")
+        if not (math.isfinite(self.time_limit_s) and 0 < self.time_limit_s <= TIME_LIMIT_CEILING_S):
+            problems.append(f"time_limit_s must be a number of seconds above 0 and at most "
+                            f"{TIME_LIMIT_CEILING_S:g} (a day), got {self.time_limit_s:g}")
         if self.first_solution not in FIRST_SOLUTION_STRATEGIES:
             problems.append(f"first_solution {self.first_solution!r} is not one of {', '.join(FIRST_SOLUTION_STRATEGIES)}")
         if self.metaheuristic not in METAHEURISTICS:
@@ -232,16 +240,57 @@ class SolveParams:
 
         Raises
         ------
+        FileNotFoundError
+            If there is no such file.
         ConfigError
-            If a key is unknown or a value out of range.
+            If the file is not TOML, or a key is unknown, of the wrong type or out of
+            range (every problem is listed, with the file's name).
         """
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
         data = data.get("solve", data)
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: [solve] must be a table of solve parameters")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"{path}: unknown solve parameter(s) {', '.join(unknown)}")
+        problems = [f"unknown solve parameter(s) {', '.join(unknown)}"] if unknown else []
+        hints = typing.get_type_hints(cls)
+        for key in sorted(set(data) & known):
+            wanted = _toml_kind(hints[key])
+            if not _is_kind(data[key], wanted):
+                problems.append(f"{key} must be {wanted}, got {data[key]!r}")
+        if problems:
+            raise ConfigError(f"{path}: " + "; ".join(problems))
         for key in ("extra_operators", "disabled_operators"):
             if key in data:
                 data[key] = tuple(data[key])
-        return cls(**data)
+        try:
+            return cls(**data)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+
+
+def _toml_kind(hint: Any) -> str:
+    """Name what a TOML value for a field of type ``hint`` must be."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if typing.get_origin(hint) in (typing.Union, types.UnionType) and len(args) == 1:
+        hint = args[0]
+    if typing.get_origin(hint) is tuple:
+        return "a list of strings"
+    return {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}[hint]
+
+
+def _is_kind(value: Any, kind: str) -> bool:
+    """Return whether a TOML value is of the kind :func:`_toml_kind` named."""
+    if kind == "a list of strings":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if kind == "true or false":
+        return isinstance(value, bool)
+    if kind == "a string":
+        return isinstance(value, str)
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (kind == "a number" and isinstance(value, float))

@@ -689,12 +689,26 @@ CONSTRUCT_SHARE = 0.05
 CONSTRUCT_MAX_S = 2.0
 
 
-class _Monitor:
-    """At-solution callback that records the best objective and reports progress."""
+class StopFlag(Protocol):
+    """Asks a search to stop (a :class:`threading.Event` is one): set by a signal handler, read by the search."""
 
-    def __init__(self, model: RoutingModel, on_progress: Callable[[Progress], None] | None, every_s: float):
+    def is_set(self) -> bool:
+        """Return whether the search should stop now."""
+
+
+class _Monitor:
+    """At-solution callback that records the best objective, reports progress, and stops the search on request.
+
+    A stop request (``stop`` set, say by a Ctrl-C handler) cancels the search at the
+    next solution: OR-Tools then returns the best solution found so far. OR-Tools is
+    called only from here, inside its own callback, never from a signal handler.
+    """
+
+    def __init__(self, model: RoutingModel, on_progress: Callable[[Progress], None] | None, every_s: float,
+                 stop: StopFlag | None = None):
         self._model = weakref.ref(model)
         self._on_progress = on_progress
+        self._stop = stop
         self._every_s = every_s
         self._t0 = time.perf_counter()
         self._last = -1e9
@@ -713,6 +727,14 @@ class _Monitor:
             self.errors += 1
             if self.errors == 1:
                 log.exception("progress callback failed (the search goes on)")
+        model = self._model()
+        if self.stopped and model is not None:
+            model.routing.CancelSearch()
+
+    @property
+    def stopped(self) -> bool:
+        """Whether a stop was asked for."""
+        return self._stop is not None and self._stop.is_set()
 
     def _record(self) -> None:
         model = self._model()
@@ -764,7 +786,8 @@ class SearchOutcome:
 
 
 def solve_model(
-    model: RoutingModel, *, on_progress: Callable[[Progress], None] | None = None, progress_every_s: float = 0.5
+    model: RoutingModel, *, on_progress: Callable[[Progress], None] | None = None, progress_every_s: float = 0.5,
+    stop: StopFlag | None = None,
 ) -> SearchOutcome:
     """Run the search.
 
@@ -777,6 +800,9 @@ def solve_model(
         ``progress_every_s`` seconds.
     progress_every_s
         Least time between two progress reports (seconds).
+    stop
+        Once set, the search stops at its next solution (or region) and returns
+        the best solution found so far; no later phase starts.
 
     Returns
     -------
@@ -785,7 +811,7 @@ def solve_model(
     """
     from solver.construct import construct_routes
 
-    monitor = _Monitor(model, on_progress, progress_every_s)
+    monitor = _Monitor(model, on_progress, progress_every_s, stop)
     routing = model.routing
     routing.AddAtSolutionCallback(monitor)
     t0 = time.perf_counter()
@@ -797,9 +823,11 @@ def solve_model(
         start = restore(model, routes)
         if start is None:
             log.warning("the constructed first roster was rejected by OR-Tools; using its own heuristic")
-        elif 0 < model.params.decompose_from_visits <= model.n_visit_nodes:
-            start = _improve_by_regions(model, start, monitor, t0)
-    if start is not None:
+        elif 0 < model.params.decompose_from_visits <= model.n_visit_nodes and not monitor.stopped:
+            start = _improve_by_regions(model, start, monitor, t0, stop)
+    if start is not None and monitor.stopped:
+        assignment = start  # stopped before the whole-day search: the best roster so far is the start
+    elif start is not None:
         # Kept as a copy: OR-Tools reuses the assignment ``start`` points to in later
         # searches, and 9.12 will not take routes back into a model that has searched
         # (``ReadAssignmentFromRoutes`` fails even on the routes the search returned).
@@ -807,7 +835,9 @@ def solve_model(
         left = model.params.time_limit_s - (time.perf_counter() - t0)
         assignment = run_search(routing, search_parameters(model.params, time_limit_s=max(left, 0.1)), start,
                                 model.warm)
-        if assignment is None:
+        if assignment is None and monitor.stopped:
+            assignment = kept
+        elif assignment is None:
             # Seen intermittently on a loaded machine, and when the regions left the
             # whole-day search almost no time: the search from our start ends at once
             # with FAIL. It is tried once more from the start; then the start stands.
@@ -890,7 +920,7 @@ def improve_routes(model: RoutingModel, routes: Sequence[Sequence[int]], time_li
 
 
 def _improve_by_regions(model: RoutingModel, start: pywrapcp.Assignment, monitor: _Monitor,
-                        t0: float) -> pywrapcp.Assignment:
+                        t0: float, stop: StopFlag | None = None) -> pywrapcp.Assignment:
     """Improve a big day's first roster region by region (:mod:`solver.decompose`) for its share of the time."""
     from solver import decompose
 
@@ -902,7 +932,8 @@ def _improve_by_regions(model: RoutingModel, start: pywrapcp.Assignment, monitor
     served = {n for route in routes for n in route}
     monitor.record(start.ObjectiveValue(), lambda: [n for n in range(model.n_visit_nodes) if n not in served])
     outcome = decompose.improve_by_regions(model, routes, starts, start.ObjectiveValue(), budget_s=budget_s,
-                                           record=monitor.record, processes=params.processes, seed=params.seed)
+                                           record=monitor.record, processes=params.processes, seed=params.seed,
+                                           stop=stop)
     if not outcome.improved:
         return start
     better = restore(model, outcome.routes)

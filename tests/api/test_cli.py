@@ -35,7 +35,7 @@ def test_cli_keys_create_prints_the_key_once_and_stores_its_hash(tmp_path):
     assert runner.invoke(app, ["keys", "revoke", key_id, "--db", db]).exit_code == 0
     with database.session() as session:
         assert crud.authenticate(session=session, key=key) is None
-    assert runner.invoke(app, ["keys", "revoke", key_id, "--db", db]).exit_code == 1
+    assert runner.invoke(app, ["keys", "revoke", key_id, "--db", db]).exit_code == 2
 
 
 def test_cli_keys_create_refuses_unknown_roles(tmp_path):
