@@ -311,25 +311,28 @@ def plan_from_csv(files: Mapping[str, bytes], *, settings: Settings, date: str |
             problems.append(Problem("plan", None, name, f"{name}.csv is not UTF-8 text"))
     if problems:
         raise SchemaError(problems)
-    for name in PLAN_LISTS:
-        if name in text:  # count rows before pandas reads them
-            count = max(sum(1 for _ in csv.reader(io.StringIO(text[name]))) - 1, 0)
-            if count > _limit(settings, name):
-                problems.append(_count_problem(name, count, settings))
-    if problems:
-        raise SchemaError(problems)
-    if date is not None or network is not None:
-        rows = list(csv.DictReader(io.StringIO(text.get("plan", "")))) or [{}]
-        row = dict(rows[0])
-        if date is not None:
-            row["date"] = date
-        if network is not None:
-            row["network"] = network
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(row))
-        writer.writeheader()
-        writer.writerow(row)
-        text["plan"] = out.getvalue()
+    try:
+        for name in PLAN_LISTS:
+            if name in text:  # count rows before pandas reads them
+                count = max(sum(1 for _ in csv.reader(io.StringIO(text[name], newline=""))) - 1, 0)
+                if count > _limit(settings, name):
+                    problems.append(_count_problem(name, count, settings))
+        if problems:
+            raise SchemaError(problems)
+        if date is not None or network is not None:
+            rows = list(csv.DictReader(io.StringIO(text.get("plan", ""), newline=""))) or [{}]
+            row = dict(rows[0])
+            if date is not None:
+                row["date"] = date
+            if network is not None:
+                row["network"] = network
+            out = io.StringIO()
+            writer = csv.DictWriter(out, fieldnames=list(row))
+            writer.writeheader()
+            writer.writerow(row)
+            text["plan"] = out.getvalue()
+    except csv.Error as exc:
+        raise SchemaError([Problem("plan", None, None, f"unreadable CSV: {exc}")]) from None
     with tempfile.TemporaryDirectory(prefix="homecare-csv-") as folder:
         for name, content in text.items():
             (Path(folder) / f"{name}.csv").write_text(content, encoding="utf-8")

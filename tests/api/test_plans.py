@@ -271,3 +271,13 @@ def test_plans_list_items_and_id_length_limits(coordinator):
     assert "201 items" in found[("worker", "w1", "skills")] and "at most 200" in found[("worker", "w1", "skills")]
     assert "300 items" in found[("visit", "v1", "tasks")]
     assert "201 characters" in found[("client", "#1", "id")]
+
+
+def test_plans_csv_with_a_carriage_return_inside_a_field_is_not_a_500(coordinator):
+    """A lone carriage return in a CSV file (found by schemathesis) answered 500; now the file is read or refused."""
+    files = csv_plan_files(two_provider_plan(DATE))
+    files["providers"] = ("providers.csv", b"id,kind\ncare-1,ca\rre\n", "text/csv")
+    files["visits"] = ("visits.csv", b"id,client_id\nv1\rx,c1\n", "text/csv")
+    response = coordinator.post("/plans/csv", files=files, data={"date": DATE, "network": LONDON_NETWORK})
+    assert response.status_code == 422, response.text
+    assert all({"record_kind", "record_id", "field", "message"} <= set(p) for p in response.json()["detail"])
