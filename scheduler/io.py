@@ -67,6 +67,9 @@ _LIST_FIELDS = {"skills", "required_skills", "preferred_worker_ids", "excluded_w
 _SINGULAR = {"providers": "provider", "workers": "worker", "clients": "client", "visits": "visit"}
 
 
+#: Largest size of a whole-number field (minutes, counts, demand): larger values mean nothing for
+#: a day and overflowed the solver's 64-bit arithmetic (a capacity of 10^20).
+MAX_WHOLE_NUMBER = 10**9
 #: Deepest nesting of lists and objects accepted in a field the contract does not name.
 MAX_NESTING = 64
 
@@ -180,10 +183,16 @@ class _Record:
             number = float(value) if isinstance(value, str) else value
             if isinstance(number, bool) or not float(number).is_integer():
                 raise ValueError
-            return int(number)
-        except (TypeError, ValueError):
+            number = int(number)
+        except (TypeError, ValueError, OverflowError):
             self.fail(name, f"{name} should be a whole number, got {value!r}")
             return default
+        if abs(number) > MAX_WHOLE_NUMBER:
+            shown = f" {number}" if len(str(number)) <= 30 else ""
+            self.fail(name, f"{name}{shown} is out of range: whole numbers in a plan are at most "
+                            f"{MAX_WHOLE_NUMBER:,} in size")
+            return default
+        return number
 
     def number(self, name: str, value: Any) -> float | None:
         try:

@@ -13,7 +13,7 @@ import json
 import pytest
 
 from scheduler.errors import PlanError, SchemaError
-from scheduler.io import MAX_NESTING, plan_from_dict, plan_to_dict
+from scheduler.io import MAX_NESTING, MAX_WHOLE_NUMBER, plan_from_dict, plan_to_dict
 from scheduler.validate import validate_plan
 from tests.helpers import client, make_plan, plan_dict, provider, visit, worker
 
@@ -98,3 +98,19 @@ def test_plan_with_only_unreadable_workers_is_not_called_empty() -> None:
         plan_from_dict(plan_dict(workers=[{"id": "w1", "provider_id": "care-1"}]))
     assert ("plan", None, "workers") not in _where(info.value)
     assert ("worker", "w1", "shift") in _where(info.value)
+
+
+@pytest.mark.parametrize(("records", "where"), [
+    ({"workers": [worker("w1", capacity=10**20)]}, ("worker", "w1", "capacity")),
+    ({"workers": [worker("w1", max_visits=-10**12)]}, ("worker", "w1", "max_visits")),
+    ({"visits": [visit("v1", demand=10**400)]}, ("visit", "v1", "demand")),
+    ({"visits": [visit("v1", duration_min=1e300)]}, ("visit", "v1", "duration_min")),
+])
+def test_plan_whole_numbers_out_of_range_are_refused(records, where) -> None:
+    """Whole numbers beyond MAX_WHOLE_NUMBER (a capacity of 10^20 overflowed the solver) are refused by name."""
+    with pytest.raises(SchemaError) as info:
+        plan_from_dict(plan_dict(**records))
+    assert where in _where(info.value)
+    assert len(str(info.value)) < 500
+    plan = plan_from_dict(plan_dict(workers=[worker("w1", capacity=MAX_WHOLE_NUMBER)]))
+    assert plan.worker("w1").capacity == MAX_WHOLE_NUMBER
