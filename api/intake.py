@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scheduler.errors import PlanError, Problem, SchemaError
-from scheduler.io import PLAN_LISTS, csv_plan_dict, plan_from_dict, plan_to_dict
+from scheduler.io import PLAN_LISTS, csv_plan_dict, plan_from_dict, plan_to_dict, printable
 from scheduler.model import Plan
 
 if TYPE_CHECKING:
@@ -218,7 +218,7 @@ def size_problems(data: Mapping[str, Any], *, settings: Settings) -> list[Proble
             if not isinstance(record, Mapping):
                 continue
             rid = record.get("id")
-            label = rid if isinstance(rid, str) and len(rid) <= ID_MAX_CHARS else f"#{i + 1}"
+            label = printable(rid) if isinstance(rid, str) and len(rid) <= ID_MAX_CHARS else f"#{i + 1}"
             if isinstance(rid, str) and len(rid.strip()) > ID_MAX_CHARS:
                 problems.append(Problem(kind, label, "id", f"id has {len(rid.strip())} characters; "
                                         f"ids may have at most {ID_MAX_CHARS}"))
