@@ -17,7 +17,15 @@ import pytest
 from api import crud
 from api.db import Database
 from scheduler.io import plan_from_dict, plan_to_dict
-from tests.api.support import LiveServer, assert_valid_roster, create_keys, solve, submit, two_provider_plan, wait_job
+from tests.api.support import (
+    LiveServer,
+    assert_valid_roster,
+    create_keys,
+    solve,
+    submit,
+    two_provider_plan,
+    wait_job,
+)
 from tests.helpers import LONDON_OSM
 
 DATE = "2026-12-05"

@@ -27,8 +27,8 @@ from schemathesis.generation import GenerationMode
 from tests.api.support import (
     LONDON_NETWORK,
     LiveServer,
-    csv_plan_files,
     create_keys,
+    csv_plan_files,
     solve,
     submit,
     two_provider_plan,
