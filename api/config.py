@@ -46,6 +46,18 @@ class Settings(BaseSettings):
         default=5.0, gt=0, le=600,
         description="How often a server renews the leases of its running jobs and looks for jobs queued "
                     "through other servers (s).")
+    max_workers: int = Field(default=500, ge=1, description="Most workers a plan may hold.")
+    max_providers: int = Field(default=100, ge=1, description="Most providers a plan may hold.")
+    max_clients: int = Field(default=5000, ge=1, description="Most clients a plan may hold.")
+    max_history: int = Field(default=100_000, ge=0, description="Most history entries a plan may hold.")
+    max_list_items: int = Field(
+        default=200, ge=1,
+        description="Most items in one list field of a record (skills, tasks, preferred or excluded "
+                    "workers, availability windows).")
+    network_dir: Path | None = Field(
+        default=None,
+        description="Folder of the road networks (OSM XML or GraphML files) plans may name, by file name "
+                    "(default: the bundled networks).")
     migrate_on_start: bool = Field(default=True, description="Upgrade the database schema when the service starts.")
 
     @field_validator("database_url")
@@ -71,6 +83,15 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.db_path.expanduser().resolve()}"
+
+    def network_folder(self) -> Path:
+        """Return the folder of the road networks plans may name: ``network_dir`` or the bundled one."""
+        if self.network_dir is not None:
+            return self.network_dir.expanduser().resolve()
+        from scheduler.bundled import bundled_roots
+
+        roots = bundled_roots()
+        return (roots[0] if roots else Path(".")).resolve() / "fixtures" / "networks"
 
     def solver_cache_dir(self) -> Path:
         """Return the network and matrix cache folder in force."""

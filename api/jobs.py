@@ -260,6 +260,7 @@ def run_job(job_id: str, owner: str, database_url: str, cache_dir: str | None) -
     from scheduler.errors import PlanError, SchedulerError
     from scheduler.io import plan_from_dict, roster_to_dict
     from scheduler.validate import check_roster
+    from api.intake import plan_network_path
     from solver import SolveParams, network_for, solve, travel_for
 
     db = _process_database(database_url)
@@ -272,7 +273,7 @@ def run_job(job_id: str, owner: str, database_url: str, cache_dir: str | None) -
         plan = plan_from_dict(plan_data)
         params = SolveParams(time_limit_s=job.time_limit_s, seed=job.seed)
         reporter = DbReporter(db, job_id, owner)
-        road = network_for(plan, cache_dir=cache)
+        road = network_for(plan, plan_network_path(plan), cache_dir=cache)
         reporter.stage("matrix")
         travel = travel_for(plan, road, params=params, cache_dir=cache, reporter=reporter)
         options: dict[str, Any] = {}

@@ -21,6 +21,7 @@ from api import errors
 from api.config import Settings, get_settings
 from api.crud import ParsedCache
 from api.db import Database, migrate
+from api.guards import NulGuard
 from api.jobs import JobRunner
 from api.models import PlanIn
 from api.routes import audit, board, days, health, jobs, plans, rosters, scenarios
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The coordinator board's script and style (the page itself is GET /board).
     app.mount("/board/static", StaticFiles(directory=board.STATIC_DIR), name="board-static")
     app.add_middleware(errors.BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(NulGuard)  # a NUL in a path or query can name nothing (PostgreSQL refused it: 500)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -306,8 +306,8 @@ class VisitIn(BaseModel):
 class PlanIn(BaseModel):
     """A plan: one day's demand and workforce (``CONTRACT.md``).
 
-    ``network`` names a road network the server can read: a bundled one such as
-    ``fixtures/networks/cambridge_drive.osm``, or an absolute path on the server.
+    ``network`` names one of the server's road networks by file name
+    (``cambridge_drive.osm``, or ``fixtures/networks/cambridge_drive.osm`` as the bundled plans do).
     """
 
     model_config = ConfigDict(extra="allow")

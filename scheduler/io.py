@@ -67,6 +67,61 @@ _LIST_FIELDS = {"skills", "required_skills", "preferred_worker_ids", "excluded_w
 _SINGULAR = {"providers": "provider", "workers": "worker", "clients": "client", "visits": "visit"}
 
 
+#: Largest size of a whole-number field (minutes, counts, demand): larger values mean nothing for
+#: a day and overflowed the solver's 64-bit arithmetic (a capacity of 10^20).
+MAX_WHOLE_NUMBER = 10**9
+#: Deepest nesting of lists and objects accepted in a field the contract does not name.
+MAX_NESTING = 64
+
+
+def unstorable(value: Any) -> str | None:
+    """Say why a value read from JSON cannot be kept as text and JSON, or ``None`` if it can.
+
+    Text must be real Unicode text without NUL characters: a lone surrogate
+    (``"\\ud800"`` in JSON) cannot be written as UTF-8, and no PostgreSQL text or
+    JSON column holds U+0000. Numbers must be finite (JSON has no NaN or
+    infinity). Lists and objects are searched, keys included, to
+    :data:`MAX_NESTING` levels.
+
+    Parameters
+    ----------
+    value
+        A value as parsed from JSON (or CSV).
+
+    Returns
+    -------
+    str or None
+        The reason, worded to follow the field's name (``contains a NUL character``).
+    """
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return "contains a NUL character (U+0000), which cannot be stored"
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                return (f"contains a lone surrogate (U+{ord(item[exc.start]):04X}), which is not text "
+                        "and cannot be stored")
+        elif isinstance(item, float) and not math.isfinite(item):
+            return f"contains the number {item}, which JSON cannot hold"
+        elif isinstance(item, Mapping | list | tuple):
+            if depth >= MAX_NESTING:
+                return f"is nested more than {MAX_NESTING} levels deep"
+            if isinstance(item, Mapping):
+                stack.extend((k, depth + 1) for k in item.keys())
+                stack.extend((v, depth + 1) for v in item.values())
+            else:
+                stack.extend((v, depth + 1) for v in item)
+    return None
+
+
+def printable(text: str) -> str:
+    """Return ``text`` with lone surrogates and NUL characters escaped (``\\ud800``, ``\\x00``), for messages."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
 class _AnyId:
     """Stands for the ids of records that could not be read at all: it contains every id."""
 
@@ -92,7 +147,7 @@ class _Record:
         self.raw = raw
         self.problems = problems
         rid = raw.get("id")
-        self.id = str(rid) if rid not in (None, "") else label
+        self.id = printable(str(rid)) if rid not in (None, "") else label
         self.ok = True
 
     def fail(self, field: str | None, message: str) -> None:
@@ -104,6 +159,10 @@ class _Record:
         if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
             if required:
                 self.fail(name, f"{name} is missing")
+            return None
+        reason = unstorable(value)
+        if reason is not None:
+            self.fail(name, f"{name} {reason}")
             return None
         return value
 
@@ -124,10 +183,16 @@ class _Record:
             number = float(value) if isinstance(value, str) else value
             if isinstance(number, bool) or not float(number).is_integer():
                 raise ValueError
-            return int(number)
-        except (TypeError, ValueError):
+            number = int(number)
+        except (TypeError, ValueError, OverflowError):
             self.fail(name, f"{name} should be a whole number, got {value!r}")
             return default
+        if abs(number) > MAX_WHOLE_NUMBER:
+            shown = f" {number}" if len(str(number)) <= 30 else ""
+            self.fail(name, f"{name}{shown} is out of range: whole numbers in a plan are at most "
+                            f"{MAX_WHOLE_NUMBER:,} in size")
+            return default
+        return number
 
     def number(self, name: str, value: Any) -> float | None:
         try:
@@ -196,7 +261,22 @@ class _Record:
         return TimeWindow(times["start"], times["end"])
 
     def extra(self, known: set[str]) -> dict[str, Any]:
-        return {k: v for k, v in self.raw.items() if k not in known}
+        """Return the fields the contract does not name, reporting any that cannot be stored."""
+        out = {}
+        for key, value in self.raw.items():
+            if key in known:
+                continue
+            field = printable(str(key))
+            reason = unstorable(key) if isinstance(key, str) else None
+            if reason is not None:
+                self.fail(field, f"the field name {field!r} {reason}")
+                continue
+            reason = unstorable(value)
+            if reason is not None:
+                self.fail(field, f"{field} {reason}")
+                continue
+            out[key] = value
+        return out
 
     def _sub(self, name: str, factory: Callable[..., Any], **kwargs: Any) -> Any:
         """Build a nested value, reporting its own problems under this record and ``name``."""
@@ -386,6 +466,9 @@ def plan_from_dict(
     if network is not None and not isinstance(network, str):
         problems.append(Problem("plan", None, "network", f"network should be a file path, got {network!r}"))
         network = None
+    elif network is not None and unstorable(network) is not None:
+        problems.append(Problem("plan", None, "network", f"network {unstorable(network)}"))
+        network = None
     records: dict[str, list[Any]] = {}
     unloaded: dict[str, Container[str]] = {}
     for name in PLAN_LISTS:
@@ -418,6 +501,13 @@ def plan_from_dict(
         unloaded.setdefault(_SINGULAR[name], lost)
     history = _history(data.get("history"), problems)
     extra = {k: v for k, v in data.items() if k not in {"date", "network", "history", *PLAN_LISTS}}
+    for key, value in extra.items():
+        reason = unstorable(key) if isinstance(key, str) else None
+        field = printable(str(key))
+        if reason is not None:
+            problems.append(Problem("plan", None, field, f"the field name {field!r} {reason}"))
+        elif (reason := unstorable(value)) is not None:
+            problems.append(Problem("plan", None, field, f"{field} {reason}"))
     if problems:
         # Report the cross-record problems of the records that could be read as well,
         # without calling references to the unreadable ones unknown.
@@ -427,7 +517,8 @@ def plan_from_dict(
         try:
             validate_plan(partial, unloaded=unloaded)
         except PlanError as exc:
-            problems.extend(exc.problems)
+            said = {p.field for p in problems if p.record_kind == "plan"}  # "workers is missing" says enough
+            problems.extend(p for p in exc.problems if p.record_kind != "plan" or p.field not in said)
         raise SchemaError(problems)
     plan = Plan(
         date=date,  # type: ignore[arg-type]
@@ -493,7 +584,7 @@ def load_plan(path: str | Path) -> Plan:
     if not path.exists():
         raise FileNotFoundError(f"no plan at {path}")
     if path.is_dir():
-        data, labels = _read_csv_folder(path)
+        data, labels = csv_plan_dict(path)
         return plan_from_dict(data, source=path, labels=labels)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -504,15 +595,38 @@ def load_plan(path: str | Path) -> Plan:
     return plan_from_dict(data, source=path)
 
 
-def _read_csv_folder(folder: Path) -> tuple[dict[str, Any], dict[str, Callable[[int], str]]]:
+def csv_plan_dict(folder: str | Path) -> tuple[dict[str, Any], dict[str, Callable[[int], str]]]:
+    """Read a folder of plan CSV files into the plan's JSON form, unvalidated.
+
+    Parameters
+    ----------
+    folder
+        A folder holding ``providers.csv``, ``workers.csv``, ``visits.csv`` and
+        optionally ``clients.csv``, ``plan.csv`` and ``history.csv``.
+
+    Returns
+    -------
+    tuple of (dict, dict)
+        The plan's JSON form, and per list how to name a record by its file row,
+        for :func:`plan_from_dict`'s ``labels``.
+
+    Raises
+    ------
+    SchemaError
+        If a file is missing or ``plan.csv`` has not exactly one row.
+    ValueError
+        If a file is not readable CSV.
+    """
     import pandas as pd
+
+    folder = Path(folder)
 
     data: dict[str, Any] = {}
     meta = folder / "plan.csv"
     if meta.exists():
         frame = pd.read_csv(meta, dtype=str, keep_default_na=False)
         if len(frame) != 1:
-            raise SchemaError([Problem("plan", None, None, f"{meta} should have exactly one row")])
+            raise SchemaError([Problem("plan", None, None, f"{meta.name} should have exactly one row")])
         data.update({k: (v or None) for k, v in frame.iloc[0].to_dict().items()})
     missing = [f"{n}.csv" for n in PLAN_LISTS if n != "clients" and not (folder / f"{n}.csv").exists()]
     if missing:

@@ -8,7 +8,7 @@ list means the roster obeys the contract.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Container, Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -38,7 +38,9 @@ def validate_plan(plan: Plan, *, unloaded: Mapping[str, Container[str]] | None =
     UnknownReferenceError
         If a record refers to a missing id (every problem is listed, with any others).
     PlanError
-        If ids repeat, a visit's kind has no provider, or records contradict each other.
+        If the plan has no providers, workers or visits (record ``plan``, that
+        field), ids repeat, a visit's kind has no provider, or records contradict
+        each other.
     """
     problems: list[Problem] = []
     unknown = False
@@ -47,6 +49,15 @@ def validate_plan(plan: Plan, *, unloaded: Mapping[str, Container[str]] | None =
     lost_providers = unloaded.get("provider", no_ids)
     lost_workers = unloaded.get("worker", no_ids)
     lost_clients = unloaded.get("client", no_ids)
+
+    for name, kind, records, why in (
+            ("providers", "provider", plan.providers, "every worker and visit belongs to one"),
+            ("workers", "worker", plan.workers, "someone must make the visits"),
+            ("visits", "visit", plan.visits, "there is nothing to schedule")):
+        lost = unloaded.get(kind, no_ids)
+        some_unreadable = not isinstance(lost, Sized) or len(lost) > 0  # records there, but unreadable
+        if not records and not some_unreadable:
+            problems.append(Problem("plan", None, name, f"the plan has no {name}: {why}"))
 
     for kind, records in (("provider", plan.providers), ("worker", plan.workers),
                           ("client", plan.clients), ("visit", plan.visits)):

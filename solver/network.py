@@ -383,6 +383,25 @@ def network_from_graph(G: Any, *, name: str, digest: str, source: Path | None = 
     )
 
 
+def _read_failure(exc: Exception, path: Path) -> str:
+    """Say why a network file could not be read, without quoting the file.
+
+    Parser messages may echo the file's text (``could not convert string to
+    float: '...'``), so only the kind of failure and, for XML syntax, the
+    position are given.
+    """
+    from xml.etree.ElementTree import ParseError
+    from xml.parsers.expat import ExpatError
+
+    if isinstance(exc, ParseError | ExpatError):
+        line, column = getattr(exc, "position", None) or (getattr(exc, "lineno", "?"), getattr(exc, "offset", "?"))
+        return f"the file is not well-formed XML (line {line}, column {column})"
+    if type(exc).__name__ == "InsufficientResponseError":
+        return "the file holds no OSM nodes or ways"
+    kind = "GraphML" if path.suffix.lower() == ".graphml" else "OSM XML"
+    return f"the file is not {kind} that OSMnx can read ({type(exc).__name__})"
+
+
 def load_network(source: str | Path, *, cache_dir: Path | None = None) -> RoadNetwork:
     """Load a road network from OSM XML, GraphML or (online) a place name.
 
@@ -405,7 +424,8 @@ def load_network(source: str | Path, *, cache_dir: Path | None = None) -> RoadNe
     Raises
     ------
     NetworkError
-        If the file is missing, unreadable or has no roads.
+        If the file is missing, unreadable or has no roads. The message names the
+        network and never quotes the file's content.
     """
     path = Path(source)
     if path.exists():
@@ -430,7 +450,7 @@ def load_network(source: str | Path, *, cache_dir: Path | None = None) -> RoadNe
     except NetworkError:
         raise
     except Exception as exc:  # noqa: BLE001 - parser errors come in many types
-        raise NetworkError(f"could not read network {source}: {exc}") from exc
+        raise NetworkError(f"could not read network {name}: {_read_failure(exc, path)}") from exc
     network = network_from_graph(G, name=name, digest=digest, source=path if path.exists() else None)
     if cache_file is not None:
         write_npz(cache_file, network.arrays())

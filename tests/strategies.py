@@ -18,18 +18,23 @@ from scheduler.timeutil import DAY_S
 LAT_RANGE = (51.519, 51.527)
 LON_RANGE = (-0.151, -0.121)
 
-json_scalars = st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.text(max_size=8) | st.floats(
-    allow_nan=False, allow_infinity=False, width=32)
+#: Characters a plan may hold: any Unicode but lone surrogates (not text) and NUL (which no
+#: PostgreSQL text holds).
+storable_text = st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="\x00")
+json_scalars = (st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.text(storable_text, max_size=8)
+                | st.floats(allow_nan=False, allow_infinity=False, width=32))
 json_values = st.recursive(
     json_scalars,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(storable_text, max_size=5), inner,
+                                                                max_size=3),
     max_leaves=6,
 )
 #: Keys no record of the contract uses, for fields kept in ``extra``.
 extra_keys = st.sampled_from(["note", "region", "colour", "external_ref", "x-source", "priority_score"])
 ids = st.from_regex(r"[a-z][a-z0-9\-]{0,5}", fullmatch=True)
 skills = st.sampled_from(["hoist", "medication", "dementia", "catheter", "peg"])
-texts = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+texts = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="\x00"),
+                max_size=12)
 
 
 def london_points() -> st.SearchStrategy[tuple[float, float]]:
@@ -94,7 +99,7 @@ def plan_dicts(draw: st.DrawFn, *, max_workers: int = 4, max_visits: int = 6) ->
         })
 
     visits = []
-    for vid in draw(st.lists(ids, max_size=max_visits, unique=True)):
+    for vid in draw(st.lists(ids, min_size=1, max_size=max_visits, unique=True)):
         provider_id = draw(st.none() | st.sampled_from(provider_ids))
         kind = kind_of[provider_id] if provider_id else draw(st.sampled_from(sorted(set(kind_of.values()))))
         duration_min = draw(st.integers(1, 180))

@@ -36,9 +36,10 @@ from api.board import (
 from api.crud import ParsedCache, aware
 from api.deps import AnyKey, CacheDep, DatabaseDep, SessionDep, SettingsDep
 from api.errors import NotFound
+from api.intake import plan_network_path
 from api.models import BoardPublic, MessagePublic, RosterRecord
 from api.security import Principal
-from scheduler.errors import NetworkError
+from scheduler.errors import NetworkError, PlanError
 from solver import network_for
 from solver.geometry import network_lines, route_paths
 
@@ -168,9 +169,10 @@ def read_board_map(roster_id: str, session: SessionDep, db: DatabaseDep, cache: 
         except ValueError:
             raise NotFound("route map of roster", record.id) from None
         try:
-            road = network_for(plan, cache_dir=settings.solver_cache_dir())
+            source = plan_network_path(plan, settings=settings)
+            road = network_for(plan, source, cache_dir=settings.solver_cache_dir())
             paths, roads, follow = route_paths(plan, roster, network=road), network_lines(road, bbox=bbox), True
-        except NetworkError as exc:  # the network file went missing since the plan was stored
+        except (NetworkError, PlanError) as exc:  # the network is no longer in the server's network folder
             log.warning("roster %s: map without roads (%s)", record.id, exc)
             paths, roads, follow = straight_paths(plan, roster), [], False
         data = board_map(plan, roster, paths=paths, roads=roads, bbox=bbox, routes_follow_roads=follow)

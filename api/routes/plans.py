@@ -28,10 +28,12 @@ def submit_plan(plan: Annotated[dict[str, Any], Body()], db: DatabaseDep, settin
                 who: Staff) -> PlanPublic:
     """Validate and store a plan (``CONTRACT.md``); answer its id, or 422 listing every problem.
 
-    ``network`` must name a bundled network (``fixtures/networks/...``) or an
-    absolute path of an OSM XML or GraphML file on the server.
+    ``network`` names one of the server's road networks by file name
+    (``cambridge_drive.osm``; ``fixtures/networks/cambridge_drive.osm`` names the
+    same bundled file). Plans are bounded in size (providers, workers, clients,
+    visits, history, list items): a plan over a limit is a 422 naming it.
     """
-    parsed, data = plan_from_json(plan, max_visits=settings.max_visits)
+    parsed, data = plan_from_json(plan, settings=settings)
     record = crud.create_plan(db=db, plan=parsed, data=data, created_by=who.key_id)
     crud.audit(db=db, who=who, action="submit_plan", resource=f"plan {record.id}")
     return PlanPublic(**plan_summary(record).model_dump(), plan=data)
@@ -54,7 +56,7 @@ def submit_plan_csv(
     """Validate and store a plan sent as the CSV files of ``CONTRACT.md`` (multipart form)."""
     files = {"providers": providers, "workers": workers, "visits": visits, "clients": clients, "plan": plan}
     contents = {name: f.file.read() for name, f in files.items() if f is not None}
-    parsed, data = plan_from_csv(contents, max_visits=settings.max_visits, date=date, network=network)
+    parsed, data = plan_from_csv(contents, settings=settings, date=date, network=network)
     record = crud.create_plan(db=db, plan=parsed, data=data, created_by=who.key_id)
     crud.audit(db=db, who=who, action="submit_plan", resource=f"plan {record.id}")
     return PlanPublic(**plan_summary(record).model_dump(), plan=data)

@@ -179,7 +179,7 @@ def reoptimise(roster_id: str, body: ReoptimiseCreate, session: SessionDep, db: 
     data, problems = apply_roster_change(plan_record.data, body.changes, previous=parsed[0], locked_before=before)
     if problems:
         raise SchemaError(problems)
-    plan, data = plan_from_json(data, max_visits=settings.max_visits)
+    plan, data = plan_from_json(data, settings=settings)
     locks = choose_locks(parsed[0], plan, before=before,
                          keep_untouched_workers=body.keep_untouched_workers,
                          touched_workers=touched_workers(parsed[0], body.changes))

@@ -64,7 +64,7 @@ def create_scenario(plan_id: str, body: Annotated[ScenarioCreate, Body()], sessi
     data, problems = apply_scenario(base.data, body.changes, seed=body.seed)
     if problems:
         raise SchemaError(problems)
-    plan, data = plan_from_json(data, max_visits=settings.max_visits)
+    plan, data = plan_from_json(data, settings=settings)
     changes = body.model_dump(mode="json")
     scenario_plan = crud.create_plan(db=db, plan=plan, data=data, created_by=who.key_id, purpose="scenario",
                                      base_plan_id=plan_id, changes=changes)

@@ -21,9 +21,12 @@ import sqlalchemy
 from scheduler.io import plan_from_dict, roster_from_dict
 from scheduler.validate import check_roster
 from solver import travel_for
-from tests.helpers import LONDON_OSM, ROOT, client, plan_dict, provider, visit, worker
+from tests.helpers import ROOT, client, plan_dict, provider, visit, worker
 
 HOST = "127.0.0.1"
+#: How plans sent to a test server name the London network: by file name, from the
+#: server's network folder (the bundled networks).
+LONDON_NETWORK = "london_central_drive.osm"
 FINISHED = {"succeeded", "failed", "cancelled", "interrupted"}
 
 
@@ -167,7 +170,7 @@ def two_provider_plan(date: str, **extra: Any) -> dict[str, Any]:
     each provider has stops and neither's clients may show in the other's list.
     """
     return plan_dict(
-        date=date, network=str(LONDON_OSM),
+        date=date, network=LONDON_NETWORK,
         providers=[provider("care-1"), provider("care-2")],
         workers=[worker("w1", "care-1", start_location="great_portland_st"),
                  worker("w2", "care-1", start_location="queen_sq"),

@@ -45,7 +45,7 @@ def test_crash_kill_mid_solve_then_restart_keeps_everything(server_factory, lond
         roster_before = api.get(f"/rosters/{done_job['roster_id']}").json()
         # The bundled Cambridge weekday (300 visits), searching for up to 60 s when killed.
         cambridge = plan_to_dict(load_plan(CAMBRIDGE_OSM.parents[1] / "plans" / "cambridge_weekday.json"))
-        cambridge["network"] = str(CAMBRIDGE_OSM)
+        cambridge["network"] = CAMBRIDGE_OSM.name  # by name, from the server's network folder
         big_plan = submit(api, cambridge)
         killed = api.post(f"/plans/{big_plan}/jobs", json={"time_limit_s": 60}).json()
         wait_searching(api, killed["id"], timeout_s=90)

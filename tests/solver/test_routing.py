@@ -6,6 +6,7 @@ with the road-network travel oracle, and must have no violation.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -244,8 +245,11 @@ def test_routing_seed_is_reproducible(london_network):
 
 
 def test_routing_no_workers_leaves_everything_explained(london_network):
-    """A plan with visits but no workers solves to an all-unassigned roster with reasons."""
-    plan = plan_from_dict(plan_dict(workers=[]))
+    """A plan with visits but no workers solves to an all-unassigned roster with reasons.
+
+    Such a plan is refused by the loader (``validate_plan``); the solver still copes with one built in code.
+    """
+    plan = dataclasses.replace(plan_from_dict(plan_dict()), workers=())
     result = solve(plan, params=FAST, travel=travel_for(plan, london_network))
     assert [u.visit_id for u in result.roster.unassigned] == ["v1"]
     assert result.roster.unassigned[0].reason

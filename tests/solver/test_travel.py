@@ -7,7 +7,7 @@ import pytest
 
 from scheduler.errors import PlanError
 from solver import travel_for
-from tests.helpers import LONDON, client, make_plan, worker
+from tests.helpers import LONDON, client, make_plan, visit, worker
 
 #: A point in Regent's Park, about 300 m from the nearest drivable road of the fixture.
 PARK = (51.5282, -0.1545)
@@ -16,7 +16,7 @@ PARK = (51.5282, -0.1545)
 def test_plan_travel_snap_report_names_the_farthest_location(london_network):
     """The snap report gives the largest and mean snap distance and names the farthest record."""
     plan = make_plan(clients=[client("c1", location="fitzroy_sq"), client("far", location=PARK)],
-                     visits=[])
+                     visits=[visit("v1", "far")])
     travel = travel_for(plan, london_network)
     report = travel.snap_report()
     distances = travel.matrix("drive").snap.distance_m
