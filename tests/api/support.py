@@ -254,7 +254,7 @@ def agency_plan(date: str) -> dict[str, Any]:
     a worker by id alone mixes the two agencies up.
     """
     return plan_dict(
-        date=date, network=str(LONDON_OSM),
+        date=date, network=LONDON_NETWORK,
         providers=[provider("agency-x")],
         workers=[worker("w1", "agency-x", start_location="russell_sq", skills=["hoist"]),
                  worker("w2", "agency-x", start_location="tavistock_sq")],

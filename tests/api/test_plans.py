@@ -45,19 +45,20 @@ def test_plans_invalid_plan_lists_every_problem(coordinator):
     assert v1["message"] == "window end 08:00 is before start 09:00"
 
 
-def test_plans_network_must_be_a_file_on_the_server(coordinator):
-    """A plan naming no network, or one the server lacks, is refused with the bundled names as a hint."""
+def test_plans_network_must_be_a_network_of_the_server(coordinator):
+    """A plan naming no network, or one the server lacks, is refused with the server's networks as a hint."""
     missing = coordinator.post("/plans", json=plan_dict())
     assert missing.status_code == 422
-    # The expected text is written out here (the README's bundled networks), not read from the answer.
-    hint = ("name a bundled network (fixtures/networks/cambridge_drive.osm, "
-            "fixtures/networks/london_central_drive.osm) or an absolute path of a file on the server")
+    # The expected text is written out here (the bundled networks, by file name), not read from the answer.
+    hint = ("name one of this server's road networks by file name: cambridge_drive.osm, "
+            "london_central_drive.osm (or as the bundled plans do: fixtures/networks/cambridge_drive.osm)")
     assert missing.json()["detail"] == [{
         "record_kind": "plan", "record_id": None, "field": "network",
         "message": f"network is missing: {hint}"}]
     unknown = coordinator.post("/plans", json=plan_dict(network="/nowhere/city.osm"))
     assert unknown.status_code == 422
-    assert "is not a file on this server" in unknown.json()["detail"][0]["message"]
+    assert unknown.json()["detail"][0]["message"] == (
+        f"network '/nowhere/city.osm' is not one of this server's road networks: {hint}")
     place = coordinator.post("/plans", json=plan_dict(network="Cambridge, UK"))
     assert place.status_code == 422
     bundled = coordinator.post("/plans", json=plan_dict(network="fixtures/networks/london_central_drive.osm"))
