@@ -280,7 +280,7 @@ def _accept(data: Mapping[str, Any], *, settings: Settings,
 
 def plan_from_csv(files: Mapping[str, bytes], *, settings: Settings, date: str | None = None,
                   network: str | None = None) -> tuple[Plan, dict[str, Any]]:
-    """Validate a plan sent as CSV files (the CSV form of ``CONTRACT.md``).
+    """Validate a plan sent as CSV files (the CSV form of ``docs/CONTRACT.md``).
 
     Parameters
     ----------

@@ -4,7 +4,7 @@ Tables: ``plans`` (with ``plan_members``, the providers and workers of each plan
 for ownership look-ups), ``jobs``, ``rosters`` (with ``roster_publications``:
 which roster is each provider's roster of the day), ``scenarios``, ``api_keys``
 and ``audit_log``. Plans and rosters are stored as their contract JSON
-(``CONTRACT.md``) and never change once written.
+(``docs/CONTRACT.md``) and never change once written.
 
 Schemas follow one family per resource: ``*Create`` for what a client sends,
 ``*Public`` for what it gets back, ``*sPublic(data, count)`` for lists.
@@ -304,7 +304,7 @@ class VisitIn(BaseModel):
 
 
 class PlanIn(BaseModel):
-    """A plan: one day's demand and workforce (``CONTRACT.md``).
+    """A plan: one day's demand and workforce (``docs/CONTRACT.md``).
 
     ``network`` names one of the server's road networks by file name
     (``cambridge_drive.osm``, or ``fixtures/networks/cambridge_drive.osm`` as the bundled plans do).

@@ -2,7 +2,7 @@
 
 The fixtures live in the repository's ``fixtures/`` folder; a wheel carries a
 copy under ``scheduler/_bundled/fixtures``. A plan's ``network`` may be
-relative: to the current folder (as in ``CONTRACT.md``: ``fixtures/networks/…``),
+relative: to the current folder (as in ``docs/CONTRACT.md``: ``fixtures/networks/…``),
 to the plan's own folder or one of its parents, or to the bundled fixtures.
 """
 

@@ -2,7 +2,7 @@
 
 :func:`generate_plan` turns arrays of candidate coordinates (for instance the
 routable nodes of a road network) into a validated
-:class:`~scheduler.model.Plan` shaped by the figures in ``DOMAIN.md``:
+:class:`~scheduler.model.Plan` shaped by the figures in ``docs/DOMAIN.md``:
 
 * three providers of different kinds: a home-care agency (``care``), a mobile
   hairdresser (``hairdressing``) and a supermarket's home delivery
@@ -105,7 +105,7 @@ class Period:
 #: The Tuesday the bundled plans are for.
 DEFAULT_DATE = dt.date(2026, 11, 24)
 
-#: Care demand peaks (DOMAIN.md "Size of the problem"): every care window lies inside one.
+#: Care demand peaks (docs/DOMAIN.md "Size of the problem"): every care window lies inside one.
 PEAKS = (
     Period("breakfast", 7 * _H, 10 * _H),
     Period("lunch", 11 * _H + 30 * _M, 13 * _H + 30 * _M),
@@ -126,7 +126,7 @@ CALL_PATTERNS: dict[int, tuple[tuple[tuple[str, ...], float], ...]] = {
 CALLS_PER_DAY_P = {1: 0.15, 2: 0.25, 3: 0.25, 4: 0.35}
 
 #: Care visit lengths (minutes) and shares: 30 min is about 65% of council-funded visits and
-#: about 7% are 15-minute (medication) checks (DOMAIN.md "Size of the problem").
+#: about 7% are 15-minute (medication) checks (docs/DOMAIN.md "Size of the problem").
 CARE_DURATIONS_MIN = (15, 30, 45, 60)
 CARE_DURATIONS_P = (0.07, 0.65, 0.16, 0.12)
 #: Length of a medication-only check (minutes); such a visit is never double-handed.
@@ -140,7 +140,7 @@ WINDOW_STEP_MIN = 15
 #: the bed peak ends, when most carers' shifts end: time to travel home.
 LAST_CALL_MARGIN_MIN = 15
 
-#: Skills of the care trade (DOMAIN.md "Rules a roster must respect").
+#: Skills of the care trade (docs/DOMAIN.md "Rules a roster must respect").
 CARE_SKILLS = ("hoist", "medication", "dementia", "catheter", "PEG")
 #: Share of care clients whose every visit needs a skill because of their condition
 #: (illustrative; hoists come with double-handed visits, medication per visit).
@@ -177,7 +177,7 @@ CARE_SHIFTS = (
     Period("split shift", 7 * _H, 22 * _H),
 )
 #: Most carers work split days across all four peaks with unpaid gaps between
-#: them: that is how a carer makes the 15-20 visits a day of DOMAIN.md.
+#: them: that is how a carer makes the 15-20 visits a day of docs/DOMAIN.md.
 CARE_SHIFT_MIX = {"morning": 0.05, "evening": 0.05, "long day": 0.0, "split day": 0.90, "split shift": 0.0}
 #: The two parts of a split shift: breakfast and lunch, then tea and bed, with an unpaid
 #: break in the afternoon lull (no care window starts between them).
@@ -214,7 +214,7 @@ VAN_SHIFTS = (
 LATE_VAN_FIRST_SLOT_S = 14 * _H
 MALE_DRIVER_P = 0.75
 
-#: Carers walking or cycling instead of driving (DOMAIN.md: "some walk or cycle in towns").
+#: Carers walking or cycling instead of driving (docs/DOMAIN.md: "some walk or cycle in towns").
 WALK_P = 0.05
 CYCLE_P = 0.08
 #: Walkers and cyclists live within this distance of the sites' centre (metres).
@@ -228,7 +228,7 @@ MIN_ELIGIBLE_DOUBLE = 3
 #: Rounds of skill top-ups before giving up (each round fixes every shortfall it finds).
 MAX_REPAIR_ROUNDS = 20
 
-#: Travel counted per visit when sizing the workforce (minutes): DOMAIN.md gives about
+#: Travel counted per visit when sizing the workforce (minutes): docs/DOMAIN.md gives about
 #: 3 miles between visits, some 10 minutes by car in town.
 TRAVEL_ALLOWANCE_MIN = 10
 
@@ -263,7 +263,7 @@ PROVIDERS = {
 
 @dataclass(frozen=True, slots=True)
 class DayProfile:
-    """Knobs of a generated day; the defaults follow ``DOMAIN.md``.
+    """Knobs of a generated day; the defaults follow ``docs/DOMAIN.md``.
 
     Parameters
     ----------
@@ -272,9 +272,9 @@ class DayProfile:
     delivery_share
         Share of visits that are grocery deliveries.
     double_handed_share
-        Share of care visits that are double-handed (DOMAIN.md: 10-20%).
+        Share of care visits that are double-handed (docs/DOMAIN.md: 10-20%).
     travel_allowance_min
-        Travel time counted per visit when sizing the workforce (minutes; DOMAIN.md:
+        Travel time counted per visit when sizing the workforce (minutes; docs/DOMAIN.md:
         about 3 miles between visits).
     target_peak_load
         Share of available worker time the workforce is sized to be busy in each peak.

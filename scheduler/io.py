@@ -1,4 +1,4 @@
-"""Read plans and read and write rosters, in the JSON and CSV forms of ``CONTRACT.md``.
+"""Read plans and read and write rosters, in the JSON and CSV forms of ``docs/CONTRACT.md``.
 
 A plan is a JSON file or a folder of CSV files (``providers.csv``,
 ``workers.csv``, ``clients.csv``, ``visits.csv`` and an optional one-row
@@ -432,7 +432,7 @@ def plan_from_dict(
     Parameters
     ----------
     data
-        The plan as parsed JSON (see ``CONTRACT.md``).
+        The plan as parsed JSON (see ``docs/CONTRACT.md``).
     source
         File or folder the plan came from, used to resolve a relative ``network``.
     labels
@@ -780,7 +780,7 @@ def _arrival_hhmm(seconds: int) -> str:
 
 
 def roster_to_dict(roster: Roster) -> dict[str, Any]:
-    """Return a roster in its JSON form (``CONTRACT.md``), times as ``HH:MM``.
+    """Return a roster in its JSON form (``docs/CONTRACT.md``), times as ``HH:MM``.
 
     Parameters
     ----------

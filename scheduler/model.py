@@ -1,6 +1,6 @@
 """Typed, immutable domain model of a plan: one day's demand and workforce.
 
-Field names follow ``CONTRACT.md``. Times are ``int`` seconds since local
+Field names follow ``docs/CONTRACT.md``. Times are ``int`` seconds since local
 midnight; durations keep the contract's unit in their name (``duration_min``).
 Each record checks its own fields on construction and raises
 :class:`~scheduler.errors.PlanError` listing every problem it found; rules that

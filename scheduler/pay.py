@@ -3,7 +3,7 @@
 Home-care workers are often paid only for time with clients (hourly "contact
 time") or a fixed sum per visit, while the National Minimum Wage (NMW) is due
 on every hour of *working* time, which includes travelling between visits and
-waiting between them (DOMAIN.md). :func:`pay_check` puts the two side by side
+waiting between them (docs/DOMAIN.md). :func:`pay_check` puts the two side by side
 for every worker with a route and flags those whose effective hourly pay falls
 below the minimum wage.
 

@@ -1,6 +1,6 @@
 """The roster: each worker's stops for the day, the unassigned visits and KPIs.
 
-Times are ``int`` seconds since midnight; the JSON form (``CONTRACT.md``) shows
+Times are ``int`` seconds since midnight; the JSON form (``docs/CONTRACT.md``) shows
 them as ``HH:MM``. Stops start on whole minutes.
 """
 

@@ -1,4 +1,4 @@
-"""Check plans (cross-record rules) and rosters (every rule of ``CONTRACT.md``).
+"""Check plans (cross-record rules) and rosters (every rule of ``docs/CONTRACT.md``).
 
 :func:`validate_plan` raises one :class:`~scheduler.errors.PlanError` listing
 every problem. :func:`check_roster` returns every :class:`Violation`; an empty
@@ -172,7 +172,7 @@ def check_roster(
     locked: Iterable[LockedStop] = (),
     locked_before: int | None = None,
 ) -> list[Violation]:
-    """Check a roster against every rule of ``CONTRACT.md``.
+    """Check a roster against every rule of ``docs/CONTRACT.md``.
 
     Parameters
     ----------

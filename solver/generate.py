@@ -22,7 +22,7 @@ from solver.network import RoadNetwork, load_network
 log = logging.getLogger("homecare.generate")
 
 #: Sites lie within this distance of the network's centroid (metres), so that travel
-#: stays town-like (DOMAIN.md: about 3 miles between visits).
+#: stays town-like (docs/DOMAIN.md: about 3 miles between visits).
 SITE_RADIUS_M = 4000.0
 #: Default seed of the bundled plans.
 DEFAULT_SEED = 20261124

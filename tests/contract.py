@@ -1,4 +1,4 @@
-"""An outside checker of the contract's timing rule, written from ``CONTRACT.md`` alone.
+"""An outside checker of the contract's timing rule, written from ``docs/CONTRACT.md`` alone.
 
 It reads nothing but a roster's JSON (no project code), as a checker from another
 team would: in each route, entries (visits and breaks) are listed in time order, and

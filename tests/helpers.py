@@ -1,6 +1,6 @@
 """Builders for hand-made plans and rosters, shared by the unit, solver and end-to-end tests.
 
-Plans are built as contract dicts (``CONTRACT.md``) so that tests exercise the same
+Plans are built as contract dicts (``docs/CONTRACT.md``) so that tests exercise the same
 loader as real files: :func:`plan_dict` assembles one from :func:`provider`,
 :func:`worker`, :func:`client` and :func:`visit` records, and :func:`make_plan`
 turns it into a validated :class:`~scheduler.model.Plan`. Every default location is

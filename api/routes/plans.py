@@ -26,7 +26,7 @@ INVALID = {422: {"model": ProblemsPublic, "description": "Every problem with the
              summary="Submit a plan as JSON")
 def submit_plan(plan: Annotated[dict[str, Any], Body()], db: DatabaseDep, settings: SettingsDep,
                 who: Staff) -> PlanPublic:
-    """Validate and store a plan (``CONTRACT.md``); answer its id, or 422 listing every problem.
+    """Validate and store a plan (``docs/CONTRACT.md``); answer its id, or 422 listing every problem.
 
     ``network`` names one of the server's road networks by file name
     (``cambridge_drive.osm``; ``fixtures/networks/cambridge_drive.osm`` names the
@@ -53,7 +53,7 @@ def submit_plan_csv(
     date: Annotated[str | None, Form(description="Plan date YYYY-MM-DD (instead of plan.csv)")] = None,
     network: Annotated[str | None, Form(description="Road network (instead of plan.csv)")] = None,
 ) -> PlanPublic:
-    """Validate and store a plan sent as the CSV files of ``CONTRACT.md`` (multipart form)."""
+    """Validate and store a plan sent as the CSV files of ``docs/CONTRACT.md`` (multipart form)."""
     files = {"providers": providers, "workers": workers, "visits": visits, "clients": clients, "plan": plan}
     contents = {name: f.file.read() for name, f in files.items() if f is not None}
     parsed, data = plan_from_csv(contents, settings=settings, date=date, network=network)

@@ -1,4 +1,4 @@
-"""check_roster: every rule of CONTRACT.md, each proven to be caught with its rule code."""
+"""check_roster: every rule of docs/CONTRACT.md, each proven to be caught with its rule code."""
 
 from __future__ import annotations
 
