@@ -141,12 +141,14 @@ def test_hygiene_refused_attempts_are_audited(as_role, coordinator, keys):
 
 
 def test_hygiene_refused_attempt_with_unreadable_path_is_audited(as_role, coordinator):
-    """A NUL or a lone surrogate in the path still answers 404 and leaves a readable row (PostgreSQL refuses NUL)."""
+    """A lone surrogate in the path still answers 404 and leaves a readable row; a NUL is refused before
+    any route reads it (422 naming the path, ``api.guards``), so it never reaches a route or the log."""
     provider = as_role("provider:care-1")
-    assert provider.get("/providers/care-2%00x/visits", params={"date": DATE}).status_code == 404
+    nul = provider.get("/providers/care-2%00x/visits", params={"date": DATE})
+    assert nul.status_code == 422 and nul.json()["detail"][0]["record_id"] == "path"
     assert provider.get("/providers/care-2%ED%A0%80y/visits", params={"date": DATE}).status_code == 404
     resources = {r["resource"] for r in _audit(coordinator) if r["action"] == "refused_404"}
-    assert "GET /providers/care-2\\x00x/visits" in resources
+    assert not any("\\x00" in r for r in resources)
     assert any(r.startswith("GET /providers/care-2") and r.endswith("y/visits") for r in resources)
 
 

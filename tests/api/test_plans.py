@@ -290,7 +290,7 @@ def test_plans_csv_with_a_carriage_return_inside_a_field_is_not_a_500(coordinato
     ("coordinator", "/jobs", {"plan_id": "pl_\x00"}),
     ("coordinator", "/rosters", {"plan_id": "\x00"}),
     ("coordinator", "/providers/care-1/visits", {"roster_id": "ro_\x00"}),
-    ("worker:w1", "/workers/w1/day.ics", {"roster_id": "\x00x", "date": "2026-12-01"}),
+    ("worker:care-1:w1", "/workers/w1/day.ics", {"roster_id": "\x00x", "date": "2026-12-01"}),
     ("coordinator", "/plans/pl_%00", {}),
 ])
 def test_nul_in_a_path_or_query_is_422_naming_the_parameter(as_role, role, path, params):

@@ -36,7 +36,7 @@ from tests.api.support import (
 from tests.strategies import plan_dicts
 
 #: Key roles the fuzzer uses; between them they may call every operation.
-ROLES = ("coordinator", "planner", "provider:care-1", "worker:w1")
+ROLES = ("coordinator", "planner", "provider:care-1", "worker:care-1:w1")
 #: Seconds of generation and requests for all operations together (CI has 2 cores).
 BUDGET_S = 40.0
 #: Operations given more than an equal share of the budget: their bodies are the largest to draw.
