@@ -183,12 +183,10 @@ def reoptimise(roster_id: str, body: ReoptimiseCreate, session: SessionDep, db: 
     locks = choose_locks(parsed[0], plan, before=before,
                          keep_untouched_workers=body.keep_untouched_workers,
                          touched_workers=touched_workers(parsed[0], body.changes))
-    new_plan = crud.create_plan(db=db, plan=plan, data=data, created_by=who.key_id, purpose="reoptimise",
-                                base_plan_id=plan_record.id, changes=body.model_dump(mode="json"),
-                                inherit_members=True)
-    job = crud.create_job(db=db, kind="reoptimise", plan_id=new_plan.id, time_limit_s=limit, seed=body.seed,
-                          created_by=who.key_id, locks=locks, previous_roster_id=roster_id,
-                          max_queued=settings.max_queued_jobs)
+    _new_plan, job = crud.create_reoptimise(db=db, plan=plan, data=data, base_plan_id=plan_record.id,
+                                            changes=body.model_dump(mode="json"), previous_roster_id=roster_id,
+                                            locks=locks, time_limit_s=limit, seed=body.seed,
+                                            created_by=who.key_id, max_queued=settings.max_queued_jobs)
     crud.audit(db=db, who=who, action="reoptimise", resource=f"job {job.id}")
     runner.submit(job.id)
     return job_public(job)
