@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -38,12 +39,15 @@ def register(app: typer.Typer) -> None:
         from solver.bench import harness
         from solver.bench.instances import InstanceError
         from solver.bench.peers import PeerMissing, require
+        from solver.params import TIME_LIMIT_CEILING_S
 
         if suite not in harness.SUITES:
             raise _fail(f"unknown suite {suite!r}; choose from {', '.join(harness.SUITES)}")
         chosen = [s.strip() for s in solvers.split(",") if s.strip()]
-        if any(t <= 0 for t in time_limit):
-            raise _fail("--time-limit must be positive")
+        bad = [t for t in time_limit if not (math.isfinite(t) and 0 < t <= TIME_LIMIT_CEILING_S)]
+        if bad:
+            raise _fail(f"--time-limit {bad[0]:g}: give a number of seconds above 0 and at most "
+                        f"{TIME_LIMIT_CEILING_S:.0f} (a day)")
         try:
             for name in chosen:
                 if name != "ours":
