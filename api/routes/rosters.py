@@ -38,6 +38,7 @@ from scheduler.errors import Problem, SchemaError
 from scheduler.io import ROSTER_CSV_COLUMNS, roster_rows
 from scheduler.model import Plan
 from scheduler.roster import Roster
+from scheduler.text import counted
 from scheduler.timeutil import parse_hhmm
 
 router = APIRouter(prefix="/rosters", tags=["rosters"])
@@ -135,7 +136,7 @@ def publish_roster(roster_id: str, session: SessionDep, db: DatabaseDep, who: Co
         raise Conflict(f"roster {roster_id!r} is a what-if ({record.purpose}) roster and cannot be published; "
                        "solve the plan to publish (POST /plans/{id}/jobs)")
     if record.violations:
-        raise Conflict(f"roster {roster_id!r} breaks {len(record.violations)} rule(s) and cannot be published: "
+        raise Conflict(f"roster {roster_id!r} breaks {counted(len(record.violations), 'rule')} and cannot be published: "
                        f"{record.violations[0]}")
     providers = crud.plan_providers(session=session, plan_id=record.plan_id)
     wanted = providers if body is None or body.provider_ids is None else body.provider_ids

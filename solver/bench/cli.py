@@ -36,6 +36,7 @@ def register(app: typer.Typer) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         from scheduler.cli_common import _fail, console, out as stdout
+        from scheduler.text import counted
         from solver.bench import harness
         from solver.bench.instances import InstanceError
         from solver.bench.peers import PeerMissing, require
@@ -60,7 +61,7 @@ def register(app: typer.Typer) -> None:
         rows = []
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=True) as progress:
-            task = progress.add_task(f"{suite}: {len(files)} instances", total=len(files) * len(chosen) * len(time_limit))
+            task = progress.add_task(f"{suite}: {counted(len(files), 'instance')}", total=len(files) * len(chosen) * len(time_limit))
 
             def on_row(row, done: int, total: int) -> None:  # noqa: ANN001 - BenchRow
                 gap = f"{row.gap_pct:+.2f}%" if row.feasible else "INFEASIBLE"
@@ -75,7 +76,7 @@ def register(app: typer.Typer) -> None:
                 raise _fail(str(exc)) from None
             finally:
                 if rows:
-                    paths = harness.write_reports(rows, out, title=f"{suite} ({len(files)} instances)")
+                    paths = harness.write_reports(rows, out, title=f"{suite} ({counted(len(files), 'instance')})")
         for s in harness.summarise(rows):
             if s["group"] == "all":
                 stdout.print(f"{s['solver']:>6} {s['time_limit_s']:>5g}s: {s['feasible']}/{s['instances']} feasible, "
