@@ -135,13 +135,25 @@ def keys_create(
 
 @keys_app.command("list")
 def keys_list(db: DbOption = None) -> None:
-    """List API keys (ids, roles, names; never the keys)."""
-    from api import crud
+    """List API keys (ids, roles, names; never the keys).
 
+    A live key whose role is no longer accepted (the old ``worker:<worker id>``,
+    which names no provider) is listed as ``refused``, with a note on how to
+    re-issue it.
+    """
+    from api import crud
+    from api.security import role_refusal
+
+    notes = []
     with _database(db).session() as session:
         for k in crud.list_keys(session=session):
-            state = "revoked" if k.revoked_at else "live"
+            refusal = None if k.revoked_at else role_refusal(k.role, key_id=k.id)
+            state = "revoked" if k.revoked_at else "refused" if refusal else "live"
             out.print(f"{k.id}  {state:7}  {k.role:30}  {k.name}", highlight=False)
+            if refusal:
+                notes.append(f"key {k.id} answers 401: {refusal}")
+    for note in notes:
+        console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
 
 
 @keys_app.command("revoke")

@@ -192,8 +192,9 @@ def _members(plan: Plan) -> set[tuple[str, str, str]]:
 
 def create_plan(*, db: Database, plan: Plan, data: dict[str, Any], created_by: str | None,
                 purpose: str = "submitted", base_plan_id: str | None = None,
-                changes: dict[str, Any] | None = None, inherit_members: bool = False) -> PlanRecord:
-    """Store a validated plan.
+                changes: dict[str, Any] | None = None, inherit_members: bool = False,
+                session: Session | None = None) -> PlanRecord:
+    """Store a validated plan (in ``session``'s transaction when one is given).
 
     Parameters
     ----------
@@ -214,6 +215,9 @@ def create_plan(*, db: Database, plan: Plan, data: dict[str, Any], created_by: s
     inherit_members
         Also list the base plan's providers and workers as members, so that a
         worker taken off the day still finds (an empty) day in the new roster.
+    session
+        A write session whose transaction also stores what the plan was made
+        for (its jobs), so that both are stored or neither is.
 
     Returns
     -------
@@ -223,18 +227,25 @@ def create_plan(*, db: Database, plan: Plan, data: dict[str, Any], created_by: s
     record = PlanRecord(id=new_id("pl"), created_at=utcnow(), created_by=created_by, date=plan.date,
                         network=plan.network, visits=len(plan.visits), workers=len(plan.workers),
                         purpose=purpose, base_plan_id=base_plan_id, changes=changes, data=data)
-    members = _members(plan)
-    with db.write() as session:
-        if inherit_members and base_plan_id:
-            old = session.execute(select(PlanMember.kind, PlanMember.member_id, PlanMember.provider_id)
-                                  .where(PlanMember.plan_id == base_plan_id))
-            known = {(k, m) for k, m, _ in members}
-            members |= {(k, m, p) for k, m, p in old if (k, m) not in known}
-        session.add(record)
-        session.flush()
-        session.execute(insert(PlanMember), [{"plan_id": record.id, "kind": k, "member_id": m, "provider_id": p}
-                                             for k, m, p in sorted(members)])
+    if session is not None:
+        _store_plan(session, record, _members(plan), inherit_members=inherit_members)
+        return record
+    with db.write() as s:
+        _store_plan(s, record, _members(plan), inherit_members=inherit_members)
     return record
+
+
+def _store_plan(session: Session, record: PlanRecord, members: set[tuple[str, str, str]], *,
+                inherit_members: bool) -> None:
+    if inherit_members and record.base_plan_id:
+        old = session.execute(select(PlanMember.kind, PlanMember.member_id, PlanMember.provider_id)
+                              .where(PlanMember.plan_id == record.base_plan_id))
+        known = {(k, m) for k, m, _ in members}
+        members |= {(k, m, p) for k, m, p in old if (k, m) not in known}
+    session.add(record)
+    session.flush()
+    session.execute(insert(PlanMember), [{"plan_id": record.id, "kind": k, "member_id": m, "provider_id": p}
+                                         for k, m, p in sorted(members)])
 
 
 def get_plan(*, session: Session, plan_id: str, with_data: bool = False) -> PlanRecord | None:
@@ -348,6 +359,34 @@ def create_job(*, db: Database, kind: str, plan_id: str, time_limit_s: float, ma
             _check_queue_room(s, max_queued)
         s.add(record)
     return record
+
+
+def create_reoptimise(*, db: Database, plan: Plan, data: dict[str, Any], base_plan_id: str,
+                      changes: dict[str, Any], previous_roster_id: str, locks: Sequence[dict[str, Any]],
+                      time_limit_s: float, seed: int, created_by: str | None,
+                      max_queued: int | None) -> tuple[PlanRecord, JobRecord]:
+    """Store a re-optimisation's plan and queue its job, in one transaction.
+
+    The plan lists its base's providers and workers as members too (``inherit_members``).
+
+    Returns
+    -------
+    tuple of PlanRecord and JobRecord
+        The stored plan and the queued job.
+
+    Raises
+    ------
+    api.errors.QueueFull
+        If the job queue has no room (``max_queued``); nothing is stored, not even the plan.
+    """
+    with db.write() as session:
+        record = create_plan(db=db, session=session, plan=plan, data=data, created_by=created_by,
+                             purpose="reoptimise", base_plan_id=base_plan_id, changes=changes,
+                             inherit_members=True)
+        job = create_job(db=db, session=session, kind="reoptimise", plan_id=record.id,
+                         time_limit_s=time_limit_s, seed=seed, created_by=created_by, locks=locks,
+                         previous_roster_id=previous_roster_id, max_queued=max_queued)
+    return record, job
 
 
 def get_job(*, session: Session, job_id: str) -> JobRecord | None:
@@ -715,17 +754,25 @@ def day_roster(*, session: Session, date: dt.date, provider_id: str, worker_id: 
 
 # --------------------------------------------------------------------------- scenarios
 
-def create_scenario(*, db: Database, name: str, base_plan_id: str, plan_id: str, changes: dict[str, Any],
-                    base_roster_id: str | None, time_limit_s: float, seed: int,
+def create_scenario(*, db: Database, name: str, base_plan_id: str, plan: Plan, data: dict[str, Any],
+                    changes: dict[str, Any], base_roster_id: str | None, time_limit_s: float, seed: int,
                     created_by: str | None, max_queued: int | None) -> ScenarioRecord:
-    """Store a scenario and queue its solve (and the base's, when it has no roster to compare with).
+    """Store a scenario's plan and the scenario, and queue its solve (and the base's, when it has no
+    roster to compare with), all in one transaction.
+
+    Parameters
+    ----------
+    plan, data
+        The scenario's validated plan and its contract JSON (the base plan with the changes).
 
     Raises
     ------
     api.errors.QueueFull
-        If the job queue has no room for its jobs (``max_queued``); nothing is stored.
+        If the job queue has no room for its jobs (``max_queued``); nothing is stored, not even the plan.
     """
     with db.write() as session:
+        plan_id = create_plan(db=db, session=session, plan=plan, data=data, created_by=created_by,
+                              purpose="scenario", base_plan_id=base_plan_id, changes=changes).id
         job = create_job(db=db, session=session, kind="scenario", plan_id=plan_id, time_limit_s=time_limit_s,
                          seed=seed, created_by=created_by, max_queued=max_queued)
         base_job = None

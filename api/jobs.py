@@ -257,11 +257,11 @@ def run_job(job_id: str, owner: str, database_url: str, cache_dir: str | None) -
         The new roster's id; ``None`` if the job was not ``owner``'s, was cancelled or
         taken over meanwhile, or failed (its row then says why).
     """
+    from api.intake import plan_network_path
     from scheduler.errors import PlanError, SchedulerError
     from scheduler.io import plan_from_dict, roster_to_dict
     from scheduler.validate import check_roster
-    from api.intake import plan_network_path
-    from solver import SolveParams, network_for, solve, travel_for
+    from solver import SolveParams, check_plan, solve
 
     db = _process_database(database_url)
     started = _start(db, job_id, owner)
@@ -273,9 +273,9 @@ def run_job(job_id: str, owner: str, database_url: str, cache_dir: str | None) -
         plan = plan_from_dict(plan_data)
         params = SolveParams(time_limit_s=job.time_limit_s, seed=job.seed)
         reporter = DbReporter(db, job_id, owner)
-        road = network_for(plan, plan_network_path(plan), cache_dir=cache)
-        reporter.stage("matrix")
-        travel = travel_for(plan, road, params=params, cache_dir=cache, reporter=reporter)
+        # The plan checks of ``homecare validate`` and ``solve``; stages ``network`` then ``matrix``.
+        travel = check_plan(plan, network=plan_network_path(plan), params=params, cache_dir=cache,
+                            reporter=reporter)
         options: dict[str, Any] = {}
         if job.locks:
             from scheduler.roster import LockedStop
@@ -289,8 +289,7 @@ def run_job(job_id: str, owner: str, database_url: str, cache_dir: str | None) -
     except JobStopped:
         return None
     except PlanError as exc:
-        crud.fail_job(db=db, job_id=job_id, owner=owner,
-                      message=f"the plan cannot be solved: {len(exc.problems)} problem(s)",
+        crud.fail_job(db=db, job_id=job_id, owner=owner, message=plan_failure(exc),
                       problems=[_problem(p) for p in exc.problems])
     except SchedulerError as exc:
         crud.fail_job(db=db, job_id=job_id, owner=owner, message=str(exc))
@@ -298,6 +297,33 @@ def run_job(job_id: str, owner: str, database_url: str, cache_dir: str | None) -
         log.exception("job %s failed", job_id)
         crud.fail_job(db=db, job_id=job_id, owner=owner, message=f"unexpected error: {type(exc).__name__}: {exc}")
     return None
+
+
+#: Problems a failed job's message spells out (``error.problems`` lists them all).
+MESSAGE_PROBLEMS = 3
+
+
+def plan_failure(exc: Any) -> str:
+    """Return a failed job's message for a plan that fails its checks, naming record and field.
+
+    Parameters
+    ----------
+    exc
+        The :class:`~scheduler.errors.PlanError`.
+
+    Returns
+    -------
+    str
+        ``the plan cannot be solved (1 problem): client 'c2': location is 4.6 km ...``;
+        beyond :data:`MESSAGE_PROBLEMS` problems, how many more ``error.problems`` lists.
+    """
+    from scheduler.text import counted
+
+    problems = exc.problems
+    shown = "; ".join(str(p) for p in problems[:MESSAGE_PROBLEMS])
+    more = len(problems) - MESSAGE_PROBLEMS
+    rest = f"; and {more} more (see error.problems)" if more > 0 else ""
+    return f"the plan cannot be solved ({counted(len(problems), 'problem')}): {shown}{rest}"
 
 
 def _problem(p: Any) -> dict[str, Any]:

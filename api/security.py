@@ -71,13 +71,16 @@ class Principal:
         return self.worker_id if self.kind == "worker" else self.provider_id
 
 
-def role_refusal(role: str) -> str | None:
+def role_refusal(role: str, *, key_id: str = "KEY_ID") -> str | None:
     """Return why a stored role may no longer be used, or ``None`` if it is valid.
 
     Parameters
     ----------
     role
         The role of a stored key.
+    key_id
+        The key's id, named in the ``homecare keys revoke`` the message suggests
+        (a placeholder when the reader holds the key but may not know its id).
 
     Returns
     -------
@@ -90,7 +93,7 @@ def role_refusal(role: str) -> str | None:
     old = _OLD_WORKER_ROLE.match(role)
     if old:
         return (f"this API key has the role {role!r}, which does not name the worker's provider, and is no "
-                f"longer accepted; ask a coordinator to revoke it (homecare keys revoke KEY_ID) and create a new "
+                f"longer accepted; ask a coordinator to revoke it (homecare keys revoke {key_id}) and create a new "
                 f"one with homecare keys create --role worker:<provider id>:{old[1]}")
     return f"this API key has the role {role!r}, which is not one of {ROLE_FORMS}; ask a coordinator for a new key"
 

@@ -36,10 +36,10 @@ from scheduler.cli_common import (
     _load_plan,
     _load_roster,
     console,
-    counted,
     out,
 )
 from scheduler.errors import PlanError, SchedulerError
+from scheduler.text import counted
 from scheduler.timeutil import format_hhmm
 
 if TYPE_CHECKING:

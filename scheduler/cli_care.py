@@ -28,11 +28,11 @@ from scheduler.cli_common import (
     _load_plan,
     _load_roster,
     console,
-    counted,
     out,
 )
 from scheduler.errors import PlanError, SchedulerError
 from scheduler.pay import DEFAULT_NMW, DEFAULT_OWN_TIME_GAP_MIN
+from scheduler.text import counted
 from scheduler.timeutil import format_hhmm
 
 if TYPE_CHECKING:

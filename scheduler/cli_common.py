@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from scheduler.errors import PlanError
+from scheduler.text import counted
 
 if TYPE_CHECKING:
     from scheduler.model import Plan
@@ -28,26 +29,6 @@ DEFAULT_MAX_TIME_LIMIT_S = 600.0
 #: Warn when a location is farther than this from the road network (metres); the
 #: hard limit is ``SolveParams.snap_limit_m``.
 SNAP_WARNING_M = 250.0
-
-
-def counted(n: int, noun: str, plural: str | None = None) -> str:
-    """Return ``n`` with its noun in the right number: ``1 visit``, ``3 visits``, ``1,000 visits``.
-
-    Parameters
-    ----------
-    n
-        The count.
-    noun
-        The singular noun.
-    plural
-        The plural when it is not ``noun + "s"`` (``"workers' routes"``...).
-
-    Returns
-    -------
-    str
-        The count and the noun.
-    """
-    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:

@@ -19,8 +19,9 @@ import typer
 
 from scheduler.bundled import default_plan
 from scheduler.cli_care import _load_pair
-from scheduler.cli_common import _check_out_file, _fail, counted, out
+from scheduler.cli_common import _check_out_file, _fail, out
 from scheduler.errors import SchedulerError
+from scheduler.text import counted
 
 __all__ = ["register"]
 

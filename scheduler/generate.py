@@ -54,6 +54,7 @@ import numpy as np
 from scheduler.eligibility import eligibility
 from scheduler.io import plan_from_dict
 from scheduler.model import DEFAULT_WEEKLY_CAP_MIN, PayModel, Plan, TimeWindow, Visit, Worker
+from scheduler.text import counted
 from scheduler.timeutil import format_hhmm
 
 __all__ = [
@@ -490,9 +491,10 @@ def generate_plan(
     if n_workers is not None:
         if n_workers < needed:
             raise ValueError(
-                f"`n_workers`={n_workers} is too few for {n_visits} visits: keeping every peak at most "
-                f"{profile.target_peak_load:.0%} busy needs {needed} workers "
-                f"({sum(carers.values())} carers, {hairdressers} hairdressers, {sum(vans.values())} vans); "
+                f"`n_workers`={n_workers} is too few for {counted(n_visits, 'visit')}: keeping every peak at "
+                f"most {profile.target_peak_load:.0%} busy needs {counted(needed, 'worker')} "
+                f"({counted(sum(carers.values()), 'carer')}, {counted(hairdressers, 'hairdresser')}, "
+                f"{counted(sum(vans.values()), 'van')}); "
                 f"pass n_workers >= {needed}, n_workers=None, or fewer visits")
         _add_carers(carers, n_workers - needed, visits, profile)
 
@@ -1123,7 +1125,7 @@ def _repair(rng: np.random.Generator, clients: list[_ClientDraft], visits: list[
             elif client.excluded:
                 client.excluded = []  # the rota cannot spare the excluded carer
             else:
-                raise RuntimeError(f"visit {visit.id!r}: only {len(pool)} carers on shift; "
+                raise RuntimeError(f"visit {visit.id!r}: only {counted(len(pool), 'carer')} on shift; "
                                    f"shift sizing should give at least {MIN_CARERS_PER_PEAK}")
             changed = True
         # 2. No skill or gender preference is busier than max_peak_load in any peak.

@@ -54,6 +54,7 @@ from typing import Any
 from scheduler.errors import ConfigError, Problem, UnknownReferenceError
 from scheduler.model import PayModel, Plan, Worker
 from scheduler.roster import Break, Roster, Stop
+from scheduler.text import counted
 
 __all__ = [
     "DEFAULT_NMW",
@@ -217,19 +218,20 @@ class PayReport:
         by_provider: dict[str, list[str]] = {}
         for s in self.skipped:
             by_provider.setdefault(s.provider_id, []).append(s.worker_id)
-        return [f"provider {pid!r} has no pay model: its {len(ids)} worker(s) with visits are not checked "
+        return [f"provider {pid!r} has no pay model: its {counted(len(ids), 'worker')} with visits "
+                f"{'is' if len(ids) == 1 else 'are'} not checked "
                 f"({', '.join(ids[:4])}{' …' if len(ids) > 4 else ''}); give a default pay model to include them"
                 for pid, ids in by_provider.items()]
 
     def summary(self) -> str:
         """Return one line: how many workers are below the minimum wage and the total shortfall."""
         below = self.below
-        text = (f"{len(below)} of {len(self.workers)} worker(s) paid below the minimum wage of "
+        text = (f"{len(below)} of {counted(len(self.workers), 'worker')} paid below the minimum wage of "
                 f"£{self.minimum_wage:.2f}/h for the day")
         if below:
             text += f"; total shortfall £{self.total_shortfall:.2f}"
         if self.skipped:
-            text += f"; {len(self.skipped)} worker(s) not checked (no pay model)"
+            text += f"; {counted(len(self.skipped), 'worker')} not checked (no pay model)"
         return text
 
     def to_dict(self) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from scheduler.eligibility import eligibility
 from scheduler.model import Plan, Visit
 from scheduler.roster import Route, Unassigned
+from scheduler.text import counted
 from scheduler.timeutil import format_hhmm
 from scheduler.validate import free_slot
 from solver.travel import PlanTravel
@@ -75,8 +76,8 @@ def explain_visit(plan: Plan, visit: Visit, routes: Sequence[Route], travel: Pla
     if slot:
         return "search", f"{slot}, but the search ended first: raise the time limit"
     return "busy", (
-        f"the {len(reachable)} eligible worker(s) who can reach {pair} in time ({_names(reachable)}) are all booked "
-        f"around {window}: add a worker on shift then, or widen the window")
+        f"the {counted(len(reachable), 'eligible worker')} who can reach {pair} in time ({_names(reachable)}) "
+        f"{'is' if len(reachable) == 1 else 'are all'} booked around {window}: add a worker on shift then, or widen the window")
 
 
 def _link_window(plan: Plan, visit: Visit, routes: Sequence[Route]) -> tuple[int, int, str] | None:

@@ -256,7 +256,7 @@ class SolveParams:
             raise ConfigError(f"{path}: [solve] must be a table of solve parameters")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
-        problems = [f"unknown solve parameter(s) {', '.join(unknown)}"] if unknown else []
+        problems = [f"unknown solve {'parameter' if len(unknown) == 1 else 'parameters'} {', '.join(unknown)}"] if unknown else []
         hints = typing.get_type_hints(cls)
         for key in sorted(set(data) & known):
             wanted = _toml_kind(hints[key])

@@ -20,6 +20,7 @@ import numpy as np
 from scheduler.errors import Problem, UnknownReferenceError
 from scheduler.model import Location, Plan
 from scheduler.roster import Roster, Route
+from scheduler.text import counted
 from solver.geometry import network_lines, route_paths
 
 if TYPE_CHECKING:
@@ -172,7 +173,7 @@ def draw_roster(
         ax.scatter(*homes(r).T, s=34, marker="s", c=c, edgecolors="black", linewidths=0.7,
                    zorder=3, gid=f"home-{r.worker_id}")
         mode = plan.worker(r.worker_id).travel_mode
-        handles.append((c, f"{r.worker_id} {mode}, {len(r.stops)} visits"))
+        handles.append((c, f"{r.worker_id} {mode}, {counted(len(r.stops), 'visit')}"))
     if len(crosses):
         ax.scatter(*crosses.T, s=80, marker="x", c=UNASSIGNED_COLOUR, linewidths=2.4, zorder=4,
                    gid="unassigned")
@@ -181,9 +182,10 @@ def draw_roster(
             fontsize=8, color="#333333", zorder=5,
             bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 2})
     k = roster.kpis
-    count = f"{len(chosen)} of {len(routed)}" if worker_ids is not None else f"{len(routed)}"
-    ax.set_title(title or f"Roster for {roster.date.isoformat()}: {k.assigned}/{k.visits} visits "
-                 f"served, {count} workers ({network.name})", loc="left", fontsize=11)
+    count = (f"{len(chosen)} of {counted(len(routed), 'worker')}" if worker_ids is not None
+             else counted(len(routed), "worker"))
+    ax.set_title(title or f"Roster for {roster.date.isoformat()}: {k.assigned}/{counted(k.visits, 'visit')} "
+                 f"served, {count} ({network.name})", loc="left", fontsize=11)
     return fig
 
 

@@ -41,6 +41,7 @@ from scheduler.eligibility import is_eligible, serves_kind, shift_can_hold
 from scheduler.model import Location, Plan, Visit, Worker
 from scheduler.roster import Roster, Route, Stop
 from scheduler.shifts import BreakNeed, break_needs, free_time, gaps, overlaps, stints
+from scheduler.text import counted
 from scheduler.timeutil import format_hhmm
 from scheduler.validate import TravelOracle
 
@@ -409,7 +410,7 @@ def _find_place(plan: Plan, day: _Day, visit: Visit, starts: dict[str, int],
         if load + visit.demand > w.capacity:
             return None, f"carries {load} of capacity {w.capacity} already; this needs {visit.demand} more"
     if w.max_visits is not None and len(day.stops) >= w.max_visits:
-        return None, f"already has {len(day.stops)} visits, their max_visits"
+        return None, f"already has {counted(len(day.stops), 'visit')}, their max_visits"
     here = plan.visit_location(visit)
     if not day.gaps(visit, here, rota=False):
         return None, _busy_text(day, visit)

@@ -38,6 +38,7 @@ from scheduler.errors import Problem, SchemaError
 from scheduler.io import ROSTER_CSV_COLUMNS, roster_rows
 from scheduler.model import Plan
 from scheduler.roster import Roster
+from scheduler.text import counted
 from scheduler.timeutil import parse_hhmm
 
 router = APIRouter(prefix="/rosters", tags=["rosters"])
@@ -135,7 +136,7 @@ def publish_roster(roster_id: str, session: SessionDep, db: DatabaseDep, who: Co
         raise Conflict(f"roster {roster_id!r} is a what-if ({record.purpose}) roster and cannot be published; "
                        "solve the plan to publish (POST /plans/{id}/jobs)")
     if record.violations:
-        raise Conflict(f"roster {roster_id!r} breaks {len(record.violations)} rule(s) and cannot be published: "
+        raise Conflict(f"roster {roster_id!r} breaks {counted(len(record.violations), 'rule')} and cannot be published: "
                        f"{record.violations[0]}")
     providers = crud.plan_providers(session=session, plan_id=record.plan_id)
     wanted = providers if body is None or body.provider_ids is None else body.provider_ids
@@ -183,12 +184,10 @@ def reoptimise(roster_id: str, body: ReoptimiseCreate, session: SessionDep, db: 
     locks = choose_locks(parsed[0], plan, before=before,
                          keep_untouched_workers=body.keep_untouched_workers,
                          touched_workers=touched_workers(parsed[0], body.changes))
-    new_plan = crud.create_plan(db=db, plan=plan, data=data, created_by=who.key_id, purpose="reoptimise",
-                                base_plan_id=plan_record.id, changes=body.model_dump(mode="json"),
-                                inherit_members=True)
-    job = crud.create_job(db=db, kind="reoptimise", plan_id=new_plan.id, time_limit_s=limit, seed=body.seed,
-                          created_by=who.key_id, locks=locks, previous_roster_id=roster_id,
-                          max_queued=settings.max_queued_jobs)
+    _new_plan, job = crud.create_reoptimise(db=db, plan=plan, data=data, base_plan_id=plan_record.id,
+                                            changes=body.model_dump(mode="json"), previous_roster_id=roster_id,
+                                            locks=locks, time_limit_s=limit, seed=body.seed,
+                                            created_by=who.key_id, max_queued=settings.max_queued_jobs)
     crud.audit(db=db, who=who, action="reoptimise", resource=f"job {job.id}")
     runner.submit(job.id)
     return job_public(job)

@@ -66,9 +66,7 @@ def create_scenario(plan_id: str, body: Annotated[ScenarioCreate, Body()], sessi
         raise SchemaError(problems)
     plan, data = plan_from_json(data, settings=settings)
     changes = body.model_dump(mode="json")
-    scenario_plan = crud.create_plan(db=db, plan=plan, data=data, created_by=who.key_id, purpose="scenario",
-                                     base_plan_id=plan_id, changes=changes)
-    record = crud.create_scenario(db=db, name=body.name, base_plan_id=plan_id, plan_id=scenario_plan.id,
+    record = crud.create_scenario(db=db, name=body.name, base_plan_id=plan_id, plan=plan, data=data,
                                   changes=changes, base_roster_id=base_roster_id, time_limit_s=limit,
                                   seed=body.seed, created_by=who.key_id, max_queued=settings.max_queued_jobs)
     crud.audit(db=db, who=who, action="create_scenario", resource=f"scenario {record.id}")

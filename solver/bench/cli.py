@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -35,15 +36,19 @@ def register(app: typer.Typer) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         from scheduler.cli_common import _fail, console, out as stdout
+        from scheduler.text import counted
         from solver.bench import harness
         from solver.bench.instances import InstanceError
         from solver.bench.peers import PeerMissing, require
+        from solver.params import TIME_LIMIT_CEILING_S
 
         if suite not in harness.SUITES:
             raise _fail(f"unknown suite {suite!r}; choose from {', '.join(harness.SUITES)}")
         chosen = [s.strip() for s in solvers.split(",") if s.strip()]
-        if any(t <= 0 for t in time_limit):
-            raise _fail("--time-limit must be positive")
+        bad = [t for t in time_limit if not (math.isfinite(t) and 0 < t <= TIME_LIMIT_CEILING_S)]
+        if bad:
+            raise _fail(f"--time-limit {bad[0]:g}: give a number of seconds above 0 and at most "
+                        f"{TIME_LIMIT_CEILING_S:.0f} (a day)")
         try:
             for name in chosen:
                 if name != "ours":
@@ -56,7 +61,7 @@ def register(app: typer.Typer) -> None:
         rows = []
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=True) as progress:
-            task = progress.add_task(f"{suite}: {len(files)} instances", total=len(files) * len(chosen) * len(time_limit))
+            task = progress.add_task(f"{suite}: {counted(len(files), 'instance')}", total=len(files) * len(chosen) * len(time_limit))
 
             def on_row(row, done: int, total: int) -> None:  # noqa: ANN001 - BenchRow
                 gap = f"{row.gap_pct:+.2f}%" if row.feasible else "INFEASIBLE"
@@ -71,7 +76,7 @@ def register(app: typer.Typer) -> None:
                 raise _fail(str(exc)) from None
             finally:
                 if rows:
-                    paths = harness.write_reports(rows, out, title=f"{suite} ({len(files)} instances)")
+                    paths = harness.write_reports(rows, out, title=f"{suite} ({counted(len(files), 'instance')})")
         for s in harness.summarise(rows):
             if s["group"] == "all":
                 stdout.print(f"{s['solver']:>6} {s['time_limit_s']:>5g}s: {s['feasible']}/{s['instances']} feasible, "

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from scheduler.errors import SchedulerError
+from scheduler.text import counted
 
 #: Solomon's six classes, in the order results are reported.
 CLASSES = ("C1", "C2", "R1", "R2", "RC1", "RC2")
@@ -214,7 +215,7 @@ def check_vrptw(inst: VrptwInstance, routes: list[list[int]]) -> VrptwCheck:
     total = 0
     used = [r for r in routes if r]
     if len(used) > inst.fleet:
-        violations.append(f"{len(used)} routes used but the fleet has {inst.fleet} vehicles")
+        violations.append(f"{counted(len(used), 'route')} used but the fleet has {counted(inst.fleet, 'vehicle')}")
     for k, route in enumerate(used, start=1):
         load = 0
         t = ready[0]
@@ -241,7 +242,7 @@ def check_vrptw(inst: VrptwInstance, routes: list[list[int]]) -> VrptwCheck:
     missing = sorted(set(range(1, inst.n_customers + 1)) - set(seen))
     if missing:
         shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
-        violations.append(f"{len(missing)} customers not served: {shown}")
+        violations.append(f"{counted(len(missing), 'customer')} not served: {shown}")
     return VrptwCheck(not violations, total / 10, len(used), tuple(violations))
 
 

@@ -43,6 +43,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from scheduler.errors import Problem, SchemaError
+from scheduler.text import counted
 from solver.bench.common import BenchRow
 from solver.bench.instances import open_text
 
@@ -206,7 +207,7 @@ def read_mankowska(path: str | Path) -> MankowskaInstance:
             unreadable.add(current)
     missing = [s for s in SECTIONS if s not in rows]
     if missing:
-        bad(None, f"missing section(s) {', '.join(missing)}")
+        bad(None, f"missing {'section' if len(missing) == 1 else 'sections'} {', '.join(missing)}")
         raise SchemaError(problems)
 
     def scalar(section: str) -> int:
@@ -502,7 +503,7 @@ def check_mankowska(
     n, n_sv, end = inst.n_patients, inst.n_services, inst.end_node
     d, p = inst.distance, inst.processing
     if len(routes) > inst.n_caregivers:
-        violations.append(f"{len(routes)} routes for {inst.n_caregivers} caregivers")
+        violations.append(f"{counted(len(routes), 'route')} for {counted(inst.n_caregivers, 'caregiver')}")
     served: dict[tuple[int, int], list[tuple[int, float]]] = {}
     distance = total_tard = max_tard = 0.0
     used = 0
@@ -607,7 +608,7 @@ def load_mankowska_bks(path: str | Path) -> dict[str, float]:
         missing = {"instance", "bks"} - set(reader.fieldnames or ())
         if missing:
             raise SchemaError([Problem("bks table", str(path), None,
-                                       f"missing column(s) {', '.join(sorted(missing))}")])
+                                       f"missing {'column' if len(missing) == 1 else 'columns'} {', '.join(sorted(missing))}")])
         out: dict[str, float] = {}
         problems = []
         for row in reader:

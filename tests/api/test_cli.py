@@ -67,3 +67,33 @@ def test_cli_serve_help_names_its_options():
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     assert "--host" in result.stdout and "--port" in result.stdout and "--db" in result.stdout
+
+
+def test_cli_keys_list_flags_keys_of_the_old_worker_form_with_how_to_reissue(tmp_path):
+    """A live key of the old role form ``worker:<id>`` (401 since roles name the provider) is listed as
+    refused, with a note saying how to re-issue it; valid and revoked keys carry no such note."""
+    from api import crud
+    from api.db import Database
+    from api.models import ApiKey
+    from api.security import new_key
+
+    db = f"sqlite:///{tmp_path / 'k.db'}"
+    assert runner.invoke(app, ["keys", "create", "--role", "worker:care-1:w2", "--db", db]).exit_code == 0
+    database = Database(db)
+    old_id, _key, secret_hash = new_key()
+    gone_id, _key, gone_hash = new_key()
+    with database.write() as session:
+        session.add(ApiKey(id=old_id, name="old carer key", role="worker:w1", secret_hash=secret_hash))
+        session.add(ApiKey(id=gone_id, name="", role="worker:w3", secret_hash=gone_hash))
+    crud.revoke_key(db=database, key_id=gone_id)
+    database.dispose()
+    result = runner.invoke(app, ["keys", "list", "--db", db])
+    assert result.exit_code == 0, result.output
+    [old_row] = [line for line in result.stdout.splitlines() if line.startswith(old_id)]
+    assert "refused" in old_row and "worker:w1" in old_row
+    notes = [line for line in result.output.splitlines() if "worker:<provider id>:" in line]
+    assert len(notes) == 1, result.output
+    assert old_id in notes[0] and f"homecare keys revoke {old_id}" in notes[0]
+    assert "homecare keys create --role worker:<provider id>:w1" in notes[0]
+    [valid_row] = [line for line in result.stdout.splitlines() if "worker:care-1:w2" in line]
+    assert " live " in valid_row

@@ -218,3 +218,48 @@ def test_jobs_a_full_queue_answers_429_naming_the_limit(two_solvers_api):
         assert 1 <= int(response.headers["Retry-After"]) <= 100
     listed = api.get("/jobs", params={"plan_id": plan_id}).json()
     assert listed["count"] == 5  # nothing was stored for the refused requests
+
+
+def test_jobs_a_refused_scenario_or_reoptimise_stores_no_plan(two_solvers_api):
+    """A scenario or a re-optimisation refused with 429 (queue full) leaves no plan, job or scenario
+    behind: the plan it derived is stored in the same transaction as its jobs, or not at all."""
+    _server, api = two_solvers_api
+    plan_id = submit(api, two_provider_plan(DATE))
+    roster_id = solve(api, plan_id)["roster_id"]
+    for _ in range(2):
+        wait_searching(api, api.post(f"/plans/{plan_id}/jobs", json={"time_limit_s": 100}).json()["id"])
+    for _ in range(2):
+        assert api.post(f"/plans/{plan_id}/jobs", json={"time_limit_s": 1}).status_code == 202
+    plans = api.get("/plans").json()["count"]
+    jobs = api.get("/jobs").json()["count"]
+    refused = [
+        api.post(f"/plans/{plan_id}/scenarios", json={"name": "more", "changes": {"demand_scale": 1.0}}),
+        api.post(f"/plans/{plan_id}/scenarios", json={"name": "on the roster", "base_roster_id": roster_id,
+                                                      "changes": {"demand_scale": 0.5}}),
+        api.post(f"/rosters/{roster_id}/reoptimise", json={"changes": {}, "time_limit_s": 1}),
+    ]
+    for response in refused:
+        assert response.status_code == 429, response.text
+        assert "HOMECARE_MAX_QUEUED_JOBS" in response.json()["detail"]
+    assert api.get("/plans").json()["count"] == plans, "a refused request left its plan stored"
+    assert api.get("/jobs").json()["count"] == jobs
+
+
+def test_jobs_a_client_far_from_the_roads_fails_the_job_naming_client_and_field(coordinator):
+    """The job runs the CLI's plan check (solver.check_plan): a client 5 km from the network's roads
+    (more than snap_limit_m) fails the job with a message and a problem naming the client and the field,
+    as ``homecare validate`` does; the job went through the ``network`` stage first."""
+    data = two_provider_plan(DATE)
+    far = next(c for c in data["clients"] if c["id"] == "c2")
+    far["location"] = {"lat": far["location"]["lat"] + 0.045, "lon": far["location"]["lon"]}
+    plan_id = submit(coordinator, data)
+    response = coordinator.post(f"/plans/{plan_id}/jobs", json={"time_limit_s": 1})
+    assert response.status_code == 202, response.text
+    job = wait_job(coordinator, response.json()["id"])
+    assert job["state"] == "failed", job
+    assert job["progress"]["stage"] in ("network", "matrix"), job
+    error = job["error"]
+    assert [(p["record_kind"], p["record_id"], p["field"]) for p in error["problems"]] == [
+        ("client", "c2", "location")], error
+    assert "client 'c2': location is " in error["message"] and "km from the nearest" in error["message"], error
+    assert "(1 problem)" in error["message"], error

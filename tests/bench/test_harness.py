@@ -185,6 +185,7 @@ def test_bench_command_runs_the_bundled_subset(tmp_path):
                                       "--solvers", "ours,vroom", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "ours     1s: 1/1 feasible" in result.output
+    assert "solomon (1 instance)" in (tmp_path / "results.md").read_text()  # not "1 instances"
     with open(tmp_path / "results.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [(r["instance"], r["solver"], r["feasible"]) for r in rows] == [("C201", "ours", "True"),
@@ -196,7 +197,7 @@ def test_bench_command_runs_the_bundled_subset(tmp_path):
     (["bench", "--instances", "C999"], "no instance named C999"),
     (["bench", "homberger"], "no bundled homberger instances"),
     (["bench", "--solvers", "ours,lkh"], "unknown solver 'lkh'"),
-    (["bench", "-t", "0"], "--time-limit must be positive"),
+    (["bench", "-t", "0"], "--time-limit 0: give a number of seconds above 0"),
 ])
 def test_bench_command_refuses_bad_input_clearly(args, message, tmp_path):
     """Bad arguments give one clear line and exit code 2, never a traceback."""

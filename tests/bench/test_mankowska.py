@@ -118,7 +118,10 @@ def test_read_mankowska_names_file_and_section_of_each_problem(tmp_path):
 def test_read_mankowska_raises_on_missing_section_and_inconsistent_double_service(tmp_path):
     """A missing section is named; a double-service patient needing one service is caught."""
     path = _broken(tmp_path, lambda lines: "\n".join(lines[:lines.index("maxd")]))
-    with pytest.raises(SchemaError, match="missing section.s. maxd, e, l"):
+    with pytest.raises(SchemaError, match="missing sections maxd, e, l"):
+        read_mankowska(path)
+    path = _broken(tmp_path, lambda lines: "\n".join(lines[:lines.index("l")]))
+    with pytest.raises(SchemaError, match="missing section l$"):
         read_mankowska(path)
 
     def one_service(lines: list[str]) -> str:

@@ -64,7 +64,7 @@ def test_checker_names_each_broken_rule():
     dup = [first + [routes[1][0]], *routes[1:]]
     assert any("already served" in v for v in check_vrptw(inst, dup).violations)
     missing = [first[1:], *routes[1:]]
-    assert any(f"1 customers not served: {first[0]}" in v for v in check_vrptw(inst, missing).violations)
+    assert any(f"1 customer not served: {first[0]}" in v for v in check_vrptw(inst, missing).violations)
     late = [list(reversed(first)), *routes[1:]]
     assert any("after its due date" in v for v in check_vrptw(inst, late).violations)
     merged = [first + routes[1], *routes[2:]]

@@ -199,3 +199,13 @@ def test_cli_output_files_under_a_file_are_clear_errors(solved, tmp_path, args, 
     argv = [a.format(bad=bad, roster=solved) for a in args]
     result = runner.invoke(app, argv)
     _assert_clean_failure(result, 2, option, "is a file, not a folder")
+
+
+@pytest.mark.parametrize("limit", ["inf", "1e300", "nan", "0", "-1"])
+def test_cli_bench_impossible_time_limits_are_clear_errors(tmp_path, limit):
+    """``homecare bench -t inf`` (and 1e300, nan, 0, -1) is one line naming the option and the longest
+    search allowed, exit 2, before any instance runs (no traceback, no results folder)."""
+    out = tmp_path / "bench-out"
+    result = runner.invoke(app, ["bench", "solomon", "-t", "1", "-t", limit, "--out", str(out)])
+    _assert_clean_failure(result, 2, "--time-limit", "86400")
+    assert not out.exists()

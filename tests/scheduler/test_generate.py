@@ -334,6 +334,9 @@ def test_generate_plan_raises_when_workers_too_few():
     """Too small a workforce for the demand is refused, naming the smallest that works."""
     with pytest.raises(ValueError, match=r"`n_workers`=30 is too few for 300 visits.*n_workers >= \d+"):
         _generate(seed=0, n_visits=300, n_workers=30)
+    # One visit and one hairdresser are singular ("1 visits", "1 hairdressers" before).
+    with pytest.raises(ValueError, match=r"too few for 1 visit: .*needs 6 workers \(3 carers, 1 hairdresser, 2 vans\)"):
+        _generate(seed=0, n_visits=1, n_workers=1)
 
 
 def test_generate_plan_rejects_bad_arguments():

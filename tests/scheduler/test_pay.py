@@ -161,8 +161,8 @@ def test_pay_without_pay_model_skips_or_uses_default():
     roster = _roster(plan, ["08:00", "09:15", "10:30"])
     report = pay_report(plan, roster)
     assert report.workers == () and [s.worker_id for s in report.skipped] == ["w1"]
-    assert "provider 'care-1' has no pay model" in report.notes()[0]
-    assert "1 worker(s) not checked" in report.summary()
+    assert "provider 'care-1' has no pay model: its 1 worker with visits is not checked" in report.notes()[0]
+    assert report.summary().endswith("; 1 worker not checked (no pay model)")
     assert pay_check(plan, roster) == []
     (row,) = pay_check(plan, roster, default_pay=PayModel("hourly", hourly_rate=15.0, paid_time="contact"))
     assert row.assumed and row.pay == pytest.approx(22.50)
@@ -193,7 +193,7 @@ def test_pay_report_summary_counts_workers_below_and_total_shortfall():
     assert len(report.below) == 2
     each = round(12.71 * 2.5 - 15.0, 2)
     assert report.total_shortfall == pytest.approx(2 * each)
-    assert report.summary() == (f"2 of 2 worker(s) paid below the minimum wage of £12.71/h for the day; "
+    assert report.summary() == (f"2 of 2 workers paid below the minimum wage of £12.71/h for the day; "
                                 f"total shortfall £{2 * each:.2f}")
     assert json.loads(json.dumps(report.to_dict()))["summary"]["below_minimum"] == 2
 
@@ -251,7 +251,7 @@ def test_cli_pay_prints_flags_and_exits_zero(pay_files):
     result = CliRunner().invoke(_app(), ["pay", str(roster_path)])
     assert result.exit_code == 0, result.output
     assert "w1" in result.output and "7.50" in result.output and "15.63" in result.output
-    assert "1 of 1 worker(s) paid below the minimum wage of £12.71/h" in result.output
+    assert "1 of 1 worker paid below the minimum wage of £12.71/h" in result.output
 
 
 def test_cli_pay_writes_csv_and_json(pay_files, tmp_path):
@@ -284,4 +284,4 @@ def test_cli_pay_default_rate_and_missing_plan(pay_files, tmp_path):
     assert result.exit_code == 0 and "no pay model" in result.output
     result = CliRunner().invoke(_app(), ["pay", str(bare), "--plan", str(plain_path), "--per-visit-rate", "20"])
     assert result.exit_code == 0 and "£20.00/visit*" in result.output
-    assert "0 of 1 worker(s) paid below" in result.output
+    assert "0 of 1 worker paid below" in result.output

@@ -53,7 +53,11 @@ def test_from_toml_lists_every_problem_at_once(tmp_path):
     with pytest.raises(ConfigError) as info:
         SolveParams.from_toml(path)
     text = str(info.value)
-    assert "time_limit_s must be a number" in text and "seed must be a whole number" in text and "speed" in text
+    assert "time_limit_s must be a number" in text and "seed must be a whole number" in text
+    assert "unknown solve parameter speed" in text  # one: singular
+    path.write_text("speed = 3\npace = 2\n")
+    with pytest.raises(ConfigError, match="unknown solve parameters pace, speed"):
+        SolveParams.from_toml(path)
 
 
 def test_from_toml_reads_good_values(tmp_path):

@@ -182,7 +182,7 @@ def test_explain_each_rule_that_leaves_no_room():
     assert set(options) == {"off", "full", "tired", "free"} and why.other_workers == 1
     assert options["off"].status == "not_eligible"
     assert options["off"].reason == "available only 12:00-16:00: no start in 09:00-10:00 (30 min) fits"
-    assert options["full"].reason == "already has 1 visits, their max_visits"
+    assert options["full"].reason == "already has 1 visit, their max_visits"
     assert options["tired"].status == "no_room" and "no working time left: 50 min" in options["tired"].reason
     free = options["free"]
     assert free.status == "can_take" and why.best is free
@@ -285,3 +285,28 @@ def test_cli_explain_unknown_visit_exits_2(solved_files, network_cache_dir):
     _, roster_path = solved_files
     result = CliRunner().invoke(_app(), ["explain", str(roster_path), "v9", "--cache-dir", str(network_cache_dir)])
     assert result.exit_code == 2 and "v9" in result.output
+
+
+@pytest.mark.parametrize(("carers", "expected"), [
+    (1, "the 1 eligible worker who can reach it in time (w1) is booked around"),
+    (2, "the 2 eligible workers who can reach it in time (w1, w2) are all booked around"),
+])
+def test_explain_unassigned_busy_counts_the_eligible_workers_in_the_right_number(carers, expected):
+    """A visit dropped because every carer who could reach it is busy across its window says how many
+    there are in the right number ("1 eligible worker ... is", "2 eligible workers ... are")."""
+    from solver.explain import explain_visit
+
+    ids = [f"w{i}" for i in range(1, carers + 1)]
+    data = plan_dict(
+        workers=[worker(w) for w in ids],
+        clients=[client("c1"), client("c2", location="russell_sq")],
+        visits=[visit(f"long{w}", "c1", window=("09:00", "09:00"), duration_min=60) for w in ids]
+        + [visit("v1", "c2", window=("09:00", "09:30"))],
+    )
+    plan = plan_from_dict(data)
+    travel = FixedTravel(600)
+    routes = {w: [stop(f"long{w}", "09:00", 60, travel_s=600, travel_m=1500)] for w in ids}
+    code, reason = explain_visit(plan, plan.visit("v1"), make_roster(plan, routes).routes, travel)
+    roster = make_roster(plan, routes, [("v1", reason)])
+    assert check_roster(plan, roster, travel=travel) == []
+    assert code == "busy" and expected in reason, reason

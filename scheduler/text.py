@@ -1,0 +1,28 @@
+"""Wording shared by every user-facing message: counts with their noun in the right number.
+
+Domain modules (:mod:`scheduler.pay`, :mod:`scheduler.generate`), the solver's
+explanations and benchmarks, the command line and the roster service all use
+these, so that no message says "1 workers" or "worker(s)".
+"""
+
+from __future__ import annotations
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """Return ``n`` with its noun in the right number: ``1 visit``, ``3 visits``, ``1,000 visits``.
+
+    Parameters
+    ----------
+    n
+        The count.
+    noun
+        The singular noun.
+    plural
+        The plural when it is not ``noun + "s"`` (``"workers' routes"``...).
+
+    Returns
+    -------
+    str
+        The count and the noun.
+    """
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
