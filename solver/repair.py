@@ -22,7 +22,16 @@ import itertools
 from collections.abc import Iterable, Sequence
 
 from scheduler.model import Location, Plan, Visit, Worker
-from scheduler.roster import LockedStop, Roster, Route, Stop, Unassigned, compute_kpis, make_route, plan_locked_before
+from scheduler.roster import (
+    LockedStop,
+    Roster,
+    Route,
+    Stop,
+    Unassigned,
+    compute_kpis,
+    make_route,
+    plan_locked_before,
+)
 from scheduler.shifts import arrive, gaps, leave_by, stints
 from scheduler.validate import Gap, TravelOracle, Violation, check_roster, free_places
 from solver.explain import explain_visit

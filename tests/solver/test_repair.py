@@ -12,14 +12,26 @@ from scheduler.roster import Roster, Unassigned, make_route
 from scheduler.validate import check_roster
 from solver import SolveParams
 from solver.repair import fill_left_out
-from tests.helpers import FixedTravel, client, make_plan, make_roster, solve_checked, stop, visit, worker
+from tests.helpers import (
+    FixedTravel,
+    client,
+    make_plan,
+    make_roster,
+    solve_checked,
+    stop,
+    visit,
+    worker,
+)
 
 LEG_S, LEG_M = 300, 1500
 
 
 def _plan(*, max_visits: int | None = None, excluded: tuple[str, ...] = ()) -> Plan:
-    """Two carers 08:00-13:00 (no break owed); a morning visit, a late-morning one and a double-handed one,
-    all mandatory; the client of the late two may exclude workers."""
+    """Return a plan: two carers 08:00-13:00 (no break owed) and three mandatory visits.
+
+    A morning visit, a late-morning one and a double-handed one; the client of
+    the late two may exclude workers.
+    """
     return make_plan(
         workers=[worker("w1", shift=("08:00", "13:00"), max_visits=max_visits),
                  worker("w2", shift=("08:00", "13:00"))],
@@ -32,8 +44,11 @@ def _plan(*, max_visits: int | None = None, excluded: tuple[str, ...] = ()) -> P
 
 
 def _left_out(plan: Plan, *missing: str) -> Roster:
-    """w1 serves ``early`` only; the visits named are left out as a search cut short leaves them (code
-    ``search``), the others as impossible."""
+    """Return a roster where w1 serves ``early`` only.
+
+    The visits named are left out as a search cut short leaves them (code
+    ``search``), the others as impossible (code ``busy``).
+    """
     w1 = make_route("w1", [stop("early", "08:05", travel_s=LEG_S, travel_m=LEG_M)], end_travel_s=LEG_S,
                     end_travel_m=LEG_M)
     left = [Unassigned(v.id, "room, but the search ended first" if v.id in missing else "nobody can",
