@@ -8,7 +8,7 @@ list means the roster obeys the contract.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Container, Iterable, Mapping, Sequence, Sized
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -458,9 +458,25 @@ def _check_route(plan: Plan, worker: Worker, stops: Sequence[Stop], travel: Trav
                 f"(max_working_min {worker.max_working_min}, {worker.week_worked_min} of {cap} min worked this week)")
 
 
-def free_slot(plan: Plan, routes: Sequence[Route], visit: Visit, travel: TravelOracle, *,
-              not_before: int | None = None) -> str | None:
-    """Find room for ``visit`` in the roster as it stands, proving it could be served.
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Room for a visit in one worker's day as it stands (see :func:`free_places`).
+
+    The visit may start at any whole minute from ``earliest`` to ``latest``
+    (seconds since midnight) when put before the route's stop number
+    ``position`` (0: before the first stop; the number of stops: after the last),
+    counting only stops of visits in the plan.
+    """
+
+    worker_id: str
+    position: int
+    earliest: int
+    latest: int
+
+
+def free_places(plan: Plan, routes: Sequence[Route], visit: Visit, travel: TravelOracle, *,
+                not_before: int | None = None) -> Iterator[tuple[int, tuple[Gap, ...]]]:
+    """Yield every place the roster as it stands has room for ``visit``, in the order :func:`free_slot` tries them.
 
     Other stops keep their times; a worker may take the visit between two stops
     (or before the first, or after the last while still getting home by the
@@ -482,16 +498,19 @@ def free_slot(plan: Plan, routes: Sequence[Route], visit: Visit, travel: TravelO
         the visit may not start before it, nor may a worker with no stop before
         it leave home earlier. Workers ``off_from`` a time start nothing after it.
 
-    Returns
-    -------
-    str or None
-        Who could take it and when, or ``None`` when nobody has room.
+    Yields
+    ------
+    tuple of (int, tuple of Gap)
+        The earliest start (seconds since midnight) and the gap of each of the
+        ``workers_required`` workers: eligible workers in the plan's order, each
+        one's gaps through the day; for a double-handed visit, pairs of workers
+        by id whose gaps share a minute.
     """
     if not eligibility(plan, visit).ok:
-        return None
+        return
     location = plan.visit_location(visit)
     busy = {r.worker_id: r for r in routes}
-    options: dict[str, list[tuple[int, int]]] = {}
+    options: dict[str, list[Gap]] = {}
     lock = not_before if not_before is not None else plan_locked_before(plan)  # a re-plan: nothing new before it
     for wid in eligibility(plan, visit).worker_ids:
         worker = plan.worker(wid)
@@ -509,26 +528,45 @@ def free_slot(plan: Plan, routes: Sequence[Route], visit: Visit, travel: TravelO
         nexts = [(s.start, plan.visit_location(plan.visit(s.visit_id))) for s in stops] + [
             (worker.shift.end, worker.end_location)
         ]
-        gaps = []
-        for (free_from, a), (free_until, b) in zip(points, nexts, strict=True):
+        room = []
+        for position, ((free_from, a), (free_until, b)) in enumerate(zip(points, nexts, strict=True)):
             lo = max(visit.window.start, free_from + travel.leg(worker, a, location)[0], lock or 0)
             hi = min(visit.window.end, free_until - visit.duration_s - travel.leg(worker, location, b)[0])
             if off is not None:
                 hi = min(hi, off - 60)
             lo = -(-lo // 60) * 60
             if lo <= hi:
-                gaps.append((lo, hi))
-        if gaps:
-            options[wid] = gaps
+                room.append(Gap(wid, position, lo, hi))
+        if room:
+            options[wid] = room
     if visit.workers_required == 1:
-        for wid, gaps in options.items():
-            return f"worker {wid!r} is free to start it at {format_hhmm(gaps[0][0])}"
-        return None
+        for room in options.values():
+            for gap in room:
+                yield gap.earliest, (gap,)
+        return
     ids = sorted(options)
     for i, w1 in enumerate(ids):
         for w2 in ids[i + 1:]:
-            for lo1, hi1 in options[w1]:
-                for lo2, hi2 in options[w2]:
-                    if max(lo1, lo2) <= min(hi1, hi2):
-                        return f"workers {w1!r} and {w2!r} are both free to start it at {format_hhmm(max(lo1, lo2))}"
+            for g1 in options[w1]:
+                for g2 in options[w2]:
+                    if max(g1.earliest, g2.earliest) <= min(g1.latest, g2.latest):
+                        yield max(g1.earliest, g2.earliest), (g1, g2)
+
+
+def free_slot(plan: Plan, routes: Sequence[Route], visit: Visit, travel: TravelOracle, *,
+              not_before: int | None = None) -> str | None:
+    """Find room for ``visit`` in the roster as it stands, proving it could be served.
+
+    The first of :func:`free_places` (see there for the rules and parameters).
+
+    Returns
+    -------
+    str or None
+        Who could take it and when, or ``None`` when nobody has room.
+    """
+    for start, room in free_places(plan, routes, visit, travel, not_before=not_before):
+        if len(room) == 1:
+            return f"worker {room[0].worker_id!r} is free to start it at {format_hhmm(start)}"
+        return (f"workers {room[0].worker_id!r} and {room[1].worker_id!r} are both free to start it at "
+                f"{format_hhmm(start)}")
     return None

@@ -192,7 +192,10 @@ def solve(
     Returns
     -------
     SolveResult
-        The roster with KPIs, and search figures.
+        The roster with KPIs, and search figures. A mandatory visit the search left
+        out although a day has room for it is put there afterwards when every rule
+        still holds (:func:`solver.repair.fill_left_out`; listed in
+        ``meta["filled_after_search"]``); the objective is the search's.
 
     Raises
     ------
@@ -204,6 +207,7 @@ def solve(
         If OR-Tools fails unexpectedly.
     """
     from solver.explain import explain_unassigned
+    from solver.repair import fill_left_out
     from solver.routing import build_model, decode, solve_model
 
     params = params or SolveParams()
@@ -242,6 +246,9 @@ def solve(
                           "should not happen: please report it with the plan")
     routes, unassigned = decode(model, outcome.assignment)
     unassigned = explain_unassigned(plan, routes, unassigned, travel)
+    # A search cut short may leave out a mandatory visit a day has room for: put it there if every rule holds.
+    routes, unassigned, filled = fill_left_out(plan, routes, unassigned, travel, locked=locked,
+                                               locked_before=locked_before)
     timings["decode_s"] = time.perf_counter() - t
     kpis = compute_kpis(plan, routes, unassigned)
     meta = {
@@ -250,7 +257,7 @@ def solve(
         "time_limit_s": params.time_limit_s, "seed": params.seed, "first_solution": params.first_solution,
         "metaheuristic": params.metaheuristic, "search_s": round(outcome.runtime_s, 3),
         "first_solution_s": None if outcome.first_solution_s is None else round(outcome.first_solution_s, 3),
-        "solutions": outcome.solutions, "network": network_name or travel.network_name,
+        "solutions": outcome.solutions, "filled_after_search": filled, "network": network_name or travel.network_name,
         "snap": travel.snap_report(),
         "attribution": ATTRIBUTION,
     }
