@@ -7,8 +7,8 @@ import csv
 import pytest
 from typer.testing import CliRunner
 
+from homecare_cli.main import app
 from scheduler.bundled import resolve_path
-from scheduler.cli import app
 from solver.bench import harness, peers
 from solver.bench.instances import check_vrptw, load_vrptw_bks, read_solomon
 from solver.bench.vrptw import (
