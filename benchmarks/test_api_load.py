@@ -66,7 +66,7 @@ def service(tmp_path_factory):
     env = {**os.environ, "HOMECARE_CACHE_DIR": str(folder / "cache"), "HOMECARE_MAX_TIME_LIMIT_S": "600"}
     env.pop("HOMECARE_DATABASE_URL", None)
     log = (folder / "server.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "scheduler.cli", "serve", "--host", HOST, "--port", str(port),
+    process = subprocess.Popen([sys.executable, "-m", "homecare_cli", "serve", "--host", HOST, "--port", str(port),
                                 "--db", url, "--log-level", "warning"], cwd=ROOT, env=env, stdout=log,
                                stderr=subprocess.STDOUT)
     base = f"http://{HOST}:{port}"

@@ -19,8 +19,14 @@ from pathlib import Path
 import pytest
 
 from solver.bench.harness import find_bks
-from solver.bench.instances import check_vrptw, gap_pct, instance_files, load_vrptw_bks, read_solomon
-from solver.vrptw import portfolio, solve_vrptw_portfolio
+from solver.bench.instances import (
+    check_vrptw,
+    gap_pct,
+    instance_files,
+    load_vrptw_bks,
+    read_solomon,
+)
+from solver.bench.vrptw import portfolio, solve_vrptw_portfolio
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = Path(os.environ.get("HOMECARE_BENCH_SOLOMON", ROOT / "fixtures" / "bench" / "solomon"))

@@ -1,6 +1,7 @@
-"""The homecare domain: plans, rosters, loading, validation and the command line.
+"""The homecare domain: plans, rosters, loading and validation.
 
-This package imports no OR-Tools, OSMnx, web or database code.
+This package imports no OR-Tools, OSMnx, web or database code, and nothing from
+``solver``, ``api`` or the command line (:mod:`homecare_cli`).
 """
 
 from scheduler.errors import (

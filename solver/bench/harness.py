@@ -16,9 +16,16 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from solver.bench.common import BenchRow
-from solver.bench.instances import InstanceError, check_vrptw, instance_files, load_vrptw_bks, read_solomon
+from solver.bench.instances import (
+    InstanceError,
+    check_vrptw,
+    instance_files,
+    load_vrptw_bks,
+    read_solomon,
+)
 
 #: Instance sets and where their best-known table sits relative to the instance folder.
 SUITES = ("solomon", "homberger", "mankowska")
@@ -82,18 +89,63 @@ def _name(suite: str, path: Path) -> str:
     return name
 
 
+def run_mankowska(path: str | Path, *, time_limit_s: float, seed: int = 0, bks: float | None = None,
+                  workers: int = 2) -> BenchRow:
+    """Solve one instance with our OR-Tools model and check the result independently.
+
+    Parameters
+    ----------
+    path
+        The instance file.
+    time_limit_s
+        Wall-clock limit of the search (seconds).
+    seed
+        Seed of the search.
+    bks
+        Best-known objective, for the gap (``nan`` when not given).
+    workers
+        Searches run at once, one process each, the best kept
+        (:func:`solver.bench.hhcrsp.solve_mankowska_portfolio`).
+
+    Returns
+    -------
+    BenchRow
+        Objective, feasibility and violations from
+        :func:`solver.bench.mankowska.check_mankowska`; the
+        components go in ``extra`` (``distance``, ``total_tardiness``,
+        ``max_tardiness``, ``family``) with the solver's figures.
+    """
+    from solver.bench.hhcrsp import solve_mankowska_portfolio
+    from solver.bench.mankowska import SUITE, check_mankowska, read_mankowska
+
+    inst = read_mankowska(path)
+    sol = solve_mankowska_portfolio(inst, time_limit_s=time_limit_s, seed=seed, workers=workers)
+    check = check_mankowska(inst, sol)
+    extra: dict[str, Any] = {
+        "family": inst.name[0] if inst.name[0] in "ABCDEFG" else "",
+        "distance": round(check.distance, 4),
+        "total_tardiness": round(check.total_tardiness, 4),
+        "max_tardiness": round(check.max_tardiness, 4),
+    }
+    extra.update(sol.stats)
+    return BenchRow(
+        suite=SUITE, instance=inst.name, solver="ours", time_limit_s=time_limit_s,
+        objective=check.objective if sol.routes else math.nan, bks=math.nan if bks is None else bks,
+        vehicles=check.routes_used, first_feasible_s=sol.first_feasible_s, runtime_s=sol.runtime_s,
+        feasible=check.feasible and bool(sol.routes),
+        violations=list(check.violations) if sol.routes else ["no solution found"], extra=extra)
+
+
 def run_job(job: Job, bks: dict[str, float], *, seed: int = 0, workers: int = 1) -> BenchRow:
     """Run one job and check its solution independently."""
     if job.suite == "mankowska":
-        from solver.bench.mankowska import run_mankowska
-
         if job.solver != "ours":
             raise InstanceError(f"{job.solver} cannot model Mankowska's synchronised double services; use ours")
         return run_mankowska(job.path, time_limit_s=job.time_limit_s, seed=seed,
                              bks=bks.get(_name(job.suite, job.path).upper()), workers=workers)
     inst = read_solomon(job.path)
     if job.solver == "ours":
-        from solver.vrptw import portfolio, solve_vrptw_portfolio
+        from solver.bench.vrptw import portfolio, solve_vrptw_portfolio
 
         result = solve_vrptw_portfolio(inst, portfolio(job.time_limit_s, workers=workers, seed=seed))
     else:

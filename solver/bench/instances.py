@@ -1,6 +1,6 @@
 """VRPTW instances (Solomon, Gehring & Homberger), the DIMACS convention, and an independent checker.
 
-The checker here shares no code with the OR-Tools model (:mod:`solver.vrptw`) or
+The checker here shares no code with the OR-Tools model (:mod:`solver.bench.vrptw`) or
 the peers: it recomputes every route from the instance data alone, so a solver's
 own report of its cost or feasibility is never trusted.
 

@@ -2,7 +2,8 @@
 
 The 70 benchmark instances (families A–G of 10 instances with 10, 25, 50, 75, 100,
 200 and 300 patients) in the "InstanzCPLEX" text format, an independent checker of
-solutions, the best-known table, and the benchmark runner.
+solutions and the best-known table (the runner is
+:func:`solver.bench.harness.run_mankowska`).
 
 Conventions, as in the paper and in Ceschia et al. (ITOR 2024), whose stored best
 solutions this checker re-scores exactly (``tests/solver/test_hhcrsp.py``):
@@ -25,8 +26,8 @@ solutions this checker re-scores exactly (``tests/solver/test_hhcrsp.py``):
 Ids in messages are those of the Ceschia JSON files: caregiver index k is ``c{k+1}``,
 patient node i is ``p{i}``, service index s is ``s{s+1}``.
 
-Nothing in this module imports OR-Tools; :func:`run_mankowska` imports the model
-(:mod:`solver.hhcrsp`) when called.
+Nothing in this module imports OR-Tools or the model (:mod:`solver.bench.hhcrsp`), which
+imports this module: the checker stays independent of what it checks.
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ import numpy as np
 
 from scheduler.errors import Problem, SchemaError
 from scheduler.text import counted
-from solver.bench.common import BenchRow
 from solver.bench.instances import open_text
 
 SUITE = "mankowska"
@@ -620,48 +620,3 @@ def load_mankowska_bks(path: str | Path) -> dict[str, float]:
     if problems:
         raise SchemaError(problems)
     return out
-
-
-def run_mankowska(path: str | Path, *, time_limit_s: float, seed: int = 0, bks: float | None = None,
-                  workers: int = 2) -> BenchRow:
-    """Solve one instance with our OR-Tools model and check the result independently.
-
-    Parameters
-    ----------
-    path
-        The instance file.
-    time_limit_s
-        Wall-clock limit of the search (seconds).
-    seed
-        Seed of the search.
-    bks
-        Best-known objective, for the gap (``nan`` when not given).
-    workers
-        Searches run at once, one process each, the best kept
-        (:func:`solver.hhcrsp.solve_mankowska_portfolio`).
-
-    Returns
-    -------
-    BenchRow
-        Objective, feasibility and violations from :func:`check_mankowska`; the
-        components go in ``extra`` (``distance``, ``total_tardiness``,
-        ``max_tardiness``, ``family``) with the solver's figures.
-    """
-    from solver.hhcrsp import solve_mankowska_portfolio
-
-    inst = read_mankowska(path)
-    sol = solve_mankowska_portfolio(inst, time_limit_s=time_limit_s, seed=seed, workers=workers)
-    check = check_mankowska(inst, sol)
-    extra: dict[str, Any] = {
-        "family": inst.name[0] if inst.name[0] in "ABCDEFG" else "",
-        "distance": round(check.distance, 4),
-        "total_tardiness": round(check.total_tardiness, 4),
-        "max_tardiness": round(check.max_tardiness, 4),
-    }
-    extra.update(sol.stats)
-    return BenchRow(
-        suite=SUITE, instance=inst.name, solver="ours", time_limit_s=time_limit_s,
-        objective=check.objective if sol.routes else math.nan, bks=math.nan if bks is None else bks,
-        vehicles=check.routes_used, first_feasible_s=sol.first_feasible_s, runtime_s=sol.runtime_s,
-        feasible=check.feasible and bool(sol.routes),
-        violations=list(check.violations) if sol.routes else ["no solution found"], extra=extra)

@@ -14,7 +14,7 @@ from datetime import timedelta
 import numpy as np
 
 from solver.bench.instances import VrptwInstance
-from solver.vrptw import VrptwResult
+from solver.bench.vrptw import VrptwResult
 
 #: Peer name -> Python module that provides it.
 PEERS = {"pyvrp": "pyvrp", "vroom": "vroom"}

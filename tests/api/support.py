@@ -81,7 +81,7 @@ class LiveServer:
         env.pop("HOMECARE_DATABASE_URL", None)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "scheduler.cli", "serve", "--host", HOST, "--port", str(self.port),
+            [sys.executable, "-m", "homecare_cli", "serve", "--host", HOST, "--port", str(self.port),
              "--db", self.db_url, "--log-level", "warning"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         log.close()

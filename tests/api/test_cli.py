@@ -8,7 +8,7 @@ import sys
 from typer.testing import CliRunner
 
 from api.security import split_key
-from scheduler.cli import app
+from homecare_cli.main import app
 from tests.helpers import ROOT
 
 runner = CliRunner()
@@ -63,7 +63,7 @@ def test_cli_db_upgrade_creates_the_schema(tmp_path):
 
 def test_cli_serve_help_names_its_options():
     """``homecare serve --help`` (through the installed entry point module) lists host, port and db."""
-    result = subprocess.run([sys.executable, "-m", "scheduler.cli", "serve", "--help"], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "homecare_cli", "serve", "--help"], cwd=ROOT,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     assert "--host" in result.stdout and "--port" in result.stdout and "--db" in result.stdout

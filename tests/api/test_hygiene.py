@@ -24,7 +24,7 @@ from api import crud
 from api.config import Settings
 from api.db import Database, migrate
 from api.security import split_key
-from scheduler.cli import app as cli_app
+from homecare_cli.main import app as cli_app
 from tests.api.support import (
     LiveServer,
     assert_valid_roster,

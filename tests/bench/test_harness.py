@@ -7,12 +7,11 @@ import csv
 import pytest
 from typer.testing import CliRunner
 
+from homecare_cli.main import app
 from scheduler.bundled import resolve_path
-from scheduler.cli import app
 from solver.bench import harness, peers
 from solver.bench.instances import check_vrptw, load_vrptw_bks, read_solomon
-from solver.params import SolveParams
-from solver.vrptw import (
+from solver.bench.vrptw import (
     RouteRegions,
     VrptwSearch,
     improve_by_route_regions,
@@ -21,6 +20,7 @@ from solver.vrptw import (
     solve_vrptw,
     solve_vrptw_portfolio,
 )
+from solver.params import SolveParams
 
 SOLOMON = resolve_path("fixtures/bench/solomon")
 BKS = load_vrptw_bks(SOLOMON / "solomon_bks.csv")
@@ -100,8 +100,8 @@ def test_iterated_local_search_goes_on_past_the_first_local_optimum():
 
 def test_warm_start_rebuilds_the_given_routes_as_ils_first_solution():
     """ILS from given routes starts exactly there (first solution = their cost) and never ends worse."""
+    from solver.bench.vrptw import _Model
     from solver.routing import run_search, search_parameters
-    from solver.vrptw import _Model
 
     inst = read_solomon(SOLOMON / "RC101.txt")
     params = portfolio(0.5, workers=1)[0].params

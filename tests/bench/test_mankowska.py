@@ -13,6 +13,7 @@ import pytest
 
 from scheduler.bundled import resolve_path
 from scheduler.errors import SchemaError
+from solver.bench.harness import run_mankowska
 from solver.bench.mankowska import (
     MankowskaSolution,
     MankowskaStop,
@@ -23,7 +24,6 @@ from solver.bench.mankowska import (
     read_ceschia_instance,
     read_ceschia_solution,
     read_mankowska,
-    run_mankowska,
 )
 
 FIXTURES = resolve_path("fixtures/bench/mankowska")
@@ -272,7 +272,7 @@ def test_run_mankowska_is_feasible_and_near_the_proven_optimum(name, record_prop
 
 def test_solve_mankowska_routes_respect_double_services():
     """On B1 every double service is on two caregivers, synchronised, per the checker."""
-    from solver.hhcrsp import solve_mankowska
+    from solver.bench.hhcrsp import solve_mankowska
 
     inst = _inst("B1")
     sol = solve_mankowska(inst, time_limit_s=1.5)
@@ -283,7 +283,7 @@ def test_solve_mankowska_routes_respect_double_services():
 
 def test_mankowska_portfolio_keeps_the_better_of_two_searches():
     """GLS and ILS run side by side on B1; the kept solution is feasible and the lower of the two."""
-    from solver.hhcrsp import portfolio, solve_mankowska_portfolio
+    from solver.bench.hhcrsp import portfolio, solve_mankowska_portfolio
 
     inst = _inst("B1")
     assert [p.iterated_local_search for p in portfolio(1.5, workers=2)] == [False, True]

@@ -103,7 +103,7 @@ def test_cambridge_weekday_replan_after_w01_off_sick_starts_nothing_in_the_past(
 
     from typer.testing import CliRunner
 
-    from scheduler.cli import app
+    from homecare_cli.main import app
     from scheduler.io import load_roster, plan_to_dict
 
     plan, _, _, result = weekday

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scheduler.cli import app
+from homecare_cli.main import app
 from scheduler.io import load_plan, load_roster
 from scheduler.validate import check_roster
 from solver import travel_for

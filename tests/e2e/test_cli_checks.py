@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scheduler.cli import app
+from homecare_cli.main import app
 from tests.helpers import LONDON_OSM, client, plan_dict, visit
 
 runner = CliRunner()

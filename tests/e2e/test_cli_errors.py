@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scheduler.cli import app
+from homecare_cli.main import app
 from tests.helpers import LONDON_OSM, plan_dict
 
 runner = CliRunner()
@@ -136,7 +136,7 @@ def test_cli_solve_unwritable_out_folder_is_refused_before_the_search(unroutable
 def _homecare(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("HOMECARE_")}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "scheduler.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "homecare_cli", *args], capture_output=True, text=True,
                           env=full_env, timeout=timeout)
 
 

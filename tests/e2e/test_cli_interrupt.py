@@ -32,7 +32,7 @@ class _Solve:
 
     def __init__(self, out: Path, cache: Path, *args: str):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "scheduler.cli", "solve", str(PLAN), "--out", str(out), "--cache-dir", str(cache),
+            [sys.executable, "-m", "homecare_cli", "solve", str(PLAN), "--out", str(out), "--cache-dir", str(cache),
              *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         self.lines: queue.Queue[str] = queue.Queue()
@@ -95,7 +95,7 @@ def test_cli_solve_ctrl_c_stops_the_search_and_writes_the_best_roster(tmp_path, 
     assert "Search stopped by Ctrl-C" in stdout
     meta = json.loads((out / "roster.json").read_text())["meta"]
     assert meta["interrupted"] is True and meta["search_s"] < 60
-    checked = subprocess.run([sys.executable, "-m", "scheduler.cli", "validate", str(PLAN), str(out / "roster.json"),
+    checked = subprocess.run([sys.executable, "-m", "homecare_cli", "validate", str(PLAN), str(out / "roster.json"),
                               "--cache-dir", str(network_cache_dir)], capture_output=True, text=True, timeout=120)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "valid (every rule checked)" in checked.stdout

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from scheduler.cli import app
+from homecare_cli.main import app
 from scheduler.io import load_plan, write_roster
 from solver import SolveParams
 from solver.plot import worker_colours

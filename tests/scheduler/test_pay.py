@@ -238,7 +238,7 @@ def pay_files(tmp_path: Path) -> tuple[Path, Path]:
 def _app():
     import typer
 
-    from scheduler.cli_care import register
+    from homecare_cli.care import register
 
     app = typer.Typer()
     register(app)

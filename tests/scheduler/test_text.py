@@ -22,7 +22,7 @@ def test_counted_singular_and_plural(n, noun, plural, expected):
 
 def test_counted_lives_where_the_domain_can_use_it():
     """scheduler.pay (domain) uses the same helper as the command line, which re-uses it, not a copy."""
-    import scheduler.cli_common as cli_common
+    import homecare_cli.common as cli_common
     import scheduler.pay as pay
 
     assert pay.counted is counted and cli_common.counted is counted

@@ -15,7 +15,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from scheduler.cli_care import register
+from homecare_cli.care import register
 from scheduler.io import load_plan, plan_from_dict, write_roster
 from scheduler.model import Plan
 from scheduler.roster import Break, Roster, make_route

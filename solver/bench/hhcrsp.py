@@ -2,7 +2,7 @@
 
 The benchmark twin of :mod:`solver.routing` for home care with skills and
 double services (data, rules and checker: :mod:`solver.bench.mankowska`). With
-:mod:`solver.routing` (and its filter, :mod:`solver.gaps`) and :mod:`solver.vrptw`
+:mod:`solver.routing` (and its filter, :mod:`solver.gaps`) and :mod:`solver.bench.vrptw`
 it is one of the modules that import OR-Tools. Modelling choices:
 
 * one routing node per needed (patient, service); a double-service patient gives

@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
         """
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        from scheduler.cli_common import _fail, console, out as stdout
+        from homecare_cli.common import _fail, console, out as stdout
         from scheduler.text import counted
         from solver.bench import harness
         from solver.bench.instances import InstanceError

@@ -1,7 +1,8 @@
 """The ``homecare`` command line: solve, validate and generate plans.
 
-The CLI is the application shell: it is the one module of ``scheduler`` that
-reaches into ``solver`` (inside its commands, never at import time).
+The CLI is the application shell on top of ``scheduler``, ``solver`` and ``api``; it
+reaches into ``solver`` and ``api`` inside its commands, never at import time, so
+``homecare --help`` stays quick.
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from scheduler.bundled import default_plan
-from scheduler.cli_common import (
+from homecare_cli.common import (
     DEFAULT_MAX_TIME_LIMIT_S,
     EXIT_ERROR as EXIT_ERROR,
     EXIT_INVALID as EXIT_INVALID,
@@ -38,6 +38,7 @@ from scheduler.cli_common import (
     console,
     out,
 )
+from scheduler.bundled import default_plan
 from scheduler.errors import PlanError, SchedulerError
 from scheduler.text import counted
 from scheduler.timeutil import format_hhmm
@@ -438,10 +439,10 @@ def generate(
 
 # Care-rule reports (pay, explain) and the roster service's commands (serve, keys, db);
 # the solver, FastAPI, uvicorn and SQLAlchemy are imported inside those commands only.
-from api.cli import register as _register_api  # noqa: E402
-from scheduler.cli_care import register as _register_care  # noqa: E402
-from solver.bench.cli import register as _register_bench  # noqa: E402
-from scheduler.cli_view import register as _register_view  # noqa: E402
+from homecare_cli.bench import register as _register_bench  # noqa: E402
+from homecare_cli.care import register as _register_care  # noqa: E402
+from homecare_cli.service import register as _register_api  # noqa: E402
+from homecare_cli.view import register as _register_view  # noqa: E402
 
 _register_care(app)
 _register_bench(app)

@@ -17,9 +17,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from homecare_cli.care import _load_pair
+from homecare_cli.common import _check_out_file, _fail, out
 from scheduler.bundled import default_plan
-from scheduler.cli_care import _load_pair
-from scheduler.cli_common import _check_out_file, _fail, out
 from scheduler.errors import SchedulerError
 from scheduler.text import counted
 

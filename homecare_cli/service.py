@@ -1,6 +1,6 @@
 """Commands of the roster service: ``homecare serve``, ``homecare keys ...`` and ``homecare db upgrade``.
 
-Registered on the ``homecare`` command line by :mod:`scheduler.cli`; FastAPI,
+Registered on the ``homecare`` command line by :mod:`homecare_cli.main`; FastAPI,
 uvicorn and SQLAlchemy are imported inside the commands only.
 """
 

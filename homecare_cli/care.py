@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from scheduler.cli_common import (
+from homecare_cli.common import (
     EXIT_INVALID,
     _check_out_file,
     _fail,

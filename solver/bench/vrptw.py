@@ -5,7 +5,7 @@ the same search parameters (:func:`solver.routing.search_parameters`), on
 public instances with best-known solutions, so that the search settings we
 ship can be measured against the literature and against PyVRP and VROOM.
 Together with :mod:`solver.routing` (and its filter, :mod:`solver.gaps`) and
-:mod:`solver.hhcrsp` it is one of the modules that import OR-Tools.
+:mod:`solver.bench.hhcrsp` it is one of the modules that import OR-Tools.
 
 Convention: DIMACS (see :mod:`solver.bench.instances`). Every arc, time,
 window and service duration is in tenths of the instance's unit, as integers,
