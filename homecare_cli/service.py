@@ -69,6 +69,12 @@ def _open(url: str, *, upgrade: bool):  # noqa: ANN202 - api.db.Database
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise _fail(f"cannot reach the database {_safe_url(url)}: {reason}") from None
+    except ImportError as exc:  # SQLAlchemy imports a URL's driver when the engine is made
+        from sqlalchemy.engine import make_url
+
+        scheme = make_url(url).drivername
+        hint = ' (for PostgreSQL: pip install "homecare[postgres]")' if scheme.startswith("postgresql") else ""
+        raise _fail(f"the database driver for {scheme} is not installed ({exc.name or exc}){hint}") from None
     return database
 
 

@@ -166,6 +166,15 @@ def test_cli_keys_on_unreachable_database_is_a_clear_error():
     assert "Traceback" not in done.stderr and "cannot reach the database" in done.stderr
 
 
+def test_cli_keys_on_a_database_whose_driver_is_missing_is_a_clear_error():
+    """A URL whose driver is not installed (here MySQL's pymysql): exit 2 saying so, no traceback."""
+    done = _homecare("keys", "list", "--db", "mysql+pymysql://u:secret@127.0.0.1:9/homecare")
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "the database driver for mysql+pymysql is not installed (pymysql)" in done.stderr
+    assert "secret" not in done.stderr
+
+
 def test_cli_keys_revoke_unknown_key_exits_2_not_invalid_plan(tmp_path):
     """Revoking a key that does not exist is a lookup failure (2), not an invalid plan (1)."""
     result = runner.invoke(app, ["keys", "revoke", "hc_nope", "--db", f"sqlite:///{tmp_path / 'k.db'}"])
