@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scheduler import schema
 from scheduler.errors import PlanError, Problem, SchemaError
 from scheduler.io import PLAN_LISTS, csv_plan_dict, plan_from_dict, plan_to_dict, printable
 from scheduler.model import Plan
@@ -39,14 +40,10 @@ BUNDLED_PREFIX = "fixtures/networks/"
 CSV_FILES = ("plan", *PLAN_LISTS)
 #: Longest record id accepted: the width of the database's member and client id columns.
 ID_MAX_CHARS = 200
-#: Record list fields bounded by the setting ``max_list_items``.
-LIST_FIELDS = {
-    "providers": (),
-    "workers": ("skills", "availability"),
-    "clients": ("preferred_worker_ids", "excluded_worker_ids"),
-    "visits": ("required_skills", "tasks"),
-}
-_SINGULAR = {"providers": "provider", "workers": "worker", "clients": "client", "visits": "visit"}
+#: Record list fields bounded by the setting ``max_list_items``: every list field of the plan's schema.
+LIST_FIELDS = {name: tuple(f.name for f in schema.RECORDS[kind].fields if f.many)
+               for name, kind in schema.PLAN_LISTS.items()}
+_SINGULAR = schema.PLAN_LISTS
 _SETTING = {"providers": "max_providers", "workers": "max_workers", "clients": "max_clients",
             "visits": "max_visits", "history": "max_history"}
 

@@ -15,9 +15,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 from sqlalchemy import JSON, BigInteger, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from scheduler import schema
 
 
 def utcnow() -> dt.datetime:
@@ -187,7 +189,6 @@ class AuditRecord(Base):
 
 # --------------------------------------------------------------------------- schemas: common
 
-HHMM = Field(pattern=r"^\d{1,2}:\d{2}$", examples=["08:30"])
 JobState = Literal["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]
 TravelMode = Literal["drive", "walk", "cycle"]
 
@@ -232,91 +233,73 @@ class HealthPublic(BaseModel):
 
 
 # --------------------------------------------------------------------------- schemas: plans
-# The Plan* "In" models document the plan's JSON form in the OpenAPI schema only;
-# the body itself is read by scheduler.io.plan_from_dict, which reports every problem.
+# The plan's "In" models document the plan's JSON form in the OpenAPI schema only, and are
+# built from the one description of it, scheduler.schema (a field added there is documented
+# here); the body itself is read by scheduler.io.plan_from_dict, which reports every problem.
 
-class LocationIn(BaseModel):
-    """A WGS84 point (degrees)."""
+def _plan_models() -> dict[str, type[BaseModel]]:
+    """Build a pydantic model per record kind of :data:`scheduler.schema.RECORDS` (``PlanIn``...).
 
-    lat: float = Field(ge=-90, le=90, examples=[51.5226])
-    lon: float = Field(ge=-180, le=180, examples=[-0.1397])
-
-
-class WindowIn(BaseModel):
-    """A time window, local wall-clock ``HH:MM`` on the plan's date."""
-
-    start: str = HHMM
-    end: str = HHMM
-
-
-class ProviderIn(BaseModel):
-    """A provider (care agency, hairdresser, delivery firm, equipment firm)."""
-
-    model_config = ConfigDict(extra="allow")
-    id: str
-    name: str = ""
-    kind: Literal["care", "hairdressing", "delivery", "equipment"]
-
-
-class WorkerIn(BaseModel):
-    """A worker and their shift."""
-
-    model_config = ConfigDict(extra="allow")
-    id: str
-    provider_id: str
-    name: str = ""
-    skills: list[str] = []
-    gender: Literal["f", "m", "x"] | None = None
-    shift: WindowIn
-    start_location: LocationIn
-    end_location: LocationIn | None = None
-    travel_mode: TravelMode = "drive"
-    capacity: int | None = None
-
-
-class ClientIn(BaseModel):
-    """A person visited at home."""
-
-    model_config = ConfigDict(extra="allow")
-    id: str
-    location: LocationIn
-    postcode: str = ""
-    gender_preference: Literal["f", "m"] | None = None
-    preferred_worker_ids: list[str] = []
-    excluded_worker_ids: list[str] = []
-
-
-class VisitIn(BaseModel):
-    """A visit to a client, to start inside its window."""
-
-    model_config = ConfigDict(extra="allow")
-    id: str
-    client_id: str
-    kind: Literal["care", "hairdressing", "delivery", "equipment"]
-    provider_id: str | None = None
-    window: WindowIn
-    duration_min: int = Field(ge=1)
-    required_skills: list[str] = []
-    workers_required: int = Field(default=1, ge=1, le=2)
-    priority: Literal["mandatory", "high", "normal", "low"] = "normal"
-    demand: int = 0
-    tasks: list[str] = []
-
-
-class PlanIn(BaseModel):
-    """A plan: one day's demand and workforce (``docs/CONTRACT.md``).
-
-    ``network`` names one of the server's road networks by file name
-    (``cambridge_drive.osm``, or ``fixtures/networks/cambridge_drive.osm`` as the bundled plans do).
+    The models only document the body: ``extra="allow"`` on the records that keep
+    unnamed fields, and no check is left to them (the reader reports every problem
+    at once). The service's own rule is added here: a plan names its ``network``.
     """
+    models: dict[str, type[BaseModel]] = {}
 
-    model_config = ConfigDict(extra="allow")
-    date: dt.date
-    network: str = Field(examples=["fixtures/networks/london_central_drive.osm"])
-    providers: list[ProviderIn]
-    workers: list[WorkerIn]
-    clients: list[ClientIn] = []
-    visits: list[VisitIn]
+    def model(kind: str) -> type[BaseModel]:
+        if kind in models:
+            return models[kind]
+        spec = schema.RECORDS[kind]
+        fields: dict[str, Any] = {}
+        for f in spec.fields:
+            if f.type == "text":
+                annotation: Any = Literal[f.choices] if f.choices else str  # type: ignore[valid-type]
+            elif f.nested:
+                annotation = model(f.type)
+            else:
+                annotation = _SCALARS[f.type]
+            if f.many:
+                annotation = list[annotation]  # type: ignore[valid-type]
+            unit = f" Unit: {f.unit}." if f.unit else ""
+            info: dict[str, Any] = {"description": f.description + unit}
+            if f.type == "time":
+                info.update(pattern=HHMM_PATTERN, examples=["08:30"])
+            if f.example is not None:
+                info["examples"] = [f.example]
+            if f.minimum is not None:
+                info["ge"] = f.minimum
+            if f.maximum is not None:
+                info["le"] = f.maximum
+            if not f.required:
+                annotation = annotation | None
+                info["default"] = list(f.default) if isinstance(f.default, tuple) else f.default
+            fields[f.name] = (annotation, Field(**info))
+        fields.update(_SERVICE_FIELDS.get(kind, {}))
+        name = f"{kind.capitalize()}In"
+        config = ConfigDict(extra="allow" if spec.keeps_extra else "ignore", title=name)
+        models[kind] = create_model(name, __config__=config, __doc__=spec.description, **fields)
+        return models[kind]
+
+    for kind in schema.RECORDS:
+        model(kind)
+    return models
+
+
+HHMM_PATTERN = r"^\d{1,2}:\d{2}$"
+_SCALARS: dict[str, Any] = {"integer": int, "number": float, "date": dt.date, "time": str}
+#: Fields the service asks more of than the domain: it solves on one of its own road networks.
+_SERVICE_FIELDS: dict[str, dict[str, Any]] = {"plan": {"network": (str, Field(
+    description="One of the server's road networks, by file name (cambridge_drive.osm, or "
+                "fixtures/networks/cambridge_drive.osm as the bundled plans do).",
+    examples=["fixtures/networks/london_central_drive.osm"]))}}
+PLAN_MODELS = _plan_models()
+PlanIn = PLAN_MODELS["plan"]
+ProviderIn = PLAN_MODELS["provider"]
+WorkerIn = PLAN_MODELS["worker"]
+ClientIn = PLAN_MODELS["client"]
+VisitIn = PLAN_MODELS["visit"]
+LocationIn = PLAN_MODELS["location"]
+WindowIn = PLAN_MODELS["window"]
 
 
 class PlanSummary(BaseModel):

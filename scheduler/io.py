@@ -20,6 +20,7 @@ from collections.abc import Callable, Container, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from scheduler import schema
 from scheduler.errors import PlanError, Problem, SchemaError
 from scheduler.model import (
     DEFAULT_WEEKLY_CAP_MIN,
@@ -38,32 +39,16 @@ from scheduler.model import (
 from scheduler.roster import Break, Kpis, Roster, Route, Stop, Unassigned
 from scheduler.timeutil import ceil_minutes, format_hhmm, parse_hhmm
 
-PLAN_LISTS = ("providers", "workers", "clients", "visits")
+PLAN_LISTS = tuple(schema.PLAN_LISTS)
 LIST_SEPARATOR = ";"
 
-_KNOWN_FIELDS: dict[str, set[str]] = {
-    "providers": {"id", "name", "kind", "pay", "break", "weekly_cap_min"},
-    "workers": {
-        "id", "provider_id", "name", "skills", "gender", "shift", "start_location",
-        "end_location", "travel_mode", "capacity", "availability", "max_working_min", "max_visits",
-        "week_worked_min",
-    },
-    "clients": {
-        "id", "location", "postcode", "name", "gender_preference", "preferred_worker_ids",
-        "excluded_worker_ids",
-    },
-    "visits": {
-        "id", "client_id", "kind", "provider_id", "window", "duration_min", "required_skills",
-        "workers_required", "priority", "demand", "tasks", "pinned_worker_id", "after", "before",
-    },
+# What the reader knows of each record comes from the one description of the plan, scheduler.schema.
+_KNOWN_FIELDS: dict[str, frozenset[str]] = {
+    name: schema.known_fields(kind) for name, kind in schema.PLAN_LISTS.items()
 }
-_NESTED = {"shift": ("start", "end"), "window": ("start", "end"),
-           "start_location": ("lat", "lon"), "end_location": ("lat", "lon"),
-           "location": ("lat", "lon"), "after": ("visit_id", "min_gap_min", "max_gap_min"),
-           "before": ("visit_id", "min_gap_min", "max_gap_min"),
-           "pay": ("model", "hourly_rate", "per_visit_rate", "paid_time"),
-           "break": ("after_min", "duration_min")}
-_LIST_FIELDS = {"skills", "required_skills", "preferred_worker_ids", "excluded_worker_ids", "tasks"}
+_PLAN_FIELDS = schema.known_fields("plan")
+_NESTED = schema.csv_nested()
+_LIST_FIELDS = schema.csv_lists()
 _SINGULAR = {"providers": "provider", "workers": "worker", "clients": "client", "visits": "visit"}
 
 
@@ -260,7 +245,7 @@ class _Record:
             return None
         return TimeWindow(times["start"], times["end"])
 
-    def extra(self, known: set[str]) -> dict[str, Any]:
+    def extra(self, known: Container[str]) -> dict[str, Any]:
         """Return the fields the contract does not name, reporting any that cannot be stored."""
         out = {}
         for key, value in self.raw.items():
@@ -500,7 +485,7 @@ def plan_from_dict(
         records[name] = built
         unloaded.setdefault(_SINGULAR[name], lost)
     history = _history(data.get("history"), problems)
-    extra = {k: v for k, v in data.items() if k not in {"date", "network", "history", *PLAN_LISTS}}
+    extra = {k: v for k, v in data.items() if k not in _PLAN_FIELDS}
     for key, value in extra.items():
         reason = unstorable(key) if isinstance(key, str) else None
         field = printable(str(key))
