@@ -327,7 +327,8 @@ def _check_queue_room(session: Session, max_queued: int) -> None:
 
 
 def create_job(*, db: Database, kind: str, plan_id: str, time_limit_s: float, max_queued: int | None,
-               seed: int = 0, created_by: str | None = None, locks: Sequence[dict[str, Any]] = (),
+               seed: int = 0, params: dict[str, Any] | None = None, created_by: str | None = None,
+               locks: Sequence[dict[str, Any]] = (),
                previous_roster_id: str | None = None, rerun_of: str | None = None,
                session: Session | None = None) -> JobRecord:
     """Store a queued job (in ``session``'s transaction when one is given).
@@ -346,7 +347,8 @@ def create_job(*, db: Database, kind: str, plan_id: str, time_limit_s: float, ma
         If the queue already holds ``max_queued`` jobs (nothing is stored).
     """
     record = JobRecord(id=new_id("jb"), kind=kind, plan_id=plan_id, state="queued", created_at=utcnow(),
-                       created_by=created_by, time_limit_s=time_limit_s, seed=seed, locks=list(locks),
+                       created_by=created_by, time_limit_s=time_limit_s, seed=seed, params=params or None,
+                       locks=list(locks),
                        previous_roster_id=previous_roster_id, rerun_of=rerun_of, attempts=0)
     if session is not None:
         if max_queued is not None:
@@ -589,7 +591,8 @@ def rerun_job(*, db: Database, job: JobRecord, time_limit_s: float | None, creat
     """
     with db.write() as session:
         new = create_job(db=db, session=session, kind=job.kind, plan_id=job.plan_id,
-                         time_limit_s=time_limit_s or job.time_limit_s, seed=job.seed, created_by=created_by,
+                         time_limit_s=time_limit_s or job.time_limit_s, seed=job.seed, params=job.params,
+                         created_by=created_by,
                          locks=job.locks, previous_roster_id=job.previous_roster_id, rerun_of=job.id,
                          max_queued=max_queued)
         session.execute(update(ScenarioRecord).where(ScenarioRecord.job_id == job.id).values(job_id=new.id))

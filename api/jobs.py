@@ -10,8 +10,9 @@ How a job runs
     id (host, process id and a random part) with a lease, and hands it to a
     solver process of its own. The solver process (:func:`run_job`) solves with
     a :class:`DbReporter` writing stage, search time, best objective and places
-    filled to the job row, checks the roster with
-    :func:`scheduler.validate.check_roster`, then writes the roster and
+    filled to the job row, through :func:`solver.run` (the pipeline of
+    ``homecare solve``, which also checks the roster with
+    :func:`scheduler.validate.check_roster` and the job's locks), then writes the roster and
     ``succeeded`` in **one** transaction, and only while its server still holds
     the lease: a roster is never half stored, a job is never reported done
     without its roster, and a job taken over is never finished twice. The event
@@ -260,8 +261,8 @@ def run_job(job_id: str, owner: str, database_url: str, cache_dir: str | None) -
     from api.intake import plan_network_path
     from scheduler.errors import PlanError, SchedulerError
     from scheduler.io import plan_from_dict, roster_to_dict
-    from scheduler.validate import check_roster
-    from solver import SolveParams, check_plan, solve
+    from scheduler.roster import LockedStop
+    from solver import SolveParams, run
 
     db = _process_database(database_url)
     started = _start(db, job_id, owner)
@@ -271,18 +272,12 @@ def run_job(job_id: str, owner: str, database_url: str, cache_dir: str | None) -
     cache = Path(cache_dir) if cache_dir else None
     try:
         plan = plan_from_dict(plan_data)
-        params = SolveParams(time_limit_s=job.time_limit_s, seed=job.seed)
-        reporter = DbReporter(db, job_id, owner)
-        # The plan checks of ``homecare validate`` and ``solve``; stages ``network`` then ``matrix``.
-        travel = check_plan(plan, network=plan_network_path(plan), params=params, cache_dir=cache,
-                            reporter=reporter)
-        options: dict[str, Any] = {}
-        if job.locks:
-            from scheduler.roster import LockedStop
-
-            options["locked"] = tuple(LockedStop(l["visit_id"], l["worker_id"], int(l["start"])) for l in job.locks)
-        result = solve(plan, params=params, travel=travel, reporter=reporter, **options)
-        violations = [str(v) for v in check_roster(plan, result.roster, travel=travel)]
+        params = SolveParams.from_dict({**(job.params or {}), "time_limit_s": job.time_limit_s, "seed": job.seed})
+        locked = tuple(LockedStop(l["visit_id"], l["worker_id"], int(l["start"])) for l in job.locks or ())
+        # The pipeline of ``homecare solve``: plan checks, stages network, matrix, model, search, decode; roster check.
+        result = run(plan, params=params, network=plan_network_path(plan), cache_dir=cache,
+                     reporter=DbReporter(db, job_id, owner), locked=locked)
+        violations = [str(v) for v in result.violations]
         if violations:
             log.error("job %s: roster has %d violation(s): %s", job_id, len(violations), violations[:5])
         return _finish(db, job, owner, roster_to_dict(result.roster), violations, job.kind)

@@ -138,6 +138,8 @@ class JobRecord(Base):
     time_limit_s: Mapped[float] = mapped_column(Float)
     seed: Mapped[int] = mapped_column(Integer, default=0)
     locks: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    #: Solver settings besides time limit and seed (:class:`solver.SolveParams` fields that differ from the defaults).
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     previous_roster_id: Mapped[str | None] = mapped_column(ForeignKey("rosters.id"), default=None)
     rerun_of: Mapped[str | None] = mapped_column(String(32), default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -337,6 +339,40 @@ class JobCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     time_limit_s: float | None = Field(default=None, gt=0, description="Search time (s); server default if absent.")
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    params: dict[str, Any] | None = Field(
+        default=None, examples=[{"continuity_weight_s": 600, "metaheuristic": "TABU_SEARCH"}],
+        description="Solver settings: any fields of a `homecare solve --params` file (solver.SolveParams), "
+                    "checked as that file is. `time_limit_s` and `seed` above win over the same keys here; "
+                    "the time limit obeys the server's maximum either way.")
+
+    @field_validator("params")
+    @classmethod
+    def _solve_params(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        from solver.params import SolveParams
+
+        if value is None:
+            return None
+        seed = value.get("seed")
+        if isinstance(seed, int) and not isinstance(seed, bool) and not 0 <= seed <= 2**31 - 1:
+            raise ValueError(f"seed must be from 0 to {2**31 - 1}, got {seed}")
+        SolveParams.from_dict(value)  # ConfigError (a ValueError) names every bad key
+        return value
+
+    def settings(self) -> tuple[float | None, int, dict[str, Any]]:
+        """Return the search time asked for (``None``: the server's default), the seed, and the other settings.
+
+        The other settings are the ``params`` that differ from the defaults, as
+        stored on the job (without ``time_limit_s`` and ``seed``, which have columns).
+        """
+        from solver.params import SolveParams
+
+        given = dict(self.params or {})
+        limit = self.time_limit_s if self.time_limit_s is not None else given.get("time_limit_s")
+        seed = self.seed if "seed" in self.model_fields_set or "seed" not in given else int(given["seed"])
+        rest = SolveParams.from_dict(given).changed()
+        rest.pop("time_limit_s", None)
+        rest.pop("seed", None)
+        return (None if limit is None else float(limit)), seed, rest
 
 
 class JobRerun(BaseModel):
@@ -380,6 +416,8 @@ class JobPublic(BaseModel):
     rerun_of: str | None
     time_limit_s: float
     seed: int
+    params: dict[str, Any] = Field(default={}, description="Solver settings besides time limit and seed: the "
+                                   "solver.SolveParams fields that differ from the defaults.")
     locked_stops: int
     created_at: dt.datetime
     started_at: dt.datetime | None

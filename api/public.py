@@ -32,7 +32,8 @@ def job_public(job: JobRecord) -> JobPublic:
     error = JobErrorPublic(**job.error) if job.error else None
     return JobPublic(id=job.id, kind=job.kind, state=job.state, plan_id=job.plan_id, roster_id=job.roster_id,
                      previous_roster_id=job.previous_roster_id, rerun_of=job.rerun_of,
-                     time_limit_s=job.time_limit_s, seed=job.seed, locked_stops=len(job.locks or ()),
+                     time_limit_s=job.time_limit_s, seed=job.seed, params=job.params or {},
+                     locked_stops=len(job.locks or ()),
                      created_at=aware(job.created_at), started_at=aware(job.started_at),
                      finished_at=aware(job.finished_at), progress=progress, error=error)
 

@@ -180,8 +180,7 @@ def solve(
     written. A second Ctrl-C quits at once, without a roster (exit 130).
     """
     from scheduler.io import write_roster
-    from scheduler.validate import check_roster
-    from solver import solve as run_solve
+    from solver import run
     from solver.cache import default_cache_dir
 
     plan = _load(plan_path)
@@ -203,16 +202,15 @@ def solve(
         # while the network loads, Ctrl-C quits as usual.
         with _interrupt_stops_search() as stop:
             try:
-                result = run_solve(plan, params=params, travel=travel, reporter=reporter, locked=locked.locked,
-                                   locked_before=locked.locked_before, stop=stop)
+                # The pipeline of the roster service's jobs too (solver.run); the plan checks ran above.
+                result = run(plan, params=params, travel=travel, reporter=reporter, locked=locked.locked,
+                             locked_before=locked.locked_before, stop=stop)
             except PlanError as exc:
                 raise _invalid(f"plan {plan.source or plan_path}", exc) from None
             except SchedulerError as exc:
                 raise _fail(str(exc)) from None
             reporter.finish(plan, result.roster)
-            roster = result.roster
-            violations = check_roster(plan, roster, travel=travel, locked=locked.locked,
-                                      locked_before=locked.locked_before)
+            roster, violations = result.roster, result.violations
             try:
                 json_path = write_roster(roster, out_dir / "roster.json")
                 csv_path = write_roster(roster, out_dir / "roster.csv", plan=plan)

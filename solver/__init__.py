@@ -1,13 +1,14 @@
 """Road networks, travel matrices and the OR-Tools model: plan in, roster out.
 
-Use :func:`solve`::
+Use :func:`run`, the one solve pipeline (plan checks, network, matrices, search,
+roster check) of ``homecare solve`` and the roster service's jobs::
 
     from scheduler.io import load_plan
-    from solver import SolveParams, solve
+    from solver import SolveParams, run
 
-    result = solve(load_plan("fixtures/plans/cambridge_weekday.json"),
-                   params=SolveParams(time_limit_s=30))
-    print(result.summary())
+    result = run(load_plan("fixtures/plans/cambridge_weekday.json"),
+                 params=SolveParams(time_limit_s=30))
+    print(result.summary(), result.violations)
 """
 
 from __future__ import annotations
@@ -26,14 +27,14 @@ from scheduler.roster import LockedStop, Roster, compute_kpis, plan_locked_befor
 from scheduler.timeutil import format_hhmm
 from solver.network import ATTRIBUTION, RoadNetwork, load_network
 from solver.params import SolveParams as SolveParams
-from solver.result import SolveResult as SolveResult
+from solver.result import RunResult as RunResult, SolveResult as SolveResult
 from solver.routing import Progress as Progress, StopFlag as StopFlag
 from solver.travel import PlanTravel as PlanTravel, plan_travel
 
 log = logging.getLogger("homecare")
 
-__all__ = ["SolveParams", "SolveResult", "Progress", "PlanTravel", "StopFlag", "solve", "check_plan", "network_for",
-           "travel_for"]
+__all__ = ["SolveParams", "SolveResult", "RunResult", "Progress", "PlanTravel", "StopFlag", "run", "solve",
+           "check_plan", "network_for", "travel_for"]
 
 
 class Reporter(Protocol):
@@ -144,6 +145,75 @@ def check_plan(plan: Plan, *, network: str | Path | RoadNetwork | None = None, p
     road = network_for(plan, network, cache_dir=cache_dir)
     reporter.stage("matrix", f"{road.n_nodes} road nodes")
     return travel_for(plan, road, params=params, cache_dir=cache_dir, reporter=reporter)
+
+
+def run(
+    plan: Plan,
+    *,
+    params: SolveParams | None = None,
+    network: str | Path | RoadNetwork | None = None,
+    travel: PlanTravel | None = None,
+    cache_dir: Path | None = None,
+    reporter: Reporter | None = None,
+    locked: Sequence[LockedStop] = (),
+    locked_before: int | None = None,
+    stop: StopFlag | None = None,
+) -> RunResult:
+    """Solve a plan from end to end: check it, load its network, compute its matrices, search, check the roster.
+
+    The one solve pipeline of ``homecare solve`` and of the roster service's jobs:
+    :func:`check_plan` (unless ``travel`` is given), :func:`solve`, then
+    :func:`scheduler.validate.check_roster` with the same locks and lock time.
+
+    Parameters
+    ----------
+    plan
+        The plan.
+    params
+        Search parameters; defaults to :class:`SolveParams()`.
+    network
+        Road network (loaded, a file, or a place name) instead of the plan's own.
+    travel
+        The plan's travel matrices, already checked and computed (say by
+        :func:`check_plan`); the plan checks, network and matrices are then skipped.
+    cache_dir
+        Cache folder for networks and matrices, or ``None`` for none.
+    reporter
+        Receives progress (stages ``network``, ``matrix``, ``model``, ``search``, ``decode``).
+    locked
+        Stops to keep exactly as they are (see :func:`solve`); the roster check
+        checks them.
+    locked_before
+        The re-planning time (seconds since midnight; see :func:`solve`); by default
+        the plan's own. The roster check uses the roster's.
+    stop
+        A flag that stops the search early when set (see :func:`solve`).
+
+    Returns
+    -------
+    RunResult
+        The roster, the travel matrices, the roster's violations (empty for a valid
+        roster) and the search figures.
+
+    Raises
+    ------
+    PlanError
+        If a record is invalid, a location is too far from the road network, or a
+        locked stop cannot be kept (every problem is listed).
+    NetworkError
+        If no network is named, or its file is missing or unreadable.
+    SolverError
+        If OR-Tools fails unexpectedly.
+    """
+    from scheduler.validate import check_roster
+
+    if travel is None:
+        travel = check_plan(plan, network=network, params=params, cache_dir=cache_dir, reporter=reporter)
+    result = solve(plan, params=params, travel=travel, reporter=reporter, locked=locked,
+                   locked_before=locked_before, stop=stop)
+    before = locked_before if locked_before is not None else result.roster.locked_before
+    violations = check_roster(plan, result.roster, travel=travel, locked=locked, locked_before=before)
+    return RunResult(result.roster, travel, tuple(violations), result)
 
 
 def solve(

@@ -7,6 +7,7 @@ import math
 import tomllib
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -254,24 +255,57 @@ class SolveParams:
         data = data.get("solve", data)
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: [solve] must be a table of solve parameters")
+        return cls.from_dict(data, source=str(path))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str | None = None) -> SolveParams:
+        """Read parameters from a mapping of TOML or JSON values (a ``--params`` file, a job request).
+
+        Parameters
+        ----------
+        data
+            Field names and values; lists stand for tuples. Missing keys keep their defaults.
+        source
+            Where the values come from, to start the error message with (a file name).
+
+        Returns
+        -------
+        SolveParams
+            The parameters.
+
+        Raises
+        ------
+        ConfigError
+            If a key is unknown, or a value is of the wrong type or out of range; every
+            problem is listed, each naming its key.
+        """
+        prefix = f"{source}: " if source else ""
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         problems = [f"unknown solve {'parameter' if len(unknown) == 1 else 'parameters'} {', '.join(unknown)}"] if unknown else []
         hints = typing.get_type_hints(cls)
         for key in sorted(set(data) & known):
             wanted = _toml_kind(hints[key])
+            if data[key] is None and type(None) in typing.get_args(hints[key]):
+                continue  # JSON's null for a field that may be None
             if not _is_kind(data[key], wanted):
                 problems.append(f"{key} must be {wanted}, got {data[key]!r}")
         if problems:
-            raise ConfigError(f"{path}: " + "; ".join(problems))
+            raise ConfigError(prefix + "; ".join(problems))
+        values = dict(data)
         for key in ("extra_operators", "disabled_operators"):
-            if key in data:
-                data[key] = tuple(data[key])
+            if key in values:
+                values[key] = tuple(values[key])
         try:
-            return cls(**data)
+            return cls(**values)
         except ConfigError as exc:
-            raise ConfigError(f"{path}: {exc}") from None
+            raise ConfigError(f"{prefix}{exc}") from None
 
+    def changed(self) -> dict[str, Any]:
+        """Return the fields that differ from the defaults, as TOML or JSON values (tuples as lists)."""
+        default = type(self)()
+        return {f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v
+                for f in dataclasses.fields(self) if getattr(self, f.name) != getattr(default, f.name)}
 
 def _toml_kind(hint: Any) -> str:
     """Name what a TOML value for a field of type ``hint`` must be."""

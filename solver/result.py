@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scheduler.roster import Roster
+
+if TYPE_CHECKING:
+    from scheduler.validate import Violation
+    from solver.travel import PlanTravel
 
 
 @dataclass(frozen=True)
@@ -33,3 +37,35 @@ class SolveResult:
     def summary(self) -> str:
         """Return a one-line summary of the roster and the search."""
         return f"{self.roster.summary()}; search {self.status} in {self.runtime_s:.1f} s"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What the solve pipeline (:func:`solver.run`) returns: the roster, its travel and its check.
+
+    Parameters
+    ----------
+    roster
+        The roster (the same object as ``search.roster``).
+    travel
+        The plan's travel matrices, as the search and the check used them.
+    violations
+        What :func:`scheduler.validate.check_roster` found wrong with the roster,
+        given the locks and the lock time of the solve; empty for a valid roster.
+    search
+        The search figures (objective, status, times) of :func:`solver.solve`.
+    """
+
+    roster: Roster
+    travel: PlanTravel
+    violations: tuple[Violation, ...]
+    search: SolveResult
+
+    @property
+    def runtime_s(self) -> float:
+        """Search time (seconds)."""
+        return self.search.runtime_s
+
+    def summary(self) -> str:
+        """Return the one-line summary of the roster and the search."""
+        return self.search.summary()

@@ -90,9 +90,9 @@ def start_job(plan_id: str, session: SessionDep, db: DatabaseDep, runner: Runner
     body = body or JobCreate()
     if crud.get_plan(session=session, plan_id=plan_id) is None:
         raise NotFound("plan", plan_id)
-    limit = job_time_limit(body.time_limit_s, default_s=settings.default_time_limit_s,
-                           max_s=settings.max_time_limit_s)
-    job = crud.create_job(db=db, kind="solve", plan_id=plan_id, time_limit_s=limit, seed=body.seed,
+    requested, seed, params = body.settings()
+    limit = job_time_limit(requested, default_s=settings.default_time_limit_s, max_s=settings.max_time_limit_s)
+    job = crud.create_job(db=db, kind="solve", plan_id=plan_id, time_limit_s=limit, seed=seed, params=params,
                           created_by=who.key_id, max_queued=settings.max_queued_jobs)
     crud.audit(db=db, who=who, action="start_job", resource=f"job {job.id}")
     runner.submit(job.id)

@@ -66,3 +66,16 @@ def test_from_toml_reads_good_values(tmp_path):
     path.write_text('[solve]\ntime_limit_s = 60\nextra_operators = ["use_two_opt"]\nsnap_limit_m = 500.5\n')
     params = SolveParams.from_toml(path)
     assert (params.time_limit_s, params.extra_operators, params.snap_limit_m) == (60, ("use_two_opt",), 500.5)
+
+
+def test_from_dict_checks_json_values_as_the_toml_loader_does():
+    """A job's JSON settings: the same checks, every problem at once, null for a field that may be None."""
+    with pytest.raises(ConfigError) as info:
+        SolveParams.from_dict({"continuity_weight_s": 1.5, "speed": 3})
+    text = str(info.value)
+    assert "continuity_weight_s must be a whole number" in text and "unknown solve parameter speed" in text
+    assert not text.startswith(":")
+    params = SolveParams.from_dict({"decompose_share": None, "extra_operators": ["use_two_opt"], "gls_lambda": 1})
+    assert (params.decompose_share, params.extra_operators, params.gls_lambda) == (None, ("use_two_opt",), 1)
+    assert params.changed() == {"extra_operators": ["use_two_opt"], "gls_lambda": 1}
+    assert SolveParams.from_dict(params.changed()) == params
