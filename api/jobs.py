@@ -125,7 +125,7 @@ def warm_up() -> None:
     """Import the solver in a fresh solver process, so that its job starts at once."""
     import scheduler.io  # noqa: F401
     import scheduler.validate  # noqa: F401
-    import solver.routing  # noqa: F401
+    import solver.search  # noqa: F401
 
 
 def init_solver_process(parent_pid: int) -> None:

@@ -16,13 +16,15 @@ from pathlib import Path
 import pytest
 from ortools.constraint_solver import routing_enums_pb2
 
-import solver.routing
+import solver.model
 from scheduler.roster import Roster, compute_kpis
 from scheduler.validate import check_roster
 from solver import SolveParams, network_for, travel_for
 from solver.construct import construct_routes
+from solver.decode import decode
 from solver.explain import explain_unassigned
-from solver.routing import build_model, decode, restore, run_search, search_parameters
+from solver.improve import run_search, search_parameters
+from solver.model import build_model, restore
 
 #: Improving solutions each descent stops after.
 SOLUTIONS = 100
@@ -65,7 +67,7 @@ def test_descent_with_the_start_gap_filter(benchmark, weekday_plan, weekday_trav
                     compute_kpis(weekday_plan, routes, unassigned), {})
     assert check_roster(weekday_plan, roster, travel=weekday_travel) == []
 
-    monkeypatch.setattr(solver.routing, "_start_gap_filter", lambda *args, **kwargs: None)
+    monkeypatch.setattr(solver.model, "_start_gap_filter", lambda *args, **kwargs: None)
     plain, plain_start = _first_roster(weekday_plan, weekday_travel)
     t = time.process_time()
     _, without_filter = _descend(plain, plain_start)

@@ -25,10 +25,11 @@ from scheduler.errors import NetworkError
 from scheduler.model import Plan
 from scheduler.roster import LockedStop, Roster, compute_kpis, plan_locked_before
 from scheduler.timeutil import format_hhmm
+from solver.improve import StopFlag as StopFlag
 from solver.network import ATTRIBUTION, RoadNetwork, load_network
 from solver.params import SolveParams as SolveParams
 from solver.result import RunResult as RunResult, SolveResult as SolveResult
-from solver.routing import Progress as Progress, StopFlag as StopFlag
+from solver.search import Progress as Progress
 from solver.travel import PlanTravel as PlanTravel, plan_travel
 
 log = logging.getLogger("homecare")
@@ -276,9 +277,11 @@ def solve(
     SolverError
         If OR-Tools fails unexpectedly.
     """
+    from solver.decode import decode
     from solver.explain import explain_unassigned
+    from solver.model import build_model
     from solver.repair import fill_left_out
-    from solver.routing import build_model, decode, solve_model
+    from solver.search import solve_model
 
     params = params or SolveParams()
     reporter = reporter or _Silent()

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from scheduler.errors import PlanError, Problem
 from scheduler.shifts import break_needs, earliest_start, gaps, latest_start, stints
 from scheduler.timeutil import format_hhmm
-from solver.routing import HORIZON_MIN as HORIZON, RoutingModel
+from solver.model import HORIZON_MIN as HORIZON, RoutingModel
 
 log = logging.getLogger("homecare.construct")
 

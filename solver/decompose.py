@@ -20,7 +20,7 @@ nearest it and the workers of the visits linked to it (:meth:`_Day.repair_region
 since ordinary regions hold one kind of provider and a delivery linked to a
 carer's visit would otherwise never meet that carer's route.
 Continuity and fair-share costs are measured against the whole day
-(:func:`solver.routing.build_model`'s ``context``), so a region's objective moves
+(:func:`solver.model.build_model`'s ``context``), so a region's objective moves
 by exactly what the day's does; a region's new routes replace the old ones only
 if that objective went down.
 """
@@ -44,9 +44,10 @@ from scheduler.errors import SchedulerError
 from scheduler.model import Plan, TimeWindow, Visit
 from scheduler.roster import LockedStop
 from scheduler.timeutil import DAY_S
+from solver.improve import StopFlag, improve_routes
+from solver.model import RoutingModel, build_model
 from solver.parallel import process_pool
 from solver.params import SolveParams
-from solver.routing import RoutingModel, StopFlag, build_model, improve_routes
 from solver.travel import PlanTravel
 
 log = logging.getLogger("homecare.decompose")

@@ -1,7 +1,7 @@
 """A local-search filter for the gaps between visits' starts: double-handed and linked visits.
 
 Two kinds of constraint tie one visit's start to another's in the home-care model
-(:func:`solver.routing.build_model`):
+(:func:`solver.model.build_model`):
 
 * a double-handed visit is two nodes whose ``Time`` cumuls must be equal (and that are
   served both or neither);

@@ -102,7 +102,7 @@ class SolveParams:
         Use OR-Tools' iterated local search instead of ``metaheuristic``: ruin
         part of the solution, recreate it by cheapest insertion, improve it by
         greedy descent, and keep it as ``ils_acceptance`` says. From our own
-        first roster it starts through :class:`solver.routing.WarmStart`. On
+        first roster it starts through :class:`solver.model.WarmStart`. On
         Solomon it beats guided local search by far (0.78% against 2.28% at
         10 s); on home-care days, where each iteration is slow, it did not
         (``benchmarks/RESULTS.md``), so it is off by default.

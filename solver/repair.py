@@ -34,8 +34,8 @@ from scheduler.roster import (
 )
 from scheduler.shifts import arrive, gaps, leave_by, stints
 from scheduler.validate import Gap, TravelOracle, Violation, check_roster, free_places
+from solver.decode import with_waits
 from solver.explain import explain_visit
-from solver.routing import _with_waits
 
 __all__ = ["fill_left_out"]
 
@@ -159,7 +159,7 @@ def _with_visit(plan: Plan, routes: Sequence[Route], visit: Visit, start: int, r
 
 def _insert(plan: Plan, route: Route, visit: Visit, position: int, start: int, travel: TravelOracle,
             lock: int | None) -> Route:
-    """Put ``visit`` into ``route`` before stop ``position``, timed as :func:`solver.routing.decode` times stops.
+    """Put ``visit`` into ``route`` before stop ``position``, timed as :func:`solver.decode.decode` times stops.
 
     The new stop and the one after it get their legs from the road network; each
     leaves as late as its start allows and arrives just in time (earlier only
@@ -185,7 +185,7 @@ def _insert(plan: Plan, route: Route, visit: Visit, position: int, start: int, t
         departure = max(day_start if n == 0 else stops[n - 1].end, departure)
         arrival = min(stops[n].start, arrive(departure, leg_min_s, blocks))
         stops[n] = dataclasses.replace(stops[n], arrival=arrival, travel_s=leg_s, travel_m=leg_m, departure=departure)
-    stops = _with_waits(stops, route.breaks, blocks)
+    stops = with_waits(stops, route.breaks, blocks)
     last = plan.visit_location(plan.visit(stops[-1].visit_id))
     end_s, end_m = travel.leg(worker, last, worker.end_location)
     return make_route(worker.id, stops, departure=stops[0].departure, end_travel_s=end_s, end_travel_m=end_m,

@@ -220,8 +220,9 @@ def checked_roster(plan: Plan, model: Any, routes: Sequence[Sequence[int]], trav
     contract rule (:func:`scheduler.validate.check_roster`) and returns it.
     """
     from scheduler.validate import check_roster
+    from solver.decode import decode
     from solver.explain import explain_unassigned
-    from solver.routing import decode, restore
+    from solver.model import restore
 
     assignment = restore(model, routes)
     assert assignment is not None, "OR-Tools rejected the routes"

@@ -1,8 +1,8 @@
 """Mankowska et al. (2014) HHCRSP as an OR-Tools routing model.
 
-The benchmark twin of :mod:`solver.routing` for home care with skills and
+The benchmark twin of :mod:`solver.model` for home care with skills and
 double services (data, rules and checker: :mod:`solver.bench.mankowska`). With
-:mod:`solver.routing` (and its filter, :mod:`solver.gaps`) and :mod:`solver.bench.vrptw`
+:mod:`solver.model` (and its filter, :mod:`solver.gaps`) and :mod:`solver.bench.vrptw`
 it is one of the modules that import OR-Tools. Modelling choices:
 
 * one routing node per needed (patient, service); a double-service patient gives
@@ -44,7 +44,7 @@ faster; then those times are set free again, from where the first phase stopped.
 :func:`solve_mankowska` runs guided local search by default;
 :func:`solve_mankowska_portfolio` runs it and OR-Tools' iterated local search
 side by side, one process each, from the same first solution (rebuilt for ILS
-through :class:`solver.routing.WarmStart`), and keeps the better. (Earlier rounds
+through :class:`solver.model.WarmStart`), and keeps the better. (Earlier rounds
 asked for ILS in :func:`default_params`, but OR-Tools (9.12 to 9.14) runs ILS only through
 ``SolveWithIteratedLocalSearch``; from our routes it quietly ran guided local
 search all along, which is now what the defaults say.)
@@ -68,16 +68,10 @@ from solver.bench.mankowska import (
     MankowskaStop,
     check_mankowska,
 )
+from solver.improve import DEFAULT_FIRST_SOLUTION, run_search, search_parameters, search_status
+from solver.model import WarmStart, new_routing_model
 from solver.parallel import map_in_processes
 from solver.params import CLASSIC_GLS_LAMBDA, SolveParams
-from solver.routing import (
-    DEFAULT_FIRST_SOLUTION,
-    WarmStart,
-    new_routing_model,
-    run_search,
-    search_parameters,
-    search_status,
-)
 
 log = logging.getLogger("homecare.hhcrsp")
 

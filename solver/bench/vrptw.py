@@ -1,10 +1,10 @@
 """The classic VRPTW (Solomon, Gehring & Homberger) as an OR-Tools routing model.
 
-This is the benchmark twin of :mod:`solver.routing`: the same OR-Tools core,
-the same search parameters (:func:`solver.routing.search_parameters`), on
+This is the benchmark twin of :mod:`solver.model`: the same OR-Tools core,
+the same search parameters (:func:`solver.improve.search_parameters`), on
 public instances with best-known solutions, so that the search settings we
 ship can be measured against the literature and against PyVRP and VROOM.
-Together with :mod:`solver.routing` (and its filter, :mod:`solver.gaps`) and
+Together with :mod:`solver.model` (and its filter, :mod:`solver.gaps`) and
 :mod:`solver.bench.hhcrsp` it is one of the modules that import OR-Tools.
 
 Convention: DIMACS (see :mod:`solver.bench.instances`). Every arc, time,
@@ -23,9 +23,10 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp
 
 from solver.bench.instances import VrptwInstance
+from solver.improve import run_search, search_parameters
+from solver.model import WarmStart, new_routing_model
 from solver.parallel import map_in_processes
 from solver.params import CLASSIC_GLS_LAMBDA, SolveParams
-from solver.routing import WarmStart, new_routing_model, run_search, search_parameters
 
 log = logging.getLogger("homecare.solver")
 

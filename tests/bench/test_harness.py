@@ -84,7 +84,7 @@ def test_iterated_local_search_goes_on_past_the_first_local_optimum():
     """OR-Tools' ILS really runs: ruin and recreate beat greedy descent's local optimum on RC101.
 
     With ``use_iterated_local_search`` set, OR-Tools' ``SolveWithParameters`` (9.12 to 9.14)
-    quietly runs the plain metaheuristic; :func:`solver.routing.run_search` calls
+    quietly runs the plain metaheuristic; :func:`solver.improve.run_search` calls
     ``SolveWithIteratedLocalSearch`` instead.
     """
     inst = read_solomon(SOLOMON / "RC101.txt")
@@ -101,7 +101,7 @@ def test_iterated_local_search_goes_on_past_the_first_local_optimum():
 def test_warm_start_rebuilds_the_given_routes_as_ils_first_solution():
     """ILS from given routes starts exactly there (first solution = their cost) and never ends worse."""
     from solver.bench.vrptw import _Model
-    from solver.routing import run_search, search_parameters
+    from solver.improve import run_search, search_parameters
 
     inst = read_solomon(SOLOMON / "RC101.txt")
     params = portfolio(0.5, workers=1)[0].params
@@ -126,7 +126,7 @@ def test_search_parameters_set_the_ils_acceptance():
     """Simulated-annealing acceptance reaches OR-Tools with temperatures it derives from the arc costs."""
     from ortools.constraint_solver import routing_enums_pb2, routing_ils_pb2
 
-    from solver.routing import search_parameters
+    from solver.improve import search_parameters
 
     search = search_parameters(SolveParams(iterated_local_search=True, ils_acceptance="SIMULATED_ANNEALING",
                                            ruin_visits=12))
@@ -146,7 +146,7 @@ def test_search_parameters_reach_ortools():
     """Switched-off operators and the GLS coefficient are set in the OR-Tools parameters."""
     from ortools.util import optional_boolean_pb2
 
-    from solver.routing import search_parameters
+    from solver.improve import search_parameters
 
     params = SolveParams(disabled_operators=("use_two_opt",), gls_lambda=0.25, extra_operators=())
     search = search_parameters(params)

@@ -6,7 +6,8 @@ import pytest
 
 from scheduler.io import plan_from_dict
 from solver import SolveParams, construct, travel_for
-from solver.routing import build_model, restore, search_parameters
+from solver.improve import search_parameters
+from solver.model import build_model, restore
 from tests.helpers import checked_roster, client, plan_dict, solve_checked, visit, worker
 
 

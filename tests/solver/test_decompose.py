@@ -14,7 +14,8 @@ from scheduler.model import Plan
 from solver import SolveParams, decompose, travel_for
 from solver.construct import construct_routes
 from solver.generate import generate_day
-from solver.routing import RoutingModel, build_model, read_routes, restore, search_parameters
+from solver.improve import search_parameters
+from solver.model import RoutingModel, build_model, read_routes, restore
 from solver.travel import PlanTravel
 from tests.helpers import (LONDON_OSM, checked_roster, client, plan_dict, provider, solve_checked,
                            visit, worker)

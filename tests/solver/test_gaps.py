@@ -15,7 +15,8 @@ from scheduler.validate import check_roster
 from solver import SolveParams, solve, travel_for
 from solver.construct import construct_routes
 from solver.generate import generate_day
-from solver.routing import RoutingModel, build_model, read_routes, restore, search_parameters
+from solver.improve import search_parameters
+from solver.model import RoutingModel, build_model, read_routes, restore
 from solver.travel import PlanTravel
 from tests.helpers import LONDON_OSM, client, plan_dict, visit, worker
 
@@ -129,7 +130,7 @@ def test_filter_follows_the_search_move_by_move(day):
 
 def test_search_uses_the_filter_and_the_roster_is_valid(day, monkeypatch):
     """The search asks the filter, which turns moves down, and the roster obeys every rule."""
-    import solver.routing
+    import solver.model
 
     plan, travel = day
     built: list[RoutingModel] = []
@@ -138,7 +139,7 @@ def test_search_uses_the_filter_and_the_roster_is_valid(day, monkeypatch):
         built.append(model := build_model(*args, **kwargs))
         return model
 
-    monkeypatch.setattr(solver.routing, "build_model", keep)
+    monkeypatch.setattr(solver.model, "build_model", keep)
     roster = solve(plan, params=PARAMS, travel=travel).roster
     assert not check_roster(plan, roster, travel=travel)
     (model,) = built

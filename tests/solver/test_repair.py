@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-import solver.routing
+import solver.decode
 from scheduler.model import Plan
 from scheduler.roster import Roster, Unassigned, make_route
 from scheduler.validate import check_roster
@@ -95,7 +95,7 @@ def test_room_a_rule_forbids_is_not_taken_and_the_visit_stays_out_with_code_sear
 
 def test_solve_fills_room_a_cut_short_search_left(london_network, monkeypatch: pytest.MonkeyPatch):
     """A search that ends with a mandatory visit out, though a day has room, still gives a valid roster."""
-    real_decode = solver.routing.decode
+    real_decode = solver.decode.decode
 
     def cut_short(model, assignment):  # noqa: ANN001, ANN202 - the search ended before it served "late"
         routes, unassigned = real_decode(model, assignment)
@@ -113,7 +113,7 @@ def test_solve_fills_room_a_cut_short_search_left(london_network, monkeypatch: p
                                   end_travel_m=back[1], breaks=route.breaks))
         return out, [*unassigned, Unassigned("late", "", "dropped")]
 
-    monkeypatch.setattr(solver.routing, "decode", cut_short)
+    monkeypatch.setattr(solver.decode, "decode", cut_short)
     plan = make_plan(
         workers=[worker("w1", shift=("08:00", "13:00"))],
         clients=[client("c1", location="fitzroy_sq"), client("c2", location="gordon_sq")],

@@ -271,7 +271,7 @@ def test_routing_first_solution_strategies_give_valid_rosters(london_network, fi
 def test_routing_iterated_local_search_starts_from_our_first_roster(london_network):
     """ILS keeps the double-handed visit our insertion seats; OR-Tools' own first solution seats it too.
 
-    From our pair insertion (rebuilt through :class:`solver.routing.WarmStart`) the
+    From our pair insertion (rebuilt through :class:`solver.model.WarmStart`) the
     pair is served. OR-Tools' first-solution strategies insert one node at a time and
     used to put both halves on one route, where they cannot start together, and so left
     the pair out. Since the halves are incompatible visit types (one route may not hold
@@ -301,7 +301,7 @@ def test_routing_failed_searches_keep_our_first_roster(london_network, monkeypat
     roster the search started from, not an error, and OR-Tools' own first solution
     (which overran the time limit on a big day) is not tried.
     """
-    import solver.routing as routing
+    import solver.search as routing
 
     starts = []
 
@@ -333,7 +333,7 @@ def test_routing_a_search_that_fails_after_searching_keeps_our_first_roster(lond
     ``benchmarks/RESULTS.md``, sixth round), so the first roster cannot be restored
     after a failed search: it is kept aside before the search instead.
     """
-    import solver.routing as routing
+    import solver.search as routing
 
     real = routing.run_search
     searched = []
@@ -394,7 +394,7 @@ def test_progress_splits_penalties_out_of_the_best_objective(london_network):
 def test_construction_stops_repeat_passes_at_its_budget(london_network, caplog):
     """With a visit that fits nowhere, the heuristic retries; a zero budget leaves it at one pass."""
     from solver.construct import construct_routes
-    from solver.routing import build_model
+    from solver.model import build_model
 
     clash = dict(window=("09:00", "09:00"), duration_min=60)
     plan = plan_from_dict(plan_dict(

@@ -80,7 +80,7 @@ def test_only_a_limit_shorter_than_the_day_is_modelled(london_network):
     the binding one still holds.
     """
     from solver import travel_for
-    from solver.routing import build_model
+    from solver.model import build_model
 
     data = _plan({"max_working_min": 75})
     data["workers"][1]["max_working_min"] = 8 * 60  # w2's shift is 08:00-16:00: 480 minutes

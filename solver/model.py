@@ -1,7 +1,7 @@
-"""The OR-Tools routing model of a plan, and decoding its solution into a roster.
+"""The OR-Tools routing model of a plan: nodes, dimensions, constraints and index maps.
 
-With :mod:`solver.gaps` (a search filter), the only module of the home-care model
-that imports OR-Tools. Modelling choices:
+No search here (:mod:`solver.improve` runs one, :mod:`solver.search` runs a day's
+phases) and no roster (:mod:`solver.decode`). Modelling choices:
 
 * one vehicle per worker, with its own start and end node (home, or a depot);
 * a visit needing two workers becomes two nodes whose ``Time`` cumuls are equal
@@ -24,39 +24,24 @@ that imports OR-Tools. Modelling choices:
 
 from __future__ import annotations
 
-import dataclasses
-import logging
-import time
-import weakref
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2, solver_parameters_pb2
-from ortools.util import optional_boolean_pb2
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2, solver_parameters_pb2
 
 from scheduler.eligibility import Eligibility, eligibility
 from scheduler.errors import PlanError, Problem, SolverError
 from scheduler.model import Plan, Visit, Worker
-from scheduler.roster import (OFF_AFTER_S, Break, LockedStop, Stop, Unassigned, make_route, plan_locked_before,
-                              worker_off_from)
-from scheduler.shifts import arrive, break_needs, free_time, gaps, leave_by, stints
+from scheduler.roster import LockedStop, plan_locked_before, worker_off_from
+from scheduler.shifts import break_needs, gaps, stints
 from scheduler.timeutil import DAY_S, format_hhmm
 from solver.gaps import StartGap, StartGapFilter
 from solver.params import SolveParams
 from solver.travel import PlanTravel
 
-log = logging.getLogger("homecare.routing")
-
 HORIZON_MIN = DAY_S // 60
-#: ``SolveParams.first_solution`` value that means: our pair-aware insertion
-#: (:mod:`solver.construct`), then OR-Tools' local search from there.
-DEFAULT_FIRST_SOLUTION = "PAIR_INSERTION"
-STATUS_NAMES = {
-    value: name.removeprefix("ROUTING_")
-    for name, value in routing_enums_pb2.RoutingSearchStatus.Value.items()
-}
 
 
 def new_routing_model(manager: pywrapcp.RoutingIndexManager) -> pywrapcp.RoutingModel:
@@ -69,32 +54,6 @@ def new_routing_model(manager: pywrapcp.RoutingIndexManager) -> pywrapcp.Routing
     parameters = pywrapcp.DefaultRoutingModelParameters()
     parameters.solver_parameters.compress_trail = solver_parameters_pb2.ConstraintSolverParameters.NO_COMPRESSION
     return pywrapcp.RoutingModel(manager, parameters)
-
-
-def search_status(routing: pywrapcp.RoutingModel, assignment: pywrapcp.Assignment | None) -> str:
-    """Return the name of the last search's status (``SUCCESS``, ``FAIL``…).
-
-    OR-Tools' ``SolveWithIteratedLocalSearch`` (9.12 to 9.14) leaves the status at
-    ``NOT_SOLVED`` even when it returns a solution; that is reported as ``SUCCESS``.
-    """
-    status = STATUS_NAMES.get(routing.status(), str(routing.status()))
-    return "SUCCESS" if status == "NOT_SOLVED" and assignment is not None else status
-
-
-@dataclass(frozen=True)
-class Progress:
-    """A snapshot of the search, passed to progress callbacks."""
-
-    elapsed_s: float
-    objective: int
-    assigned_nodes: int
-    total_nodes: int
-    solutions: int
-    #: Best objective found so far (the search may be sitting on a worse one).
-    best_objective: int | None = None
-    #: The part of ``best_objective`` that is penalties for visits left out; the rest is
-    #: travel and the soft costs (continuity, balance).
-    best_penalty: int | None = None
 
 
 class WholeDay(Protocol):
@@ -160,7 +119,7 @@ def build_model(
     Returns
     -------
     RoutingModel
-        The model, ready for :func:`solve_model`.
+        The model, ready for :func:`solver.search.solve_model`.
 
     Raises
     ------
@@ -558,49 +517,11 @@ def _keep_off(workers: Sequence[Worker], node_visit: list[Visit], node_allowed: 
                 node_allowed[i] = [a for a in node_allowed[i] if a != k]
 
 
-def search_parameters(params: SolveParams, time_limit_s: float | None = None) -> pywrapcp.DefaultRoutingSearchParameters:
-    """Return OR-Tools search parameters for ``params``."""
-    search = pywrapcp.DefaultRoutingSearchParameters()
-    strategy = "AUTOMATIC" if params.first_solution == DEFAULT_FIRST_SOLUTION else params.first_solution
-    search.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, strategy)
-    search.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic, params.metaheuristic)
-    limit = params.time_limit_s if time_limit_s is None else time_limit_s
-    search.time_limit.FromMilliseconds(max(1, int(limit * 1000)))
-    search.log_search = params.log_search
-    for name in params.extra_operators:
-        setattr(search.local_search_operators, name, optional_boolean_pb2.BOOL_TRUE)
-    for name in params.disabled_operators:
-        setattr(search.local_search_operators, name, optional_boolean_pb2.BOOL_FALSE)
-    search.guided_local_search_lambda_coefficient = params.gls_lambda
-    search.ls_operator_neighbors_ratio = params.neighbors_ratio
-    if params.iterated_local_search:
-        # ILS improves each recreated solution by local search with this metaheuristic;
-        # one that never stops (guided local search) would leave no time to perturb.
-        search.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
-        search.use_iterated_local_search = True
-        ruin = search.iterated_local_search_parameters.ruin_recreate_parameters
-        del ruin.ruin_strategies[:]
-        step = ruin.ruin_strategies.add()
-        if params.ruin == "SISR":
-            step.sisr.avg_num_removed_visits = params.ruin_visits
-            step.sisr.max_removed_sequence_size = max(2, params.ruin_visits)
-            step.sisr.bypass_factor = 0.01
-        elif params.ruin == "RANDOM_WALK":
-            step.random_walk.num_removed_visits = params.ruin_visits
-        else:
-            step.spatially_close_routes.num_ruined_routes = max(1, params.ruin_visits // 5)
-        ils = search.iterated_local_search_parameters
-        ils.acceptance_strategy = getattr(routing_ils_pb2.AcceptanceStrategy, params.ils_acceptance)
-        if params.ils_acceptance == "SIMULATED_ANNEALING":
-            ils.simulated_annealing_parameters.automatic_temperatures = True
-    return search
-
-
 class WarmStart:
     """First-solution evaluator that makes OR-Tools rebuild a given solution.
 
     OR-Tools' iterated local search (9.12 to 9.14) takes no first solution (see
-    :func:`run_search`), but it does take a first-solution strategy, and
+    :func:`solver.improve.run_search`), but it does take a first-solution strategy, and
     ``EVALUATOR_STRATEGY`` extends each route by the cheapest arc under an
     evaluator of ours. With every arc of the given solution at cost 0 and every
     other arc dear, that strategy rebuilds the given solution exactly. The
@@ -637,229 +558,6 @@ class WarmStart:
         return warm
 
 
-def run_search(routing: pywrapcp.RoutingModel, search: pywrapcp.DefaultRoutingSearchParameters,
-               start: pywrapcp.Assignment | None = None, warm: WarmStart | None = None,
-               ) -> pywrapcp.Assignment | None:
-    """Run the search ``search`` describes on a built model, from ``start`` if given.
-
-    OR-Tools (9.12 to 9.14) runs its iterated local search only through
-    ``SolveWithIteratedLocalSearch``, which takes no first solution: with
-    ``use_iterated_local_search`` set, ``SolveWithParameters`` and
-    ``SolveFromAssignmentWithParameters`` quietly run ``local_search_metaheuristic``
-    instead, and a first-solution hint is not used either. So an ILS search from
-    ``start`` rebuilds it as its first solution through ``warm``
-    (:class:`WarmStart`).
-
-    Parameters
-    ----------
-    routing
-        The model.
-    search
-        From :func:`search_parameters`.
-    start
-        A solution to improve, from a closed model; ``None`` builds one.
-    warm
-        The model's warm start, attached before it was closed.
-
-    Returns
-    -------
-    pywrapcp.Assignment or None
-        The best solution, or ``None`` if none was found.
-
-    Raises
-    ------
-    ValueError
-        If an iterated local search is to start from ``start`` and ``warm`` is missing.
-    """
-    if start is not None and search.use_iterated_local_search:
-        if warm is None:
-            raise ValueError("an iterated local search from a given solution needs the model's WarmStart")
-        return routing.SolveWithIteratedLocalSearch(warm.search_from(routing, start, search))
-    if start is not None:
-        return routing.SolveFromAssignmentWithParameters(start, search)
-    if search.use_iterated_local_search:
-        return routing.SolveWithIteratedLocalSearch(search)
-    return routing.SolveWithParameters(search)
-
-
-#: Share of the time limit the first-roster heuristic may spend on repeat passes, and the
-#: most it may spend whatever the limit: on a 1,000-visit day one pass takes about a
-#: second, and twelve (11 s) made the first roster late without helping the search by 60 s.
-CONSTRUCT_SHARE = 0.05
-CONSTRUCT_MAX_S = 2.0
-
-
-class StopFlag(Protocol):
-    """Asks a search to stop (a :class:`threading.Event` is one): set by a signal handler, read by the search."""
-
-    def is_set(self) -> bool:
-        """Return whether the search should stop now."""
-
-
-class _Monitor:
-    """At-solution callback that records the best objective, reports progress, and stops the search on request.
-
-    A stop request (``stop`` set, say by a Ctrl-C handler) cancels the search at the
-    next solution: OR-Tools then returns the best solution found so far. OR-Tools is
-    called only from here, inside its own callback, never from a signal handler.
-    """
-
-    def __init__(self, model: RoutingModel, on_progress: Callable[[Progress], None] | None, every_s: float,
-                 stop: StopFlag | None = None):
-        self._model = weakref.ref(model)
-        self._on_progress = on_progress
-        self._stop = stop
-        self._every_s = every_s
-        self._t0 = time.perf_counter()
-        self._last = -1e9
-        self.solutions = 0
-        self.first_solution_s: float | None = None
-        self.best = None
-        self.best_penalty: int | None = None
-        self.errors = 0
-
-    def __call__(self) -> None:
-        # An exception escaping into OR-Tools ends the search with FAIL and
-        # loses every solution found so far; log it and let the search go on.
-        try:
-            self._record()
-        except Exception:  # noqa: BLE001 - anything from a progress reporter
-            self.errors += 1
-            if self.errors == 1:
-                log.exception("progress callback failed (the search goes on)")
-        model = self._model()
-        if self.stopped and model is not None:
-            model.routing.CancelSearch()
-
-    @property
-    def stopped(self) -> bool:
-        """Whether a stop was asked for."""
-        return self._stop is not None and self._stop.is_set()
-
-    def _record(self) -> None:
-        model = self._model()
-        if model is None:
-            return
-        routing, manager = model.routing, model.manager
-
-        def left_out() -> list[int]:
-            # Read only when a report may need them (one pass over the nodes).
-            return [i for i in range(model.n_visit_nodes)
-                    if routing.NextVar(manager.NodeToIndex(i)).Value() == manager.NodeToIndex(i)]
-
-        self.record(routing.CostVar().Value(), left_out)
-
-    def record(self, objective: int, left_out: Callable[[], list[int]]) -> None:
-        """Count a solution of the whole day; ``left_out`` returns its visit nodes nobody serves."""
-        model = self._model()
-        if model is None:
-            return
-        self.solutions += 1
-        now = time.perf_counter() - self._t0
-        if self.first_solution_s is None:
-            self.first_solution_s = now
-        improved = self.best is None or objective < self.best
-        due = now - self._last >= self._every_s
-        if improved:
-            self.best = objective
-        if self._on_progress is None or not (improved or due):
-            return
-        out = left_out()
-        if improved:
-            self.best_penalty = sum(model.params.penalty(model.node_visit[i].priority) for i in out)
-        if due:
-            self._last = now
-            self._on_progress(Progress(now, objective, model.n_visit_nodes - len(out), model.n_visit_nodes,
-                                       self.solutions, self.best, self.best_penalty))
-
-
-@dataclass
-class SearchOutcome:
-    """What the search returned."""
-
-    assignment: pywrapcp.Assignment | None
-    status: str
-    objective: int | None
-    runtime_s: float
-    first_solution_s: float | None
-    solutions: int
-
-
-def solve_model(
-    model: RoutingModel, *, on_progress: Callable[[Progress], None] | None = None, progress_every_s: float = 0.5,
-    stop: StopFlag | None = None,
-) -> SearchOutcome:
-    """Run the search.
-
-    Parameters
-    ----------
-    model
-        From :func:`build_model`.
-    on_progress
-        Called with a :class:`Progress` on improving solutions, at most every
-        ``progress_every_s`` seconds.
-    progress_every_s
-        Least time between two progress reports (seconds).
-    stop
-        Once set, the search stops at its next solution (or region) and returns
-        the best solution found so far; no later phase starts.
-
-    Returns
-    -------
-    SearchOutcome
-        The best assignment (``None`` if none was found) and search figures.
-    """
-    from solver.construct import construct_routes
-
-    monitor = _Monitor(model, on_progress, progress_every_s, stop)
-    routing = model.routing
-    routing.AddAtSolutionCallback(monitor)
-    t0 = time.perf_counter()
-    start = None
-    if model.params.first_solution == DEFAULT_FIRST_SOLUTION:
-        budget_s = min(CONSTRUCT_MAX_S, max(0.5, CONSTRUCT_SHARE * model.params.time_limit_s))
-        routes = construct_routes(model, model.node_allowed, budget_s=budget_s)
-        routing.CloseModelWithParameters(search_parameters(model.params))
-        start = restore(model, routes)
-        if start is None:
-            log.warning("the constructed first roster was rejected by OR-Tools; using its own heuristic")
-        elif 0 < model.params.decompose_from_visits <= model.n_visit_nodes and not monitor.stopped:
-            start = _improve_by_regions(model, start, monitor, t0, stop)
-    if start is not None and monitor.stopped:
-        assignment = start  # stopped before the whole-day search: the best roster so far is the start
-    elif start is not None:
-        # Kept as a copy: OR-Tools reuses the assignment ``start`` points to in later
-        # searches, and 9.12 will not take routes back into a model that has searched
-        # (``ReadAssignmentFromRoutes`` fails even on the routes the search returned).
-        kept, start_objective = routing.solver().Assignment(start), start.ObjectiveValue()
-        left = model.params.time_limit_s - (time.perf_counter() - t0)
-        assignment = run_search(routing, search_parameters(model.params, time_limit_s=max(left, 0.1)), start,
-                                model.warm)
-        if assignment is None and monitor.stopped:
-            assignment = kept
-        elif assignment is None:
-            # Seen intermittently on a loaded machine, and when the regions left the
-            # whole-day search almost no time: the search from our start ends at once
-            # with FAIL. It is tried once more from the start; then the start stands.
-            # (OR-Tools' own first solution is no fallback on a big day: building it
-            # overran a 60 s limit by 30 s on the 1,000-visit day.)
-            left = model.params.time_limit_s - (time.perf_counter() - t0)
-            log.warning("the search from the constructed roster failed (%s); trying once more for the "
-                        "remaining %.1f s", STATUS_NAMES.get(routing.status(), routing.status()), max(left, 0.1))
-            assignment = run_search(routing, search_parameters(model.params, time_limit_s=max(left, 0.1)),
-                                    routing.solver().Assignment(kept), model.warm)
-            if assignment is None or assignment.ObjectiveValue() > start_objective:
-                log.warning("keeping the roster the search started from (objective %d)", start_objective)
-                assignment = kept
-    else:
-        assignment = run_search(routing, search_parameters(model.params))
-    runtime = time.perf_counter() - t0
-    status = search_status(model.routing, assignment)
-    objective = assignment.ObjectiveValue() if assignment is not None else None
-    log.info("search %s in %.1f s: objective %s after %d solutions", status, runtime, objective, monitor.solutions)
-    return SearchOutcome(assignment, status, objective, runtime, monitor.first_solution_s, monitor.solutions)
-
-
 def restore(model: RoutingModel, routes: Sequence[Sequence[int]]) -> pywrapcp.Assignment | None:
     """Return the solution that serves ``routes``, or ``None`` if OR-Tools finds it infeasible.
 
@@ -885,238 +583,3 @@ def read_routes(model: RoutingModel, assignment: pywrapcp.Assignment) -> tuple[l
             index = assignment.Value(routing.NextVar(index))
         routes.append(nodes)
     return routes, starts
-
-
-@dataclass(frozen=True)
-class Improvement:
-    """What a short search from given routes did (see :func:`improve_routes`)."""
-
-    before: int
-    after: int
-    routes: list[list[int]]
-    starts: dict[int, int]
-    solutions: int
-
-
-def improve_routes(model: RoutingModel, routes: Sequence[Sequence[int]], time_limit_s: float) -> Improvement | None:
-    """Search from ``routes`` for ``time_limit_s`` seconds and return the best routes found.
-
-    Returns ``None`` if OR-Tools rejects the routes or the search fails. Used on
-    regions of a big day (:mod:`solver.decompose`); the model is closed here.
-    """
-    routing = model.routing
-    search = search_parameters(model.params, time_limit_s=time_limit_s)
-    count = [0]
-    routing.AddAtSolutionCallback(lambda: count.__setitem__(0, count[0] + 1))
-    routing.CloseModelWithParameters(search)
-    start = restore(model, routes)
-    if start is None:
-        return None
-    before = start.ObjectiveValue()
-    best = run_search(routing, search, start, model.warm)
-    if best is None:
-        return None
-    return Improvement(before, best.ObjectiveValue(), *read_routes(model, best), count[0])
-
-
-def _improve_by_regions(model: RoutingModel, start: pywrapcp.Assignment, monitor: _Monitor,
-                        t0: float, stop: StopFlag | None = None) -> pywrapcp.Assignment:
-    """Improve a big day's first roster region by region (:mod:`solver.decompose`) for its share of the time."""
-    from solver import decompose
-
-    params = model.params
-    budget_s = params.region_share(model.n_visit_nodes) * (params.time_limit_s - (time.perf_counter() - t0))
-    if budget_s < decompose.REGION_TIME_S:
-        return start
-    routes, starts = read_routes(model, start)
-    served = {n for route in routes for n in route}
-    monitor.record(start.ObjectiveValue(), lambda: [n for n in range(model.n_visit_nodes) if n not in served])
-    outcome = decompose.improve_by_regions(model, routes, starts, start.ObjectiveValue(), budget_s=budget_s,
-                                           record=monitor.record, processes=params.processes, seed=params.seed,
-                                           stop=stop)
-    if not outcome.improved:
-        return start
-    better = restore(model, outcome.routes)
-    if better is None:  # a bug in the regions' bookkeeping: say so, and lose nothing but their work
-        log.warning("OR-Tools rejected the roster improved region by region; going on from the first roster")
-        return start
-    if better.ObjectiveValue() != outcome.objective:
-        log.warning("the regions' objective %d differs from the day's %d", outcome.objective, better.ObjectiveValue())
-    return better
-
-
-def decode(model: RoutingModel, assignment: pywrapcp.Assignment) -> tuple[list, list[Unassigned]]:
-    """Turn an assignment into routes and the list of visits left out.
-
-    Returns
-    -------
-    tuple of (list of Route, list of Unassigned)
-        Every worker's route (empty ones included), and the visits nobody serves,
-        with the reasons of those excluded before the search. Reasons for visits
-        the search dropped are added by :func:`solver.explain.explain_unassigned`.
-
-    Raises
-    ------
-    SolverError
-        If a double-handed visit is served only once (the model forbids it).
-    """
-    plan, travel, manager, routing, time_dim = (
-        model.plan, model.travel, model.manager, model.routing, model.time_dim)
-    lock = plan_locked_before(plan)
-    routes = []
-    served: dict[str, int] = {}
-    for k, worker in enumerate(plan.workers):
-        matrix = travel.matrix(worker.travel_mode)
-        index = routing.Start(k)
-        prev_loc = model.node_location[manager.IndexToNode(index)]
-        day_start = stints(worker)[0].start
-        if lock is not None and not any(v == k and at * 60 < lock for v, at in model.node_lock.values()):
-            day_start = max(day_start, lock)
-        # Travel pauses over the gaps between stints (the model counts it so).
-        blocks = [(g.start, g.end) for g in gaps(worker)]
-        legs: list[tuple[int, int, int, int, int, bool]] = []  # visit node, start, leg s, leg m, leg s rounded up, locked
-        index = assignment.Value(routing.NextVar(index))
-        while not routing.IsEnd(index):
-            node = manager.IndexToNode(index)
-            here = model.node_location[node]
-            leg_s, leg_m = int(matrix.time_s[prev_loc, here]), int(matrix.distance_m[prev_loc, here])
-            start = assignment.Value(time_dim.CumulVar(index)) * 60
-            legs.append((node, start, leg_s, leg_m, -(-leg_s // 60) * 60, node in model.node_lock))
-            prev_loc = here
-            index = assignment.Value(routing.NextVar(index))
-        end_loc = model.node_location[manager.IndexToNode(index)]
-        stops: list[Stop] = []
-        prev_end: int | None = None
-        for node, start, leg_s, leg_m, leg_min_s, is_locked in legs:
-            visit = model.node_visit[node]
-            # Leave as late as the start allows: any waiting happens before leaving, and
-            # the worker arrives just in time (earlier only when travel must pause over a gap).
-            departure = leave_by(start, leg_min_s, blocks)
-            if prev_end is None:
-                departure = max(day_start, departure)
-            else:
-                departure = max(prev_end, departure)
-            arrival = min(start, arrive(departure, leg_min_s, blocks))
-            stops.append(Stop(visit.id, arrival, start, start + visit.duration_s, leg_s, leg_m, visit.client_id,
-                              departure=departure, locked=is_locked))
-            served[visit.id] = served.get(visit.id, 0) + 1
-            prev_end = start + visit.duration_s
-        rests = [Break(assignment.StartValue(iv) * 60, assignment.EndValue(iv) * 60)
-                 for iv in model.break_vars.get(k, [])]
-        end_travel_s = int(matrix.time_s[prev_loc, end_loc]) if stops else 0
-        stops, rests = _place_breaks(plan, worker, stops, rests, end_travel_s, [leg[4] for leg in legs])
-        stops = _with_waits(stops, rests, blocks)
-        routes.append(make_route(
-            worker.id, stops, departure=stops[0].departure if stops else None,
-            end_travel_s=end_travel_s,
-            end_travel_m=int(matrix.distance_m[prev_loc, end_loc]) if stops else 0,
-            breaks=rests,
-        ))
-    unassigned = []
-    for visit in plan.visits:
-        n = served.get(visit.id, 0)
-        if n and n != visit.workers_required:
-            raise SolverError(f"visit {visit.id!r} is served {n} times, needs {visit.workers_required}")
-        if n == 0:
-            elig = model.excluded.get(visit.id)
-            if elig is not None:
-                unassigned.append(Unassigned(visit.id, elig.reason or "", elig.code or "ineligible"))
-            else:
-                unassigned.append(Unassigned(visit.id, "", "dropped"))
-    return routes, unassigned
-
-
-def _place_breaks(plan: Plan, worker: Worker, stops: list[Stop], rests: Sequence[Break], end_travel_s: int,
-                  legs_s: Sequence[int]) -> tuple[list[Stop], list[Break]]:
-    """Put each rest break the worker owes where it is really taken, and drop those not owed.
-
-    A break is owed when the worker's day in its stint (leaving home to getting back)
-    is longer than the rule's ``after_min``. It is taken while the worker waits
-    between two visits, before leaving for the next one, so that the travel after
-    it is whole: the search's break (which may follow the journey, or fall after
-    the day's end) is moved to the nearest such time inside its window. When no
-    such time exists, the visits after it start later, by at most the journey,
-    if their windows and the shift allow (:func:`_push_after_break`). A break that
-    fits neither way stays where the search put it (the validator then says so).
-
-    Returns
-    -------
-    tuple of (list of Stop, list of Break)
-        The stops (some maybe later) and the breaks taken.
-    """
-    if not stops:
-        return stops, []
-    needs = break_needs(plan, worker)
-    rule = plan.provider(worker.provider_id).break_rule
-    day_from, day_to = stops[0].departure, stops[-1].end + end_travel_s
-    blocks = [(g.start, g.end) for g in gaps(worker)]
-    out: list[Break] = []
-    for need, rest in zip(needs, rests, strict=False):
-        span = min(day_to, need.stint.end) - max(day_from, need.stint.start)
-        if span <= rule.after_min * 60:
-            continue
-        duration = rest.end - rest.start
-        # Free time between visits, before leaving for the next one.
-        slots = [(a.end, b.departure) for a, b in zip(stops, stops[1:], strict=False) if b.departure > a.end]
-        best = None
-        taken = [(b.start, b.end) for b in out]
-        for lo, hi in slots:
-            lo, hi = max(lo, need.window.start), min(hi - duration, need.window.end)
-            if lo > hi:
-                continue
-            at = min(max(rest.start, lo), hi)
-            if free_time(at, at + duration, blocks + taken) < duration:
-                continue
-            if best is None or abs(at - rest.start) < abs(best - rest.start):
-                best = at
-        if best is None:
-            pushed = _push_after_break(plan, worker, stops, rest, legs_s, taken + blocks, end_travel_s)
-            if pushed is not None:
-                stops = pushed
-        out.append(rest if best is None else Break(best, best + duration))
-    return stops, out
-
-
-def _push_after_break(plan: Plan, worker: Worker, stops: list[Stop], rest: Break, legs_s: Sequence[int],
-                      held: Sequence[tuple[int, int]], end_travel_s: int) -> list[Stop] | None:
-    """Start the visits after ``rest`` late enough for the whole journey to follow it, or return ``None``.
-
-    Only visits the worker serves alone, unlocked and unlinked, move, each inside its
-    window, the shift and clear of other breaks and gaps.
-    """
-    after = [n for n, st in enumerate(stops) if st.start >= rest.end]
-    if not after or after[0] == 0 or stops[after[0] - 1].end > rest.start:
-        return None
-    linked = {vid for v in plan.visits for a, b, _, _ in v.links() for vid in (a, b)}
-    out = list(stops)
-    ready = rest.end
-    for n in range(after[0], len(stops)):
-        st = out[n]
-        start = -(-(ready + legs_s[n]) // 60) * 60
-        if start <= st.start:
-            break
-        visit = plan.visit(st.visit_id)
-        end = start + visit.duration_s
-        if (st.locked or visit.workers_required != 1 or visit.id in linked or start > visit.window.end
-                or end > worker.shift.end or any(a < end and start < b for a, b in held)):
-            return None
-        out[n] = dataclasses.replace(st, arrival=start, start=start, end=end, departure=start - legs_s[n])
-        ready = end
-    else:
-        if out[-1].end + end_travel_s > stints(worker)[-1].end:
-            return None
-    return out
-
-
-def _with_waits(stops: Sequence[Stop], rests: Sequence[Break], blocks: Sequence[tuple[int, int]]) -> list[Stop]:
-    """Set each stop's waiting before departure (``idle_s``, or ``off_s`` when long), breaks and gaps left out."""
-    out = []
-    held = sorted([(b.start, b.end) for b in rests] + list(blocks))
-    for n, stop in enumerate(stops):
-        if n == 0:
-            out.append(stop)
-            continue
-        wait = free_time(stops[n - 1].end, stop.departure, held)
-        long = wait >= OFF_AFTER_S
-        out.append(dataclasses.replace(stop, idle_s=0 if long else wait, off_s=wait if long else 0))
-    return out
