@@ -32,7 +32,7 @@ def browser() -> Iterator[Any]:
     """Launch a headless chromium, shared by the module's tests."""
     if not CHROMIUM.is_file():
         pytest.fail(f"no chromium at {CHROMIUM}: the board's browser tests need one. Install Debian's package "
-                    "with `sudo apt-get install -y chromium` (or run `python -m tests.run`, which installs it), "
+                    "with `sudo apt-get install -y chromium` (or run `python -m tests.chromium`, which installs it), "
                     "or point HOMECARE_CHROMIUM at a chromium binary.", pytrace=False)
     try:
         from playwright.sync_api import sync_playwright

@@ -1,15 +1,15 @@
-"""Run the project's tests as the README says: make sure a chromium is there, then run pytest.
+"""Make sure the board's browser tests have a chromium; the README's test command runs this before pytest.
 
 Usage, from the checkout with the virtualenv active::
 
-    python -m tests.run [PYTEST ARGUMENTS ...]
+    python -m tests.chromium && pytest
 
 The coordinator board's browser tests (``tests/api/test_board_browser.py``) drive a headless
 chromium through Playwright, without downloading one: ``$HOMECARE_CHROMIUM``, or Debian's
 package at ``/usr/bin/chromium``. When neither is there, this installs Debian's ``chromium``
 (``apt-get update``, then ``apt-get install -y chromium``) as root, or through ``sudo`` for
-anybody else, and says clearly what to do when neither is possible. Then it runs
-``python -m pytest`` with the arguments given and exits with pytest's exit code.
+anybody else, and says clearly what to do when neither is possible. It exits 0 when a
+chromium is ready, so that ``&& pytest`` runs the tests.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 #: Where Debian's ``chromium`` package puts the browser, and where the browser tests look by default.
@@ -96,14 +96,12 @@ def chromium_install_commands(chromium: Path, *, default: bool, is_root: bool, s
     return [[*prefix, apt_get, "update"], [*prefix, apt_get, "install", "-y", "chromium"]]
 
 
-def main(argv: Sequence[str] | None = None, *, environ: Mapping[str, str] | None = None,
-         run: Callable[[list[str]], int] = subprocess.call, is_root: bool | None = None) -> int:
-    """Install chromium if the browser tests need it, then run pytest with ``argv``.
+def main(*, environ: Mapping[str, str] | None = None, run: Callable[[list[str]], int] = subprocess.call,
+         is_root: bool | None = None) -> int:
+    """Install chromium if the browser tests need it.
 
     Parameters
     ----------
-    argv
-        Arguments for pytest (default: this command's arguments).
     environ
         The environment (default: ``os.environ``).
     run
@@ -114,10 +112,9 @@ def main(argv: Sequence[str] | None = None, *, environ: Mapping[str, str] | None
     Returns
     -------
     int
-        pytest's exit code; the failing install command's code if installing failed;
+        0 when a chromium is ready; the failing install command's code if installing failed;
         :data:`NO_CHROMIUM_EXIT` when no chromium can be had.
     """
-    args = list(sys.argv[1:] if argv is None else argv)
     env = os.environ if environ is None else environ
     root = (os.geteuid() == 0) if is_root is None else is_root
     chromium, default = chromium_path(env)
@@ -125,24 +122,24 @@ def main(argv: Sequence[str] | None = None, *, environ: Mapping[str, str] | None
         commands = chromium_install_commands(chromium, default=default, is_root=root,
                                              sudo=shutil.which("sudo"), apt_get=shutil.which("apt-get"))
     except ChromiumUnavailable as exc:
-        print(f"tests.run: the board's browser tests need a chromium: {exc}", file=sys.stderr)
+        print(f"tests.chromium: the board's browser tests need a chromium: {exc}", file=sys.stderr)
         return NO_CHROMIUM_EXIT
     if commands:
-        print(f"tests.run: no chromium at {chromium}; installing Debian's chromium for the board's browser tests",
+        print(f"tests.chromium: no chromium at {chromium}; installing Debian's chromium for the board's browser tests",
               file=sys.stderr)
     for command in commands:
         print("+ " + " ".join(command), file=sys.stderr)
         code = run(command)
         if code != 0:
-            print(f"tests.run: `{' '.join(command)}` failed with exit code {code}; install chromium by hand "
+            print(f"tests.chromium: `{' '.join(command)}` failed with exit code {code}; install chromium by hand "
                   f"(`sudo apt-get install -y chromium`) or set {CHROMIUM_ENV}, then run this command again",
                   file=sys.stderr)
             return code
     if commands and not chromium.is_file():
-        print(f"tests.run: apt-get installed chromium but {chromium} is still missing; set {CHROMIUM_ENV} to the "
+        print(f"tests.chromium: apt-get installed chromium but {chromium} is still missing; set {CHROMIUM_ENV} to the "
               "chromium binary", file=sys.stderr)
         return NO_CHROMIUM_EXIT
-    return run([sys.executable, "-m", "pytest", *args])
+    return 0
 
 
 if __name__ == "__main__":
