@@ -33,6 +33,7 @@ from api.models import (
 )
 from api.security import Principal, check_role, new_key, secret_matches, split_key
 from scheduler.model import Plan
+from scheduler.text import printable
 from scheduler.roster import Roster
 
 #: Job states in which a job holds no solver process and never will again.
@@ -128,18 +129,10 @@ AUDIT_ACTION_CHARS = 40
 AUDIT_RESOURCE_CHARS = 100
 
 
-def _storable(text: str) -> str:
-    """Return ``text`` with what a database cannot store escaped: NUL (PostgreSQL) and lone surrogates.
-
-    A refused request's path is logged as sent, and may hold either.
-    """
-    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
-
-
 def _audit_rows(*, who: Principal | None, action: str, resource: str, client_ids: Iterable[str] = (),
                 actor: str = "") -> list[dict[str, Any]]:
     """Return the audit rows of one action (see :func:`audit`); ``actor`` names a caller with no key."""
-    resource = _storable(resource)
+    resource = printable(resource)  # a refused request's path is logged as sent
     if len(resource) > AUDIT_RESOURCE_CHARS:
         resource = resource[:AUDIT_RESOURCE_CHARS - 1] + "…"
     base = {"at": utcnow(), "key_id": who.key_id if who else None, "key_name": who.name if who else actor,

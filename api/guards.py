@@ -13,11 +13,13 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from scheduler.text import printable
+
 NUL = "\x00"
 
 
 def _shown(text: str) -> str:
-    return text.replace(NUL, "\\x00")[:100]
+    return printable(text)[:100]
 
 
 def nul_problems(scope: Scope) -> list[dict[str, str | None]]:

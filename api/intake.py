@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from scheduler import schema
 from scheduler.errors import PlanError, Problem, SchemaError
-from scheduler.io import PLAN_LISTS, csv_plan_dict, plan_from_dict, plan_to_dict, printable
+from scheduler.io import PLAN_LISTS, csv_plan_dict, plan_from_dict, plan_to_dict
+from scheduler.text import printable
 from scheduler.model import Plan
 
 if TYPE_CHECKING:

@@ -37,6 +37,7 @@ from scheduler.model import (
     Worker,
 )
 from scheduler.roster import Break, Kpis, Roster, Route, Stop, Unassigned
+from scheduler.text import printable
 from scheduler.timeutil import ceil_minutes, format_hhmm, parse_hhmm
 
 PLAN_LISTS = tuple(schema.PLAN_LISTS)
@@ -100,11 +101,6 @@ def unstorable(value: Any) -> str | None:
             else:
                 stack.extend((v, depth + 1) for v in item)
     return None
-
-
-def printable(text: str) -> str:
-    """Return ``text`` with lone surrogates and NUL characters escaped (``\\ud800``, ``\\x00``), for messages."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
 class _AnyId:

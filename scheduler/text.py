@@ -1,4 +1,5 @@
-"""Wording shared by every user-facing message: counts with their noun in the right number.
+"""Wording shared by every user-facing message: counts with their noun in the right number,
+and text made safe to show and to store.
 
 Domain modules (:mod:`scheduler.pay`, :mod:`scheduler.generate`), the solver's
 explanations and benchmarks, the command line and the roster service all use
@@ -26,3 +27,12 @@ def counted(n: int, noun: str, plural: str | None = None) -> str:
         The count and the noun.
     """
     return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
+
+
+def printable(text: str) -> str:
+    """Return ``text`` with lone surrogates and NUL characters escaped (``\\ud800``, ``\\x00``).
+
+    Such text cannot be written as UTF-8 or stored in PostgreSQL; escaped, it can
+    be shown in a message and kept in the audit log.
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
