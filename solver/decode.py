@@ -14,6 +14,34 @@ from scheduler.shifts import arrive, break_needs, free_time, gaps, leave_by, sti
 from solver.model import RoutingModel
 
 
+
+def just_in_time(start: int, leg_min_s: int, earliest: int, blocks: Sequence[tuple[int, int]]) -> tuple[int, int]:
+    """Return when a worker leaves for a visit starting at ``start``, and when they arrive.
+
+    They leave as late as the start allows, but not before ``earliest`` (the day's
+    start, or the previous visit's end): any waiting happens before leaving, and
+    the arrival is just in time, earlier only when travel must pause over a gap
+    between stints (``blocks``).
+
+    Parameters
+    ----------
+    start
+        The visit's start (seconds).
+    leg_min_s
+        The leg's travel, rounded up to whole minutes (seconds), as the model counts it.
+    earliest
+        The earliest the worker may leave (seconds).
+    blocks
+        The gaps between stints, as ``(start, end)`` (seconds).
+
+    Returns
+    -------
+    tuple of int
+        ``(departure, arrival)`` in seconds.
+    """
+    departure = max(earliest, leave_by(start, leg_min_s, blocks))
+    return departure, min(start, arrive(departure, leg_min_s, blocks))
+
 def decode(model: RoutingModel, assignment: pywrapcp.Assignment) -> tuple[list, list[Unassigned]]:
     """Turn an assignment into routes and the list of visits left out.
 
@@ -60,12 +88,8 @@ def decode(model: RoutingModel, assignment: pywrapcp.Assignment) -> tuple[list, 
             visit = model.node_visit[node]
             # Leave as late as the start allows: any waiting happens before leaving, and
             # the worker arrives just in time (earlier only when travel must pause over a gap).
-            departure = leave_by(start, leg_min_s, blocks)
-            if prev_end is None:
-                departure = max(day_start, departure)
-            else:
-                departure = max(prev_end, departure)
-            arrival = min(start, arrive(departure, leg_min_s, blocks))
+            departure, arrival = just_in_time(start, leg_min_s, day_start if prev_end is None else prev_end,
+                                              blocks)
             stops.append(Stop(visit.id, arrival, start, start + visit.duration_s, leg_s, leg_m, visit.client_id,
                               departure=departure, locked=is_locked))
             served[visit.id] = served.get(visit.id, 0) + 1

@@ -32,9 +32,9 @@ from scheduler.roster import (
     make_route,
     plan_locked_before,
 )
-from scheduler.shifts import arrive, gaps, leave_by, stints
+from scheduler.shifts import gaps, stints
 from scheduler.validate import Gap, TravelOracle, Violation, check_roster, free_places
-from solver.decode import with_waits
+from solver.decode import just_in_time, with_waits
 from solver.explain import explain_visit
 
 __all__ = ["fill_left_out"]
@@ -181,9 +181,8 @@ def _insert(plan: Plan, route: Route, visit: Visit, position: int, start: int, t
         there = worker.start_location if n == 0 else plan.visit_location(plan.visit(stops[n - 1].visit_id))
         leg_s, leg_m = travel.leg(worker, there, here)
         leg_min_s = -(-leg_s // 60) * 60
-        departure = leave_by(stops[n].start, leg_min_s, blocks)
-        departure = max(day_start if n == 0 else stops[n - 1].end, departure)
-        arrival = min(stops[n].start, arrive(departure, leg_min_s, blocks))
+        departure, arrival = just_in_time(stops[n].start, leg_min_s, day_start if n == 0 else stops[n - 1].end,
+                                          blocks)
         stops[n] = dataclasses.replace(stops[n], arrival=arrival, travel_s=leg_s, travel_m=leg_m, departure=departure)
     stops = with_waits(stops, route.breaks, blocks)
     last = plan.visit_location(plan.visit(stops[-1].visit_id))
