@@ -31,7 +31,7 @@ from homecare_cli.common import (
     out,
 )
 from scheduler.errors import PlanError, SchedulerError
-from scheduler.pay import DEFAULT_NMW, DEFAULT_OWN_TIME_GAP_MIN
+from scheduler.pay import DEFAULT_OWN_TIME_GAP_MIN
 from scheduler.text import counted
 from scheduler.timeutil import format_hhmm
 
@@ -141,7 +141,7 @@ def _pay_rows(report: PayReport) -> list[dict[str, Any]]:
 def pay(
     roster_path: Annotated[Path, typer.Argument(metavar="ROSTER", help="Roster JSON written by homecare solve.")],
     plan_path: Annotated[Optional[Path], typer.Option("--plan", help="The plan the roster serves (default: the roster's meta.plan).")] = None,  # noqa: UP007
-    minimum_wage: Annotated[float, typer.Option("--minimum-wage", help="Minimum hourly rate, £ (default: National Living Wage, 21+, from April 2026).")] = DEFAULT_NMW,
+    minimum_wage: Annotated[Optional[float], typer.Option("--minimum-wage", help="Minimum hourly rate, £ (default: the plan's minimum_wage.hourly_rate, the rate the search held it to; else the National Living Wage, 21+, from April 2026).")] = None,  # noqa: UP007
     csv_path: Annotated[Optional[Path], typer.Option("--csv", help="Also write one row per worker to this CSV file ('-': standard output).")] = None,  # noqa: UP007
     json_path: Annotated[Optional[Path], typer.Option("--json", help="Also write the report as JSON to this file ('-': standard output).")] = None,  # noqa: UP007
     hourly_rate: Annotated[Optional[float], typer.Option("--hourly-rate", help="Default pay, £ per paid hour, for providers with no pay model.")] = None,  # noqa: UP007

@@ -28,6 +28,7 @@ from scheduler.model import (
     Client,
     HistoryEntry,
     Location,
+    MinimumWage,
     PayModel,
     Plan,
     Provider,
@@ -481,6 +482,7 @@ def plan_from_dict(
         records[name] = built
         unloaded.setdefault(_SINGULAR[name], lost)
     history = _history(data.get("history"), problems)
+    minimum_wage = _minimum_wage(data.get("minimum_wage"), problems)
     extra = {k: v for k, v in data.items() if k not in _PLAN_FIELDS}
     for key, value in extra.items():
         reason = unstorable(key) if isinstance(key, str) else None
@@ -509,11 +511,41 @@ def plan_from_dict(
         visits=tuple(records["visits"]),
         network=network,
         history=history,
+        minimum_wage=minimum_wage,
         source=source,
         extra=extra,
     )
     validate_plan(plan)
     return plan
+
+
+def _minimum_wage(raw: Any, problems: list[Problem]) -> MinimumWage:
+    """Read the plan's ``minimum_wage`` setting; its problems are the plan's, by ``minimum_wage.<field>``."""
+    if raw is None:
+        return MinimumWage()
+    if not isinstance(raw, Mapping):
+        problems.append(Problem("plan", None, "minimum_wage", f"minimum_wage should be an object, got {raw!r}"))
+        return MinimumWage()
+    known = schema.all_fields("wage")
+    for key in raw:
+        if key not in known:
+            problems.append(Problem("plan", None, f"minimum_wage.{printable(str(key))}",
+                                    f"minimum_wage has no field {printable(str(key))!r} "
+                                    f"(it has {', '.join(sorted(known))})"))
+    sub = _Record("plan", {f"minimum_wage.{k}": v for k, v in raw.items()}, None, problems)  # type: ignore[arg-type]
+    mode = sub.text("minimum_wage.mode", default="penalty")
+    numbers = {}
+    for name in ("hourly_rate", "travel_hour_value"):
+        value = sub.get(f"minimum_wage.{name}")
+        number = None if value is None else sub.number(f"minimum_wage.{name}", value)
+        if number is not None:  # one that could not be read is reported already
+            numbers[name] = number
+    try:  # the setting's own checks too, so that every problem is reported at once
+        setting = MinimumWage(mode=mode or "penalty", **numbers)
+    except PlanError as exc:
+        problems.extend(Problem("plan", None, p.field, p.message) for p in exc.problems)
+        return MinimumWage()
+    return setting if sub.ok else MinimumWage()
 
 
 def _history(raw: Any, problems: list[Problem]) -> tuple[HistoryEntry, ...]:
@@ -721,6 +753,10 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
          **v.extra}
         for v in plan.visits
     ]
+    if plan.minimum_wage != MinimumWage():
+        mw = plan.minimum_wage
+        data["minimum_wage"] = {"mode": mw.mode, "hourly_rate": mw.hourly_rate,
+                                "travel_hour_value": mw.travel_hour_value}
     if plan.history:
         data["history"] = [{"client_id": h.client_id, "worker_id": h.worker_id, "visits": h.visits}
                            for h in plan.history]

@@ -141,6 +141,52 @@ class PayModel:
         _raise("pay", None, problems)
 
 
+#: How the minimum wage binds the search (the plan's ``minimum_wage.mode``).
+MINIMUM_WAGE_MODES = ("penalty", "hard", "price", "off")
+#: National Minimum Wage (£ per hour): the UK National Living Wage for workers aged 21
+#: and over from 1 April 2026. Younger workers and apprentices have lower rates: a plan
+#: sets its own (``minimum_wage.hourly_rate``).
+DEFAULT_NMW = 12.71
+#: What an hour of a carer's travel is worth (£), for the ``price`` mode: £1 of top-up
+#: weighs as much as ``3600 / travel_hour_value`` seconds of travel in the search.
+DEFAULT_TRAVEL_HOUR_VALUE = 20.0
+
+
+@dataclass(frozen=True, slots=True)
+class MinimumWage:
+    """How the plan's search treats the minimum wage (:mod:`scheduler.rules.minimum_wage`).
+
+    ``mode``: ``penalty`` (default) makes each pound of a worker's shortfall below
+    ``hourly_rate`` cost far more than travel, so the search removes it wherever it
+    can without leaving a mandatory visit out; ``hard`` allows no worker below it;
+    ``price`` costs the top-up at ``travel_hour_value`` pounds per hour of travel;
+    ``off`` leaves pay to the report (``homecare pay``).
+    """
+
+    mode: str = "penalty"
+    hourly_rate: float = DEFAULT_NMW
+    travel_hour_value: float = DEFAULT_TRAVEL_HOUR_VALUE
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.mode not in MINIMUM_WAGE_MODES:
+            problems.append(("minimum_wage.mode",
+                             f"minimum_wage mode {self.mode!r} is not one of {', '.join(MINIMUM_WAGE_MODES)}"))
+        if not (_amount(self.hourly_rate) and 0 <= self.hourly_rate <= 1000):
+            problems.append(("minimum_wage.hourly_rate",
+                             f"minimum_wage hourly_rate should be pounds per hour between 0 and 1000, got {self.hourly_rate!r}"))
+        if not (_amount(self.travel_hour_value) and 0 < self.travel_hour_value <= 1000):
+            problems.append(("minimum_wage.travel_hour_value", "minimum_wage travel_hour_value should be pounds per hour of "
+                                                               f"travel above 0 and at most 1000, got "
+                                                               f"{self.travel_hour_value!r}"))
+        _raise("plan", None, problems)
+
+
+def _amount(value: Any) -> bool:
+    """Whether ``value`` is a finite number (not a bool)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 @dataclass(frozen=True, slots=True)
 class VisitLink:
     """A link to another visit at the same client: a gap between one's end and the other's start.
@@ -337,6 +383,10 @@ class Plan:
         The records, in the order given.
     network
         Path of the road network file as written in the plan, or ``None``.
+    history
+        Visits in the last 28 days, per client and worker (continuity of care).
+    minimum_wage
+        How the search treats the minimum wage (:class:`MinimumWage`).
     source
         File or folder the plan was read from, used to resolve ``network``.
     """
@@ -348,6 +398,7 @@ class Plan:
     visits: tuple[Visit, ...]
     network: str | None = None
     history: tuple[HistoryEntry, ...] = ()
+    minimum_wage: MinimumWage = MinimumWage()
     source: Path | None = field(default=None, compare=False)
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     _providers: dict[str, Provider] = field(init=False, repr=False, compare=False)

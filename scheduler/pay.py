@@ -52,7 +52,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from scheduler.errors import ConfigError, Problem, UnknownReferenceError
-from scheduler.model import PayModel, Plan, Worker
+from scheduler.model import DEFAULT_NMW, PayModel, Plan, Worker
 from scheduler.roster import Break, Roster, Stop
 from scheduler.text import counted
 
@@ -68,10 +68,6 @@ __all__ = [
     "working_time",
 ]
 
-#: National Minimum Wage (£ per hour): the UK National Living Wage for workers aged 21
-#: and over from 1 April 2026. Younger workers and apprentices have lower rates; pass
-#: ``minimum_wage`` (``homecare pay --minimum-wage``) to check against another rate.
-DEFAULT_NMW = 12.71
 
 #: A wait between visits at least this long (minutes) is the worker's own time, not
 #: working time (a policy assumption: see the module docstring).
@@ -307,7 +303,7 @@ def pay_report(
     plan: Plan,
     roster: Roster,
     *,
-    minimum_wage: float = DEFAULT_NMW,
+    minimum_wage: float | None = None,
     default_pay: PayModel | None = None,
     own_time_gap_min: int | None = DEFAULT_OWN_TIME_GAP_MIN,
 ) -> PayReport:
@@ -320,7 +316,9 @@ def pay_report(
     roster
         The roster; stops' ``travel_s`` are trusted as given.
     minimum_wage
-        The minimum hourly rate (pounds per hour); defaults to :data:`DEFAULT_NMW`.
+        The minimum hourly rate (pounds per hour); defaults to the plan's
+        (``minimum_wage.hourly_rate``, :data:`DEFAULT_NMW` unless set), the rate the
+        search held the roster to.
     default_pay
         Pay model for workers whose provider has none; ``None`` skips them.
     own_time_gap_min
@@ -339,6 +337,8 @@ def pay_report(
     UnknownReferenceError
         If a route's worker is not in the plan.
     """
+    if minimum_wage is None:
+        minimum_wage = plan.minimum_wage.hourly_rate
     problems = []
     if not (isinstance(minimum_wage, int | float) and math.isfinite(minimum_wage) and minimum_wage >= 0):
         problems.append(f"minimum_wage must be a non-negative amount in pounds per hour, got {minimum_wage!r}")
@@ -373,7 +373,7 @@ def pay_check(
     plan: Plan,
     roster: Roster,
     *,
-    minimum_wage: float = DEFAULT_NMW,
+    minimum_wage: float | None = None,
     default_pay: PayModel | None = None,
     own_time_gap_min: int | None = DEFAULT_OWN_TIME_GAP_MIN,
 ) -> list[WorkerPay]:
@@ -389,7 +389,7 @@ def pay_check(
     roster
         The roster.
     minimum_wage
-        The minimum hourly rate (pounds per hour).
+        The minimum hourly rate (pounds per hour); defaults to the plan's.
     default_pay
         Pay model for workers whose provider has none; ``None`` leaves them out.
     own_time_gap_min

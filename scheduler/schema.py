@@ -25,8 +25,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from scheduler.model import (
+    DEFAULT_NMW,
+    DEFAULT_TRAVEL_HOUR_VALUE,
     DEFAULT_WEEKLY_CAP_MIN,
     GENDER_PREFERENCES,
+    MINIMUM_WAGE_MODES,
     GENDERS,
     PAID_TIME,
     PAY_MODELS,
@@ -142,6 +145,18 @@ RECORDS: dict[str, RecordSpec] = {r.kind: r for r in (
         FieldSpec("paid_time", "text", "What an hourly rate pays for: visits only, visits and travel, or the "
                                        "whole working span.", default="contact_and_travel", choices=PAID_TIME),
     )),
+    RecordSpec("wage", "The minimum wage in the search: how a worker's day paid below it counts "
+                       "(scheduler/rules/minimum_wage.py).", (
+        FieldSpec("mode", "text", "penalty: a shortfall costs far more than travel, so the search removes it "
+                                  "wherever it can without leaving a mandatory visit out; hard: no worker below "
+                                  "it; price: the top-up costs its pounds at travel_hour_value; off: only "
+                                  "homecare pay reports it.", default="penalty", choices=MINIMUM_WAGE_MODES),
+        FieldSpec("hourly_rate", "number", "The minimum wage (default: National Living Wage, 21+, from April "
+                                           "2026).", default=DEFAULT_NMW, minimum=0, maximum=1000, unit="GBP"),
+        FieldSpec("travel_hour_value", "number", "Mode price: what an hour of travel is worth; £1 of top-up "
+                                                 "weighs as much as 3600 / travel_hour_value seconds of travel.",
+                  default=DEFAULT_TRAVEL_HOUR_VALUE, minimum=0, maximum=1000, unit="GBP"),
+    )),
     RecordSpec("break", "A rest-break rule: a stint longer than after_min holds a break of duration_min.", (
         FieldSpec("after_min", "integer", "Stint length after which a break is owed.", default=360, minimum=0,
                   unit="min"),
@@ -224,6 +239,8 @@ RECORDS: dict[str, RecordSpec] = {r.kind: r for r in (
         FieldSpec("visits", "visit", "The visits.", required=True, many=True),
         FieldSpec("history", "history", "Visits in the last 28 days, per client and worker.", many=True,
                   default=()),
+        FieldSpec("minimum_wage", "wage", "The minimum wage in the search (default: mode penalty at "
+                                          "£12.71/h)."),
         FieldSpec("locked_before", "time", "The plan is a re-plan made at this time: nothing that is not a "
                                            "kept stop starts before it.", attr=None),
     ), keeps_extra=True),

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Protocol
 
 import numpy as np
@@ -37,6 +38,7 @@ from scheduler.model import Plan, Visit, Worker
 from scheduler.roster import LockedStop, plan_locked_before, worker_off_from
 from scheduler.shifts import break_needs, gaps, stints
 from scheduler.timeutil import DAY_S, format_hhmm
+from solver.constraints import minimum_wage
 from solver.gaps import StartGap, StartGapFilter
 from solver.params import SolveParams
 from solver.travel import PlanTravel
@@ -338,6 +340,10 @@ def build_model(
         else:
             first_node[visit.id] = i
     tied += _link_visits(plan, routing, manager, time_dim, first_node)
+    minimum_wage.add(SimpleNamespace(
+        plan=plan, params=params, travel=travel, manager=manager, routing=routing, solver=solver, time_dim=time_dim,
+        workers=workers, node_visit=node_visit, n_visit=n_visit, loc=loc, service_min=service_min,
+        time_eval=time_eval, cost_eval=cost_eval, lock=lock, node_lock=node_lock, context=context))
     # Visits start as early as their route allows; workers leave home just in time
     # and come back as soon as they can.
     for i in range(n_visit):

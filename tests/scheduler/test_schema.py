@@ -16,7 +16,7 @@ from scheduler.io import plan_from_dict, plan_to_dict
 
 #: The domain record of each described record kind.
 DOMAIN = {"location": model.Location, "window": model.TimeWindow, "link": model.VisitLink, "pay": model.PayModel,
-          "break": model.BreakRule, "history": model.HistoryEntry, "provider": model.Provider,
+          "break": model.BreakRule, "history": model.HistoryEntry, "wage": model.MinimumWage, "provider": model.Provider,
           "worker": model.Worker, "client": model.Client, "visit": model.Visit, "plan": model.Plan}
 #: Attributes of a domain record that are not fields of the JSON form.
 NOT_FIELDS = {"extra", "source", "_providers", "_workers", "_clients", "_visits", "_familiar"}
@@ -48,6 +48,7 @@ def _full_plan() -> dict:
                    {"id": "v2", "client_id": "c1", "kind": "care", "window": {"start": "12:00", "end": "13:00"},
                     "duration_min": 20, "after": {"visit_id": "v1", "min_gap_min": 60, "max_gap_min": 240}}],
         "history": [{"client_id": "c1", "worker_id": "w1", "visits": 6}],
+        "minimum_wage": {"mode": "price", "hourly_rate": 11.44, "travel_hour_value": 18.0},
     }
 
 
