@@ -150,7 +150,7 @@ class Day:
             bound, nxt_loc = t, loc[x]
         self.earliest, self.latest = e, late
         stops = [self.start_loc, *(loc[x] for x in self.nodes), self.end_loc]
-        self.work = sum(dur[x] for x in self.nodes) + sum(tt[a][b] for a, b in zip(stops, stops[1:]))
+        self.work = sum(dur[x] for x in self.nodes) + sum(tt[a][b] for a, b in zip(stops, stops[1:], strict=False))
         return late_fixed
 
     def _around(self, p: int) -> tuple[Hashable, Hashable]:

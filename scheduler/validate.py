@@ -465,23 +465,27 @@ class Gap:
     The visit may start at any whole minute from ``earliest`` to ``latest``
     (seconds since midnight) when put before the route's stop number
     ``position`` (0: before the first stop; the number of stops: after the last),
-    counting only stops of visits in the plan.
+    counting only stops of visits in the plan; there it adds ``travel_s`` of travel.
     """
 
     worker_id: str
     position: int
     earliest: int
     latest: int
+    travel_s: int = 0
 
 
 def free_places(plan: Plan, routes: Sequence[Route], visit: Visit, travel: TravelOracle, *,
                 not_before: int | None = None) -> Iterator[tuple[int, tuple[Gap, ...]]]:
     """Yield every place the roster as it stands has room for ``visit``, in the order :func:`free_slot` tries them.
 
-    Other stops keep their times; a worker may take the visit between two stops
-    (or before the first, or after the last while still getting home by the
-    shift end) when travel both ways fits, and, for a double-handed visit, two
-    workers have room at one common minute.
+    Other stops keep their times; each eligible worker's day is asked with every
+    rule of the day (:class:`scheduler.day.WorkerDay`): window, stints and gaps in
+    availability, rest breaks (and the break a first visit in a long stint calls
+    for), travel both ways, capacity, ``max_visits``, the day's working time,
+    the re-plan's lock time and ``off_from``, and the visit's links to visits
+    already served. For a double-handed visit, two workers have room at one
+    common minute.
 
     Parameters
     ----------
@@ -506,51 +510,26 @@ def free_places(plan: Plan, routes: Sequence[Route], visit: Visit, travel: Trave
         one's gaps through the day; for a double-handed visit, pairs of workers
         by id whose gaps share a minute.
     """
-    if not eligibility(plan, visit).ok:
+    from scheduler.day import WorkerDay, pairs  # noqa: PLC0415 - the rules above this module's Gap move to scheduler.rules
+
+    elig = eligibility(plan, visit)
+    if not elig.ok:
         return
-    location = plan.visit_location(visit)
     busy = {r.worker_id: r for r in routes}
-    options: dict[str, list[Gap]] = {}
-    lock = not_before if not_before is not None else plan_locked_before(plan)  # a re-plan: nothing new before it
-    for wid in eligibility(plan, visit).worker_ids:
-        worker = plan.worker(wid)
-        route = busy.get(wid)
-        stops = [s for s in (route.stops if route else ()) if plan.has_visit(s.visit_id)]
-        if worker.capacity is not None and sum(plan.visit(s.visit_id).demand for s in stops) + visit.demand > worker.capacity:
-            continue
-        off = worker_off_from(worker)
-        day_start = worker.shift.start
-        if lock is not None and not any(s.start < lock for s in stops):
-            day_start = max(day_start, lock)
-        points = [(day_start, worker.start_location)] + [
-            (s.end, plan.visit_location(plan.visit(s.visit_id))) for s in stops
-        ]
-        nexts = [(s.start, plan.visit_location(plan.visit(s.visit_id))) for s in stops] + [
-            (worker.shift.end, worker.end_location)
-        ]
-        room = []
-        for position, ((free_from, a), (free_until, b)) in enumerate(zip(points, nexts, strict=True)):
-            lo = max(visit.window.start, free_from + travel.leg(worker, a, location)[0], lock or 0)
-            hi = min(visit.window.end, free_until - visit.duration_s - travel.leg(worker, location, b)[0])
-            if off is not None:
-                hi = min(hi, off - 60)
-            lo = -(-lo // 60) * 60
-            if lo <= hi:
-                room.append(Gap(wid, position, lo, hi))
-        if room:
-            options[wid] = room
+    starts: dict[str, int] = {}
+    for r in routes:
+        for s in r.stops:
+            starts[s.visit_id] = min(s.start, starts.get(s.visit_id, s.start))
+    answers = [WorkerDay(plan, plan.worker(wid), busy.get(wid), travel, not_before=not_before).ask(visit, starts=starts)
+               for wid in elig.worker_ids]
     if visit.workers_required == 1:
-        for room in options.values():
-            for gap in room:
-                yield gap.earliest, (gap,)
+        for answer in answers:
+            for p in answer.places:
+                yield p.earliest, (Gap(answer.worker_id, p.position, p.earliest, p.latest, p.travel_s),)
         return
-    ids = sorted(options)
-    for i, w1 in enumerate(ids):
-        for w2 in ids[i + 1:]:
-            for g1 in options[w1]:
-                for g2 in options[w2]:
-                    if max(g1.earliest, g2.earliest) <= min(g1.latest, g2.latest):
-                        yield max(g1.earliest, g2.earliest), (g1, g2)
+    for start, p1, p2, w1, w2 in pairs(answers):
+        yield start, (Gap(w1, p1.position, p1.earliest, p1.latest, p1.travel_s),
+                      Gap(w2, p2.position, p2.earliest, p2.latest, p2.travel_s))
 
 
 def free_slot(plan: Plan, routes: Sequence[Route], visit: Visit, travel: TravelOracle, *,
