@@ -304,6 +304,26 @@ class Link:
         return f"{self.gap_lo}-{self.gap_hi}" if self.gap_hi is not None else f"{self.gap_lo}+"
 
 
+#: Per plan's visits (kept, so their id stays theirs): visit id -> links naming it.
+_LINK_INDEX: dict[int, tuple[Sequence[Visit], dict[str, list[tuple[str, str, int, int | None]]]]] = {}
+
+
+def _links_of(plan: Plan, visit_id: str) -> list[tuple[str, str, int, int | None]]:
+    """Return every link (first, then, min gap, max gap) naming the visit, wherever it is declared."""
+    hit = _LINK_INDEX.get(id(plan.visits))
+    if hit is None or hit[0] is not plan.visits:
+        index: dict[str, list[tuple[str, str, int, int | None]]] = {}
+        for other in plan.visits:
+            for link in other.links():
+                index.setdefault(link[0], []).append(link)
+                if link[1] != link[0]:
+                    index.setdefault(link[1], []).append(link)
+        if len(_LINK_INDEX) >= 8:
+            _LINK_INDEX.clear()
+        hit = _LINK_INDEX[id(plan.visits)] = (plan.visits, index)
+    return hit[1].get(visit_id, [])
+
+
 def link_bounds(plan: Plan, visit: Visit, starts: Mapping[str, int]) -> tuple[int, int, tuple[Link, ...]]:
     """Return the first and last start (seconds) the visit's links to placed visits allow, and those links.
 
@@ -312,23 +332,22 @@ def link_bounds(plan: Plan, visit: Visit, starts: Mapping[str, int]) -> tuple[in
     """
     lo, hi, out = 0, DAY_S, []
     seen = set()
-    for other in plan.visits:
-        for first_id, then_id, gap_lo, gap_hi in other.links():
-            if visit.id not in (first_id, then_id) or (first_id, then_id, gap_lo, gap_hi) in seen:
-                continue
-            seen.add((first_id, then_id, gap_lo, gap_hi))
-            if first_id == visit.id and then_id in starts:
-                at = starts[then_id]
-                hi = min(hi, at - gap_lo * 60 - visit.duration_s)
-                if gap_hi is not None:
-                    lo = max(lo, at - gap_hi * 60 - visit.duration_s)
-                out.append(Link(then_id, True, gap_lo, gap_hi, at))
-            elif then_id == visit.id and first_id in starts:
-                at = starts[first_id] + plan.visit(first_id).duration_s
-                lo = max(lo, at + gap_lo * 60)
-                if gap_hi is not None:
-                    hi = min(hi, at + gap_hi * 60)
-                out.append(Link(first_id, False, gap_lo, gap_hi, at))
+    for first_id, then_id, gap_lo, gap_hi in _links_of(plan, visit.id):
+        if (first_id, then_id, gap_lo, gap_hi) in seen:
+            continue
+        seen.add((first_id, then_id, gap_lo, gap_hi))
+        if first_id == visit.id and then_id in starts:
+            at = starts[then_id]
+            hi = min(hi, at - gap_lo * 60 - visit.duration_s)
+            if gap_hi is not None:
+                lo = max(lo, at - gap_hi * 60 - visit.duration_s)
+            out.append(Link(then_id, True, gap_lo, gap_hi, at))
+        elif then_id == visit.id and first_id in starts:
+            at = starts[first_id] + plan.visit(first_id).duration_s
+            lo = max(lo, at + gap_lo * 60)
+            if gap_hi is not None:
+                hi = min(hi, at + gap_hi * 60)
+            out.append(Link(first_id, False, gap_lo, gap_hi, at))
     return lo, hi, tuple(out)
 
 
@@ -631,10 +650,9 @@ class WorkerDay:
         """Take ``visit_id`` out of the day; the times of the rest follow."""
         position = self.day.nodes.index(visit_id)
         self.day.remove(position)
-        gone = self.stops.pop(position)
+        self.stops.pop(position)
         self.open_needs = [n for n in break_needs(self.plan, self.worker)
                            if not any(n.stint.start <= s.start < n.stint.end for s in self.stops)]
-        del gone
 
 
 def _free_starts(lo: int, hi: int, length: int, blocks: Sequence[tuple[int, int]]) -> tuple[int, int] | None:
