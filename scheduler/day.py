@@ -119,39 +119,15 @@ class Day:
 
     def refresh(self) -> list[Hashable]:
         """Recompute every earliest and latest start; return the fixed nodes that cannot keep their time."""
-        d = self.data
-        loc, dur, lo, hi, fixed, tt, blocks = d.loc, d.dur, d.lo, d.hi, d.fixed, self.tt, self.blocks
-        late_fixed: list[Hashable] = []
-        e, prev_loc, ready = [], self.start_loc, self.ready
-        for x in self.nodes:
-            if blocks:
-                t = earliest_start(ready, tt[prev_loc][loc[x]], lo[x], dur[x], blocks)
-            else:
-                t = max(lo[x], ready + tt[prev_loc][loc[x]])
-            if x in fixed:
-                if t > fixed[x]:
-                    late_fixed.append(x)
-                t = fixed[x]
-            e.append(t)
-            ready, prev_loc = t + dur[x], loc[x]
-        late = [0] * len(self.nodes)
-        nxt_loc, bound = self.end_loc, self.bound
-        for i in range(len(self.nodes) - 1, -1, -1):
-            x = self.nodes[i]
-            if blocks:
-                t = latest_start(bound, tt[loc[x]][nxt_loc], hi[x], dur[x], blocks)
-            else:
-                t = min(hi[x], bound - tt[loc[x]][nxt_loc] - dur[x])
-            if x in fixed:
-                if t < fixed[x] and x not in late_fixed:
-                    late_fixed.append(x)
-                t = min(t, fixed[x])
-            late[i] = t
-            bound, nxt_loc = t, loc[x]
-        self.earliest, self.latest = e, late
-        stops = [self.start_loc, *(loc[x] for x in self.nodes), self.end_loc]
-        self.work = sum(dur[x] for x in self.nodes) + sum(tt[a][b] for a, b in zip(stops, stops[1:], strict=False))
-        return late_fixed
+        d, n = self.data, len(self.nodes)
+        self.earliest, self.latest = [0] * n, [0] * n
+        late: list[Hashable] = []
+        self._forward(0, None, late)
+        self._backward(n - 1, None, late)
+        stops = [self.start_loc, *(d.loc[x] for x in self.nodes), self.end_loc]
+        tt = self.tt
+        self.work = sum(d.dur[x] for x in self.nodes) + sum(tt[a][b] for a, b in zip(stops, stops[1:], strict=False))
+        return late
 
     def _around(self, p: int) -> tuple[Hashable, Hashable]:
         """Location keys before and after position ``p`` (the day's ends at either side)."""
@@ -188,8 +164,13 @@ class Day:
         self._backward(p - 1, False)
         return x
 
-    def _forward(self, p: int, fresh: bool) -> None:
-        """Recompute earliest starts from position ``p`` on, until one is unchanged."""
+    def _forward(self, p: int, fresh: bool | None, late: list[Hashable] | None = None) -> None:
+        """Recompute earliest starts from position ``p`` on.
+
+        With ``fresh`` (position ``p`` is new) or ``False``, stop at the first
+        unchanged time; with ``None`` go to the end, listing in ``late`` the fixed
+        nodes that cannot be reached by their time.
+        """
         d = self.data
         loc, dur, lo, fixed, tt, blocks = d.loc, d.dur, d.lo, d.fixed, self.tt, self.blocks
         nodes, e = self.nodes, self.earliest
@@ -199,28 +180,33 @@ class Day:
             prev_loc, ready = loc[nodes[p - 1]], e[p - 1] + dur[nodes[p - 1]]
         for i in range(p, len(nodes)):
             x = nodes[i]
-            if x in fixed:
+            if x in fixed and late is None:
                 t = fixed[x]
-            elif blocks:
-                t = earliest_start(ready, tt[prev_loc][loc[x]], lo[x], dur[x], blocks)
             else:
-                t = max(lo[x], ready + tt[prev_loc][loc[x]])
-            if t == e[i] and (i > p or not fresh):
+                if blocks:
+                    t = earliest_start(ready, tt[prev_loc][loc[x]], lo[x], dur[x], blocks)
+                else:
+                    t = max(lo[x], ready + tt[prev_loc][loc[x]])
+                if x in fixed:
+                    if t > fixed[x]:
+                        late.append(x)
+                    t = fixed[x]
+            if fresh is not None and t == e[i] and (i > p or not fresh):
                 return
             e[i] = t
             ready, prev_loc = t + dur[x], loc[x]
 
-    def _backward(self, p: int, fresh: bool) -> None:
-        """Recompute latest starts from position ``p`` back, until one is unchanged."""
+    def _backward(self, p: int, fresh: bool | None, late: list[Hashable] | None = None) -> None:
+        """Recompute latest starts from position ``p`` back (``fresh`` and ``late`` as for :meth:`_forward`)."""
         d = self.data
         loc, dur, hi, fixed, tt, blocks = d.loc, d.dur, d.hi, d.fixed, self.tt, self.blocks
-        nodes, late = self.nodes, self.latest
+        nodes, lt = self.nodes, self.latest
         if p < 0:
             return
         if p + 1 >= len(nodes):
             nxt_loc, bound = self.end_loc, self.bound
         else:
-            nxt_loc, bound = loc[nodes[p + 1]], late[p + 1]
+            nxt_loc, bound = loc[nodes[p + 1]], lt[p + 1]
         for i in range(p, -1, -1):
             x = nodes[i]
             if blocks:
@@ -228,10 +214,12 @@ class Day:
             else:
                 t = min(hi[x], bound - tt[loc[x]][nxt_loc] - dur[x])
             if x in fixed:
+                if late is not None and t < fixed[x] and x not in late:
+                    late.append(x)
                 t = min(t, fixed[x])
-            if t == late[i] and (i < p or not fresh):
+            if fresh is not None and t == lt[i] and (i < p or not fresh):
                 return
-            late[i] = t
+            lt[i] = t
             bound, nxt_loc = t, loc[x]
 
     def slots(self, x: Hashable, extra: int = 0, *, blocks: Sequence[tuple[int, int]] | None = None,
