@@ -49,7 +49,7 @@ from scheduler.shifts import arrive, break_needs, earliest_start, gaps, latest_s
 from scheduler.text import counted
 from scheduler.timeutil import DAY_S, format_hhmm
 
-__all__ = ["Answer", "Day", "Link", "NodeData", "Place", "WorkerDay", "link_bounds", "pairs"]
+__all__ = ["Answer", "Day", "Link", "NodeData", "Place", "WorkerDay", "link_bounds", "link_window", "pairs"]
 
 
 # --------------------------------------------------------------------------- the sequence (any unit)
@@ -292,6 +292,27 @@ class Link:
         return f"{self.gap_lo}-{self.gap_hi}" if self.gap_hi is not None else f"{self.gap_lo}+"
 
 
+def link_window(duration: int, links: Iterable[tuple[int, int, int | None, bool]], *, per_min: int = 1,
+                lo: int, hi: int) -> tuple[int, int]:
+    """Narrow ``lo``-``hi``, the starts of a stop of ``duration``, to those its links allow (any time unit).
+
+    Each link is (time, min gap, max gap or ``None``, whether this stop comes
+    first): coming first, the stop ends the gap before the other starts at
+    ``time``; else it starts the gap after the other ends at ``time``. Gaps are
+    in minutes, ``per_min`` units each.
+    """
+    for at, gap_lo, gap_hi, first in links:
+        if first:
+            hi = min(hi, at - duration - gap_lo * per_min)
+            if gap_hi is not None:
+                lo = max(lo, at - duration - gap_hi * per_min)
+        else:
+            lo = max(lo, at + gap_lo * per_min)
+            if gap_hi is not None:
+                hi = min(hi, at + gap_hi * per_min)
+    return lo, hi
+
+
 #: Per plan's visits (kept, so their id stays theirs): visit id -> links naming it.
 _LINK_INDEX: dict[int, tuple[Sequence[Visit], dict[str, list[tuple[str, str, int, int | None]]]]] = {}
 
@@ -318,24 +339,17 @@ def link_bounds(plan: Plan, visit: Visit, starts: Mapping[str, int]) -> tuple[in
     ``starts`` maps each placed visit to its start (the first of a double-handed
     visit's, as the validator reads them); links to other visits do not bound.
     """
-    lo, hi, out = 0, DAY_S, []
-    seen = set()
+    out, seen = [], set()
     for first_id, then_id, gap_lo, gap_hi in _links_of(plan, visit.id):
         if (first_id, then_id, gap_lo, gap_hi) in seen:
             continue
         seen.add((first_id, then_id, gap_lo, gap_hi))
         if first_id == visit.id and then_id in starts:
-            at = starts[then_id]
-            hi = min(hi, at - gap_lo * 60 - visit.duration_s)
-            if gap_hi is not None:
-                lo = max(lo, at - gap_hi * 60 - visit.duration_s)
-            out.append(Link(then_id, True, gap_lo, gap_hi, at))
+            out.append(Link(then_id, True, gap_lo, gap_hi, starts[then_id]))
         elif then_id == visit.id and first_id in starts:
-            at = starts[first_id] + plan.visit(first_id).duration_s
-            lo = max(lo, at + gap_lo * 60)
-            if gap_hi is not None:
-                hi = min(hi, at + gap_hi * 60)
-            out.append(Link(first_id, False, gap_lo, gap_hi, at))
+            out.append(Link(first_id, False, gap_lo, gap_hi, starts[first_id] + plan.visit(first_id).duration_s))
+    lo, hi = link_window(visit.duration_s, ((k.at, k.gap_lo, k.gap_hi, k.first) for k in out), per_min=60,
+                         lo=0, hi=DAY_S)
     return lo, hi, tuple(out)
 
 

@@ -510,7 +510,7 @@ def free_places(plan: Plan, routes: Sequence[Route], visit: Visit, travel: Trave
         one's gaps through the day; for a double-handed visit, pairs of workers
         by id whose gaps share a minute.
     """
-    from scheduler.day import WorkerDay, pairs  # noqa: PLC0415 - the rules above this module's Gap move to scheduler.rules
+    from scheduler.day import Answer, WorkerDay, link_bounds, pairs  # noqa: PLC0415 - the rules above this module's Gap move to scheduler.rules
 
     elig = eligibility(plan, visit)
     if not elig.ok:
@@ -520,7 +520,9 @@ def free_places(plan: Plan, routes: Sequence[Route], visit: Visit, travel: Trave
     for r in routes:
         for s in r.stops:
             starts[s.visit_id] = min(s.start, starts.get(s.visit_id, s.start))
-    answers = [WorkerDay(plan, plan.worker(wid), busy.get(wid), travel, not_before=not_before).ask(visit, starts=starts)
+    lo, hi, links = link_bounds(plan, visit, starts)
+    answers = [Answer(wid, tuple(WorkerDay(plan, plan.worker(wid), busy.get(wid), travel, not_before=not_before)
+                                 .places(visit, within=(lo, hi) if links else None)))
                for wid in elig.worker_ids]
     if visit.workers_required == 1:
         for answer in answers:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 
-from scheduler.day import Day, NodeData
+from scheduler.day import Day, NodeData, link_window
 from scheduler.errors import PlanError, Problem
 from scheduler.shifts import break_needs, gaps, stints
 from scheduler.timeutil import format_hhmm
@@ -112,20 +112,10 @@ class _Constructor:
         links = self.links.get(x)
         if not links:
             return None
-        lo, hi = -HORIZON, HORIZON
-        for other, gap_lo, gap_hi, x_is_first in links:
-            if other not in self.fixed:
-                continue
-            t = self.fixed[other]
-            if x_is_first:  # x ends gap_lo..gap_hi before other starts
-                hi = min(hi, t - self.dur[x] - gap_lo)
-                if gap_hi is not None:
-                    lo = max(lo, t - self.dur[x] - gap_hi)
-            else:  # x starts gap_lo..gap_hi after other ends
-                lo = max(lo, t + self.dur[other] + gap_lo)
-                if gap_hi is not None:
-                    hi = min(hi, t + self.dur[other] + gap_hi)
-        return lo, hi
+        fixed, dur = self.fixed, self.dur
+        return link_window(dur[x], ((fixed[other] if x_is_first else fixed[other] + dur[other], gap_lo, gap_hi,
+                                     x_is_first) for other, gap_lo, gap_hi, x_is_first in links if other in fixed),
+                           lo=-HORIZON, hi=HORIZON)
 
     def insert_single(self, x: int, allowed: list[int]) -> bool:
         bounds = self.link_bounds(x)
