@@ -200,11 +200,11 @@ def test_is_eligible_lists_every_broken_rule_with_its_code() -> None:
 
     broken = is_eligible(plan, plan.worker("w1"), plan.visits[0])
 
-    assert [code for code, _ in broken] == ["provider", "skills", "excluded", "gender", "capacity"]
+    assert [code for code, _ in broken] == ["no_provider", "skill", "excluded", "gender", "capacity"]
     messages = dict(broken)
-    assert messages["skills"] == "worker 'w1' lacks skill heavy"
+    assert messages["skill"] == "worker 'w1' lacks skill heavy"
     assert messages["capacity"] == "demand 3 exceeds worker 'w1''s capacity 2"
-    assert is_eligible(plan, plan.worker("d1"), plan.visits[0]) == [("skills", "worker 'd1' lacks skill heavy")]
+    assert is_eligible(plan, plan.worker("d1"), plan.visits[0]) == [("skill", "worker 'd1' lacks skill heavy")]
 
 
 def test_describe_window_gives_window_and_duration() -> None:

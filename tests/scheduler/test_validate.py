@@ -243,7 +243,7 @@ def test_check_roster_catches_worker_of_another_provider() -> None:
 
     violations = _check(plan, make_roster(plan, {"w1": [_leg("v1", "08:05")]}))
 
-    assert _rules(violations) == ["provider"]
+    assert _rules(violations) == ["no_provider"]
     assert "of provider 'care-1' is not of provider 'care-2'" in violations[0].message
 
 
@@ -257,7 +257,7 @@ def test_check_roster_catches_worker_of_another_kind() -> None:
 
     violations = _check(plan, make_roster(plan, {"w1": [_leg("v1", "08:05", 10)]}))
 
-    assert _rules(violations) == ["provider"]
+    assert _rules(violations) == ["no_provider"]
     assert "is not of a delivery provider" in violations[0].message
 
 
@@ -267,7 +267,7 @@ def test_check_roster_catches_missing_skill() -> None:
 
     violations = _check(plan, make_roster(plan, {"w1": [_leg("v1", "08:05")]}))
 
-    assert _rules(violations) == ["skills"]
+    assert _rules(violations) == ["skill"]
     assert "lacks skill hoist" in violations[0].message
 
 
@@ -479,7 +479,7 @@ def test_check_roster_reports_several_violations_of_one_stop() -> None:
 
     violations = _check(plan, make_roster(plan, {"w1": [_leg("v1", "10:30", duration_min=20, arrival="08:05")]}))
 
-    assert _rules(violations) == ["duration", "gender", "skills", "window"]
+    assert _rules(violations) == ["duration", "gender", "skill", "window"]
 
 
 # --------------------------------------------------------------------------- mandatory visits

@@ -60,8 +60,8 @@ def test_check_roster_flags_a_broken_link():
     plan = _plan(groceries={"before": {"visit_id": "lunch", "min_gap_min": 0, "max_gap_min": 60}})
     roster = make_roster(plan, {"carer": [stop("lunch", "12:00")], "van": [stop("groceries", "09:00", 10)]},
                          unassigned=[("hair", "test")])
-    (violation,) = [v for v in check_roster(plan, roster) if v.rule == "link"]
+    (violation,) = [v for v in check_roster(plan, roster) if v.rule == "linked"]
     assert "starts 170 min after" in violation.message
     ok = make_roster(plan, {"carer": [stop("lunch", "12:00")], "van": [stop("groceries", "11:30", 10)]},
                      unassigned=[("hair", "test")])
-    assert [v for v in check_roster(plan, ok) if v.rule == "link"] == []
+    assert [v for v in check_roster(plan, ok) if v.rule == "linked"] == []

@@ -181,7 +181,7 @@ def test_explain_each_rule_that_leaves_no_room():
     options = {o.worker_id: o for o in why.options}
     assert set(options) == {"off", "full", "tired", "free"} and why.other_workers == 1
     assert options["off"].status == "not_eligible"
-    assert options["off"].reason == "available only 12:00-16:00: no start in 09:00-10:00 (30 min) fits"
+    assert options["off"].reason == "availability is only 12:00-16:00: no start in 09:00-10:00 (30 min) fits"
     assert options["full"].reason == "already has 1 visit, their max_visits"
     assert options["tired"].status == "no_room" and "no working time left: 50 min" in options["tired"].reason
     free = options["free"]
