@@ -234,7 +234,7 @@ def test_check_roster_without_oracle_trusts_travel() -> None:
 
 
 def test_check_roster_catches_worker_of_another_provider() -> None:
-    """A visit tied to provider care-2 served by a care-1 worker breaks ``provider``."""
+    """A visit tied to provider care-2 served by a care-1 worker breaks ``no_provider``."""
     plan = make_plan(
         providers=[provider("care-1"), provider("care-2")],
         workers=[worker("w1", "care-1"), worker("w2", "care-2")],
@@ -248,7 +248,7 @@ def test_check_roster_catches_worker_of_another_provider() -> None:
 
 
 def test_check_roster_catches_worker_of_another_kind() -> None:
-    """A delivery visit served by a carer breaks ``provider``."""
+    """A delivery visit served by a carer breaks ``no_provider``."""
     plan = make_plan(
         providers=[provider("care-1"), provider("shop", "delivery")],
         workers=[worker("w1", "care-1"), worker("d1", "shop")],
@@ -262,7 +262,7 @@ def test_check_roster_catches_worker_of_another_kind() -> None:
 
 
 def test_check_roster_catches_missing_skill() -> None:
-    """A worker without a required skill breaks ``skills``, naming the skill."""
+    """A worker without a required skill breaks ``skill``, naming the skill."""
     plan = make_plan(workers=[worker(skills=["medication"])], visits=[visit(required_skills=["hoist", "medication"])])
 
     violations = _check(plan, make_roster(plan, {"w1": [_leg("v1", "08:05")]}))

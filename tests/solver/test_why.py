@@ -310,3 +310,18 @@ def test_explain_unassigned_busy_counts_the_eligible_workers_in_the_right_number
     roster = make_roster(plan, routes, [("v1", reason)])
     assert check_roster(plan, roster, travel=travel) == []
     assert code == "busy" and expected in reason, reason
+
+
+def test_explain_lists_every_rule_that_makes_a_worker_ineligible():
+    """A carer who lacks the skill and is off shift then is not eligible for both reasons, each named once."""
+    plan = plan_from_dict(plan_dict(
+        workers=[worker("w1", skills=["medication"]), worker("late", shift=("12:00", "16:00"))],
+        visits=[visit("v1", required_skills=["medication"])],
+    ))
+    roster = make_roster(plan, {"w1": [stop("v1", "08:10", travel_s=600, travel_m=2000)]})
+    assert check_roster(plan, roster, travel=LEG) == []
+
+    (late,) = [o for o in explain_choice(plan, roster, "v1", LEG).options if o.worker_id == "late"]
+
+    assert late.status == "not_eligible"
+    assert late.reason == ("lacks skill medication; shift 12:00-16:00 cannot hold a start in 08:00-10:00 (30 min)")
