@@ -70,10 +70,13 @@ class RosterView:
 
     def stops(self) -> Iterator[tuple[Worker, int, Stop, Visit]]:
         """Yield each stop of a visit in the plan on those routes: worker, stop number (from 1), stop, visit."""
-        for worker, route in self.routes:
-            for n, stop in enumerate(route.stops, start=1):
-                if self.plan.has_visit(stop.visit_id):
-                    yield worker, n, stop, self.plan.visit(stop.visit_id)
+        return iter(self._stops)
+
+    @cached_property
+    def _stops(self) -> list[tuple[Worker, int, Stop, Visit]]:
+        plan = self.plan
+        return [(worker, n, stop, plan.visit(stop.visit_id)) for worker, route in self.routes
+                for n, stop in enumerate(route.stops, start=1) if plan.has_visit(stop.visit_id)]
 
     @cached_property
     def served(self) -> dict[str, list[tuple[str, Stop]]]:
