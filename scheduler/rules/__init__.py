@@ -18,9 +18,12 @@ from scheduler.rules.base import Refusal, Rule, Violation, WorkerRule
 from scheduler.rules.breaks import BreakRule
 from scheduler.rules.capacity import CapacityRule
 from scheduler.rules.coverage import CoverageRule, MandatoryRule, ReasonRule, ReferenceRule
+from scheduler.rules.continuity import Continuity
 from scheduler.rules.date import DateRule
 from scheduler.rules.double_handed import DoubleHandedRule
+from scheduler.rules.double_handed_limit import DoubleHandedLimit
 from scheduler.rules.exclusions import ExclusionRule
+from scheduler.rules.fair_workload import FairWorkload
 from scheduler.rules.gender import GenderRule
 from scheduler.rules.links import LinkRule
 from scheduler.rules.locks import LockedRule, OffRule, PastRule, PinnedRule
@@ -37,13 +40,14 @@ if TYPE_CHECKING:  # pragma: no cover - types only
     from scheduler.model import Plan, Visit, Worker
 
 __all__ = [
-    "CODES", "ROSTER_RULES", "UNASSIGNED_CODES", "WORKER_RULES", "Refusal", "RosterView", "Rule", "TravelOracle",
+    "CODES", "ROSTER_RULES", "SOFT_RULES", "UNASSIGNED_CODES", "WORKER_RULES", "Refusal", "RosterView", "Rule", "TravelOracle",
     "Violation", "WorkerRule", "refusals",
 ]
 
 #: The rules that decide from the worker and the visit alone, in the order eligibility applies them.
 WORKER_RULES: tuple[WorkerRule, ...] = (
     ProviderRule(), SkillsRule(), ExclusionRule(), GenderRule(), CapacityRule(), WorkingTimeRule(), ShiftRule(),
+    DoubleHandedLimit(),
 )
 
 _worker = {rule.code: rule for rule in WORKER_RULES}
@@ -53,13 +57,17 @@ ROSTER_RULES: tuple[Rule, ...] = (
     DateRule(), ReferenceRule(), WindowRule(), DurationRule(), _worker["shift"], AvailabilityRule(), OrderRule(),
     TravelRule(), _worker["no_provider"], _worker["skill"], _worker["excluded"], _worker["gender"],
     _worker["capacity"], MaxVisitsRule(), _worker["working_time"], BreakRule(), ReasonRule(), CoverageRule(),
-    DoubleHandedRule(), LinkRule(), PastRule(), LockedRule(), OffRule(), PinnedRule(), MandatoryRule(),
+    DoubleHandedRule(), _worker["double_handed_limit"], LinkRule(), PastRule(), LockedRule(), OffRule(),
+    PinnedRule(), MandatoryRule(),
 )
+
+#: Rules that are costs of the search, never violations of a roster (their ``check`` finds nothing).
+SOFT_RULES: tuple[Rule, ...] = (Continuity(), FairWorkload())
 
 #: The reason codes an unassigned visit may carry, as the README's roster table lists them.
 UNASSIGNED_CODES: tuple[str, ...] = (
     "no_provider", "skill", "excluded", "gender", "capacity", "working_time", "shift", "pinned", "unreachable",
-    "linked", "busy", "search", "past",
+    "linked", "busy", "search", "past", "double_handed_limit",
 )
 
 #: The one set of reason codes: each violation's ``rule`` and each unassigned visit's ``code``, with its meaning.
@@ -83,6 +91,8 @@ CODES: dict[str, str] = {
     "reason": "an unassigned visit has no reason, or is wrongly said to be past",
     "coverage": "a visit is not served workers_required times, nor listed once as unassigned",
     "double_handed": "a double-handed visit has one worker twice, or its two workers start at different minutes",
+    "double_handed_limit": "a worker makes more double-handed visits than max_double_handed; unassigned: every "
+                           "worker who could serve it has reached that limit",
     "linked": "linked visits break the gap of their link; unassigned: the link leaves no worker room",
     "past": "a new stop (or departure) before the re-plan time; unassigned: the visit's time has gone",
     "locked": "a stop to keep is moved or dropped, or a stop marked locked is not one to keep",

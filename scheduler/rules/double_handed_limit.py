@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from scheduler.rules.base import Refusal, Violation
-from scheduler.text import counted
+from scheduler.text import counted, names
 
 if TYPE_CHECKING:  # pragma: no cover - types only
     from scheduler.model import Plan, Visit, Worker
@@ -57,10 +57,19 @@ class DoubleHandedLimit:
             return Refusal(CODE, f"worker {worker.id!r} makes no double-handed visits (max_double_handed 0)")
         return None
 
+    def none_can(self, plan: Plan, visit: Visit, candidates: Sequence[Worker]) -> str:
+        """Say that every worker left makes no double-handed visits."""
+        return (f"double-handed visit needs 2 workers who make double-handed visits; "
+                f"{names([w.id for w in candidates])} have max_double_handed 0")
+
+    def requirement(self, plan: Plan, visit: Visit) -> str:
+        """Describe a worker this rule allows."""
+        return "allowed double-handed visits (max_double_handed above 0)"
+
     def check(self, view: object) -> Iterable[Violation]:
         """Yield a violation for each route with more double-handed places than its worker's limit."""
-        plan, roster = view.plan, view.roster  # type: ignore[attr-defined]
-        for route in roster.routes:
+        plan = view.plan  # type: ignore[attr-defined]
+        for route in view.roster.routes:  # type: ignore[attr-defined]
             if not plan.has_worker(route.worker_id):
                 continue  # the reference rule reports it
             worker = plan.worker(route.worker_id)
