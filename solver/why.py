@@ -39,9 +39,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scheduler.day import WorkerDay
-from scheduler.eligibility import is_eligible, serves_kind, shift_can_hold
+from scheduler.eligibility import serves_kind
 from scheduler.model import Plan, Visit, Worker
 from scheduler.roster import Roster
+from scheduler.rules import refusals
 from scheduler.timeutil import format_hhmm
 from scheduler.validate import TravelOracle
 
@@ -264,21 +265,11 @@ def _find_place(day: WorkerDay, visit: Visit, starts: dict[str, int],
 
 
 def _ineligible(plan: Plan, worker: Worker, visit: Visit) -> str | None:
-    """Why the worker may not serve the visit at all, or ``None``."""
-    broken = [message for _, message in is_eligible(plan, worker, visit)]
-    if broken:
-        return "; ".join(m.replace(f"worker {worker.id!r} ", "") for m in broken)
-    if not shift_can_hold(worker, visit):
-        if worker.availability:
-            return (f"available only {', '.join(str(a) for a in worker.availability)}: no start in "
-                    f"{visit.window} ({visit.duration_min} min) fits")
-        return f"shift {worker.shift} cannot hold a start in {visit.window} ({visit.duration_min} min)"
-    limit = plan.day_limit_min(worker)
-    if limit is not None and limit < visit.duration_min:
-        return f"only {limit} min of working time left today"
-    if worker.max_visits == 0:
-        return "max_visits is 0"
-    return None
+    """Why the worker may not serve the visit at all (every worker rule that refuses), or ``None``."""
+    broken = [r.message for r in refusals(plan, worker, visit)]
+    if not broken:
+        return None
+    return "; ".join(m.replace(f"worker {worker.id!r}'s ", "").replace(f"worker {worker.id!r} ", "") for m in broken)
 
 
 # --------------------------------------------------------------------------- the explanation
