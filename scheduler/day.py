@@ -18,7 +18,8 @@ Two layers:
     first roster; road-network seconds on :class:`WorkerDay`). It knows the day's
     start and end, blocked time (gaps between stints, rest breaks), the load
     against a capacity, the number of stops against a maximum and the working
-    time (visits and travel, home legs included) against a limit.
+    time (visits and travel, home legs included) against a limit, and the
+    places of double-handed visits against theirs.
     :meth:`Day.slots` answers every place for a stop in O(1) per position.
 :class:`WorkerDay`
     One worker of a plan, their route as it stands (other stops keep their
@@ -44,6 +45,7 @@ from typing import Any
 
 from scheduler.model import Location, Plan, Visit, Worker
 from scheduler.roster import Route, Stop, plan_locked_before, worker_off_from
+from scheduler.rules import double_handed_limit
 from scheduler.rules.base import Refusal
 from scheduler.shifts import arrive, break_needs, earliest_start, gaps, latest_start, stints
 from scheduler.text import counted
@@ -62,7 +64,8 @@ class NodeData:
     ``loc`` its location key into the travel rows, ``lo`` and ``hi`` the first
     and last start allowed (its window, narrowed by a re-plan's lock time),
     ``dur`` its duration and ``demand`` what it carries. ``fixed`` holds the
-    start of the nodes that must keep theirs.
+    start of the nodes that must keep theirs; ``double`` is 1 for a place of a
+    double-handed visit, else 0 (``None``: no node is).
     """
 
     loc: Any
@@ -71,6 +74,7 @@ class NodeData:
     dur: Any
     demand: Any
     fixed: dict = field(default_factory=dict)
+    double: Any = None
 
 
 class Day:
@@ -93,33 +97,40 @@ class Day:
         Blocked time, (start, end) pairs: neither a stop nor travel may use it.
     capacity, max_count, work_cap
         Most load, stops and working time (stops plus travel, home legs included), or ``None``.
+    double_cap
+        Most places of double-handed visits, or ``None``.
     nodes
         The day's stops in order.
     """
 
-    __slots__ = ("blocks", "bound", "capacity", "cost", "data", "earliest", "end_loc", "latest", "load",
-                 "max_count", "nodes", "ready", "start_loc", "tt", "work", "work_cap")
+    __slots__ = ("blocks", "bound", "capacity", "cost", "data", "double_cap", "doubles", "earliest", "end_loc",
+                 "latest", "load", "max_count", "nodes", "ready", "start_loc", "tt", "work", "work_cap")
 
     def __init__(self, data: NodeData, *, start_loc: Hashable, end_loc: Hashable, ready: int, bound: int,
                  tt: Any, cost: Any = None, blocks: Iterable[tuple[int, int]] = (),
                  capacity: int | None = None, max_count: int | None = None, work_cap: int | None = None,
-                 nodes: Iterable[Hashable] = ()) -> None:
+                 double_cap: int | None = None, nodes: Iterable[Hashable] = ()) -> None:
         self.data = data
         self.start_loc, self.end_loc, self.ready, self.bound = start_loc, end_loc, ready, bound
         self.tt = tt
         self.cost = tt if cost is None else cost
         self.blocks = sorted(blocks)
-        self.capacity, self.max_count, self.work_cap = capacity, max_count, work_cap
+        self.capacity, self.max_count, self.work_cap, self.double_cap = capacity, max_count, work_cap, double_cap
         self.nodes = list(nodes)
-        self.load = sum(data.demand[x] for x in self.nodes)
+        self.load = self.doubles = 0
         self.earliest: list[int] = []
         self.latest: list[int] = []
         self.work = 0
         self.refresh()
 
     def refresh(self) -> list[Hashable]:
-        """Recompute every earliest and latest start; return the fixed nodes that cannot keep their time."""
+        """Recompute every earliest and latest start, the load and working time of the stops as listed.
+
+        Returns the fixed nodes that cannot keep their time.
+        """
         d, n = self.data, len(self.nodes)
+        self.load = sum(d.demand[x] for x in self.nodes)
+        self.doubles = 0 if d.double is None else sum(d.double[x] for x in self.nodes)
         self.earliest, self.latest = [0] * n, [0] * n
         late: list[Hashable] = []
         self._forward(0, None, late)
@@ -147,6 +158,8 @@ class Day:
         self.earliest.insert(p, 0)
         self.latest.insert(p, 0)
         self.load += d.demand[x]
+        if d.double is not None:
+            self.doubles += d.double[x]
         self._forward(p, True)
         self._backward(p, True)
 
@@ -159,6 +172,8 @@ class Day:
         lx, tt = d.loc[x], self.tt
         self.work -= d.dur[x] + tt[a][lx] + tt[lx][b] - tt[a][b]
         self.load -= d.demand[x]
+        if d.double is not None:
+            self.doubles -= d.double[x]
         d.fixed.pop(x, None)
         self._forward(p, False)
         self._backward(p - 1, False)
@@ -238,6 +253,8 @@ class Day:
             if self.capacity is not None and self.load + d.demand[x] > self.capacity:
                 return []
             if self.max_count is not None and len(self.nodes) >= self.max_count:
+                return []
+            if self.double_cap is not None and d.double[x] and self.doubles >= self.double_cap:
                 return []
         work_cap = self.work_cap if limits else None
         loc, dur, tt, cost = d.loc, d.dur, self.tt, self.cost
@@ -458,7 +475,7 @@ class WorkerDay:
         ready = self.stints[0].start
         if self.lock is not None and not any(s.start < self.lock for s in self.stops):
             ready = max(ready, self.lock)
-        data = NodeData({}, {}, {}, {}, {})
+        data = NodeData({}, {}, {}, {}, {}, {}, {})
         for s in self.stops:
             self._know(data, s.visit_id, plan.visit(s.visit_id), s.start, s.end - s.start)
         limit = plan.day_limit_min(worker)
@@ -467,7 +484,8 @@ class WorkerDay:
                        bound=self.stints[-1].end, tt=self.tt,
                        blocks=[(g.start, g.end) for g in gaps(worker)] + [(b.start, b.end) for b in self.breaks],
                        capacity=worker.capacity, max_count=worker.max_visits,
-                       work_cap=None if limit is None else limit * 60, nodes=[s.visit_id for s in self.stops])
+                       work_cap=None if limit is None else limit * 60,
+                       double_cap=double_handed_limit.limit(plan, worker), nodes=[s.visit_id for s in self.stops])
         self.limit = limit
         # Rest breaks owed in stints with no visit yet: a first visit there must leave room for one.
         self.open_needs = [n for n in break_needs(plan, worker)
@@ -478,6 +496,7 @@ class WorkerDay:
         data.lo[key] = data.hi[key] = data.fixed[key] = start
         data.dur[key] = dur
         data.demand[key] = visit.demand
+        data.double[key] = int(visit.workers_required == 2)
 
     # ------------------------------------------------------------------ reading the day
 
@@ -532,6 +551,7 @@ class WorkerDay:
             lo, hi = max(lo, at), min(hi, at)
         d.loc[_ASKED], d.lo[_ASKED], d.hi[_ASKED] = here, lo, hi
         d.dur[_ASKED], d.demand[_ASKED] = visit.duration_s, visit.demand
+        d.double[_ASKED] = int(visit.workers_required == 2)
         out = []
         for travel_s, first, last, p in day.slots(_ASKED, blocks=None if rota else (), limits=limits):
             pieces = self._pieces(p, first, last, visit.duration_s, here, new_break) if rota else [(first, last)]
@@ -592,6 +612,9 @@ class WorkerDay:
                            f"this needs {visit.demand} more")
         if w.max_visits is not None and len(day.nodes) >= w.max_visits:
             return Refusal("working_time", f"already has {counted(len(day.nodes), 'visit')}, their max_visits")
+        too_many = double_handed_limit.room_for(self.plan, w, self.stops, visit)
+        if too_many is not None:
+            return too_many
         if self.lock is not None and visit.window.end < self.lock:
             return Refusal("past", f"its window closed before the re-plan time {format_hhmm(self.lock)}")
         if self.off is not None and visit.window.start >= self.off:

@@ -20,6 +20,7 @@ import time
 
 from scheduler.day import Day, NodeData, link_window
 from scheduler.errors import PlanError, Problem
+from scheduler.rules import double_handed_limit
 from scheduler.shifts import break_needs, gaps, stints
 from scheduler.timeutil import format_hhmm
 from solver.model import HORIZON_MIN as HORIZON, RoutingModel
@@ -61,7 +62,8 @@ class _Constructor:
         self.stranger = (None if model.stranger_cost is None
                          else (model.stranger_cost * CONTINUITY_FACTOR).tolist())
         self.fixed: dict[int, int] = {}
-        self.data = NodeData(self.loc, self.lo, self.hi, self.dur, self.demand, self.fixed)
+        self.data = NodeData(self.loc, self.lo, self.hi, self.dur, self.demand, self.fixed,
+                             [int(v.workers_required == 2) for v in model.node_visit])
         # Links between visits, on their first node: node -> [(other node, min gap, max gap, node is first)].
         first = {}
         for node, visit in enumerate(model.node_visit):
@@ -93,7 +95,8 @@ class _Constructor:
                        end_loc=int(model.node_location[n + 2 * k + 1]),
                        ready=time_dim.CumulVar(model.routing.Start(k)).Min(), bound=periods[-1].end // 60,
                        tt=tt[w.travel_mode], cost=cost[w.travel_mode], blocks=blocks, capacity=w.capacity,
-                       max_count=w.max_visits, work_cap=plan.day_limit_min(w))
+                       max_count=w.max_visits, work_cap=plan.day_limit_min(w),
+                       double_cap=double_handed_limit.limit(plan, w))
             r.vehicle, r.gap_blocks = k, [(g.start // 60, g.end // 60) for g in gaps(w)]
             self.routes.append(r)
 
@@ -144,7 +147,6 @@ class _Constructor:
         for vehicle, nodes in by_vehicle.items():
             r = self.routes[vehicle]
             r.nodes = sorted(nodes, key=lambda x: self.fixed[x])
-            r.load = sum(self.demand[x] for x in nodes)
             late = r.refresh()
             if late and self.rests.get(vehicle):
                 late = self._pencil_breaks_around_locks(r)

@@ -130,6 +130,27 @@ def test_the_validator_claims_no_room_its_link_forbids():
     assert _mandatory(loose, _roster_leaving_out(loose, [_leg_stop("a", "09:00")]))
 
 
+def test_the_validator_claims_no_room_over_max_double_handed():
+    """w1 and w2 may make one double-handed visit each and make ``a``: the mandatory pair ``m`` has no room."""
+    def plan_with(limit: int | None) -> Plan:
+        extra = {} if limit is None else {"max_double_handed": limit}
+        return _plan(providers=[provider(**extra)], workers=[worker("w1"), worker("w2")],
+                     visits=[visit("a", "c1", window=("09:00", "09:00"), workers_required=2),
+                             visit("m", "c2", window=("10:00", "15:00"), workers_required=2, priority="mandatory")])
+
+    def roster(plan: Plan):  # noqa: ANN202
+        routes = [make_route(w, [_leg_stop("a", "09:00")], end_travel_s=LEG_S, end_travel_m=1500) for w in ("w1", "w2")]
+        return make_roster(plan, routes, [Unassigned("m", "no room", "busy")])
+
+    limited = plan_with(1)
+    assert check_roster(limited, roster(limited), travel=FixedTravel(LEG_S)) == []
+    refusal = WorkerDay(limited, limited.worker("w1"), roster(limited).routes[0], FixedTravel(LEG_S)).ask(
+        limited.visit("m")).refusal
+    assert refusal is not None and refusal.code == "double_handed_limit"
+    free = plan_with(None)
+    assert _mandatory(free, roster(free))
+
+
 # --------------------------------------------------------------------------- places and refusals
 
 def _day(plan: Plan, stops: list[Stop], wid: str = "w1", **kw: Any) -> WorkerDay:
