@@ -939,15 +939,6 @@ def _holds(worker: _WorkerDraft, visit: _VisitDraft) -> bool:
     return False
 
 
-def _fits(worker: Worker, visit: Visit) -> bool:
-    """Whether a plan's worker is available to serve the visit in its window (availability, if any)."""
-    for window in worker.availability or (worker.shift,):
-        earliest = max(visit.window.start, window.start)
-        if earliest <= visit.window.end and earliest + visit.duration_s <= window.end:
-            return True
-    return False
-
-
 def _could_serve(worker: _WorkerDraft, visit: _VisitDraft, client: _ClientDraft) -> bool:
     return (worker.provider_id == PROVIDERS[visit.kind]["id"] and visit.skills <= worker.skills
             and _holds(worker, visit) and worker.id not in client.excluded
@@ -1165,9 +1156,9 @@ def _draft(visit: Visit) -> _VisitDraft:
 
 
 def _eligible(plan: Plan, visit: Visit) -> tuple[str, ...]:
-    """Eligible workers who are also available in the visit's window (split shifts)."""
+    """Eligible workers (eligibility's shift rule already asks for a stint that holds the visit)."""
     result = eligibility(plan, visit)
-    return tuple(w for w in result.worker_ids if _fits(plan.worker(w), visit)) if result.ok else ()
+    return result.worker_ids if result.ok else ()
 
 
 def _check_plan(plan: Plan, profile: DayProfile) -> None:

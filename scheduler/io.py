@@ -359,6 +359,7 @@ def _provider(r: _Record) -> Provider | None:
     return r.build(Provider, id=r.text("id", required=True), kind=r.text("kind", required=True),
                    name=r.text("name", default=""), pay=r.pay("pay"), break_rule=r.break_rule("break"),
                    weekly_cap_min=r.integer("weekly_cap_min", default=DEFAULT_WEEKLY_CAP_MIN),
+                   max_double_handed=r.integer("max_double_handed"),
                    extra=r.extra(_KNOWN_FIELDS["providers"]))
 
 
@@ -374,6 +375,7 @@ def _worker(r: _Record) -> Worker | None:
         travel_mode=r.text("travel_mode", default="drive"), capacity=r.integer("capacity"),
         availability=r.windows("availability"), max_working_min=r.integer("max_working_min"),
         max_visits=r.integer("max_visits"), week_worked_min=r.integer("week_worked_min", default=0),
+        max_double_handed=r.integer("max_double_handed"),
         extra=r.extra(_KNOWN_FIELDS["workers"]),
     )
 
@@ -702,9 +704,15 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     data: dict[str, Any] = {"date": plan.date.isoformat()}
     if plan.network is not None:
         data["network"] = plan.network
-    def optional(**fields: Any) -> dict[str, Any]:
-        """Keep the extension fields that differ from their defaults, so files stay lean."""
-        return {k: v for k, v in fields.items() if v not in (None, (), [], 0, DEFAULT_WEEKLY_CAP_MIN)}
+    def optional(kind: str, **fields: Any) -> dict[str, Any]:
+        """Keep the extension fields that differ from their defaults (``scheduler.schema``), so files stay lean.
+
+        A value is dropped only when reading the file back gives it again: ``None``
+        and empty lists, and a field's own default (``max_visits`` 0 is kept).
+        """
+        defaults = {f.name: f.default for f in schema.RECORDS[kind].fields}
+        return {k: v for k, v in fields.items()
+                if v is not None and v not in ((), []) and not (defaults[k] is not None and v == defaults[k])}
 
     def link(lk: VisitLink | None) -> dict[str, Any] | None:
         return None if lk is None else {"visit_id": lk.visit_id, "min_gap_min": lk.min_gap_min,
@@ -724,7 +732,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
 
     data["providers"] = [
         {"id": p.id, "name": p.name, "kind": p.kind,
-         **optional(pay=pay(p.pay), weekly_cap_min=p.weekly_cap_min), **({"break": rest(p.break_rule)}
+         **optional("provider", pay=pay(p.pay), weekly_cap_min=p.weekly_cap_min, max_double_handed=p.max_double_handed), **({"break": rest(p.break_rule)}
                                                                            if rest(p.break_rule) else {}),
          **p.extra}
         for p in plan.providers
@@ -733,8 +741,9 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         {"id": w.id, "provider_id": w.provider_id, "name": w.name, "skills": sorted(w.skills),
          "gender": w.gender, "shift": window(w.shift), "start_location": loc(w.start_location),
          "end_location": loc(w.end_location), "travel_mode": w.travel_mode, "capacity": w.capacity,
-         **optional(availability=[window(a) for a in w.availability], max_working_min=w.max_working_min,
-                    max_visits=w.max_visits, week_worked_min=w.week_worked_min),
+         **optional("worker", availability=[window(a) for a in w.availability], max_working_min=w.max_working_min,
+                    max_visits=w.max_visits, week_worked_min=w.week_worked_min,
+                    max_double_handed=w.max_double_handed),
          **w.extra}
         for w in plan.workers
     ]
@@ -749,7 +758,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
          "window": window(v.window), "duration_min": v.duration_min,
          "required_skills": sorted(v.required_skills), "workers_required": v.workers_required,
          "priority": v.priority, "demand": v.demand, "tasks": list(v.tasks),
-         **optional(pinned_worker_id=v.pinned_worker_id, after=link(v.after), before=link(v.before)),
+         **optional("visit", pinned_worker_id=v.pinned_worker_id, after=link(v.after), before=link(v.before)),
          **v.extra}
         for v in plan.visits
     ]

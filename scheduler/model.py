@@ -225,6 +225,7 @@ class Provider:
     pay: PayModel | None = None
     break_rule: BreakRule = field(default_factory=BreakRule)
     weekly_cap_min: int = DEFAULT_WEEKLY_CAP_MIN
+    max_double_handed: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -233,6 +234,8 @@ class Provider:
             problems.append(("id", "id is empty"))
         if self.kind not in PROVIDER_KINDS:
             problems.append(("kind", f"kind {self.kind!r} is not one of {', '.join(PROVIDER_KINDS)}"))
+        if self.max_double_handed is not None and self.max_double_handed < 0:
+            problems.append(("max_double_handed", f"max_double_handed {self.max_double_handed} is negative"))
         _raise("provider", self.id, problems)
 
 
@@ -254,6 +257,7 @@ class Worker:
     max_working_min: int | None = None
     max_visits: int | None = None
     week_worked_min: int = 0
+    max_double_handed: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -265,7 +269,7 @@ class Worker:
                 problems.append((f"availability[{i}]", f"availability {w} is outside shift {self.shift}"))
             if i and w.start < self.availability[i - 1].end:
                 problems.append((f"availability[{i}]", f"availability {w} overlaps or precedes {self.availability[i - 1]}"))
-        for name in ("max_working_min", "max_visits", "week_worked_min"):
+        for name in ("max_working_min", "max_visits", "week_worked_min", "max_double_handed"):
             value = getattr(self, name)
             if value is not None and value < 0:
                 problems.append((name, f"{name} {value} is negative"))

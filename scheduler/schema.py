@@ -177,6 +177,8 @@ RECORDS: dict[str, RecordSpec] = {r.kind: r for r in (
         FieldSpec("break", "break", "Rest-break rule (default after 360 min, 20 min).", attr="break_rule"),
         FieldSpec("weekly_cap_min", "integer", "Weekly working cap.", default=DEFAULT_WEEKLY_CAP_MIN, minimum=0,
                   unit="min"),
+        FieldSpec("max_double_handed", "integer", "Most double-handed visits (hoisting, two-carer transfers) one "
+                                                  "of its workers makes in a day; null: no limit.", minimum=0),
     ), keeps_extra=True),
     RecordSpec("worker", "A worker and their shift.", (
         FieldSpec("id", "text", "Unique id.", required=True),
@@ -195,6 +197,8 @@ RECORDS: dict[str, RecordSpec] = {r.kind: r for r in (
         FieldSpec("max_working_min", "integer", "Most working time (visits and travel) today.", minimum=0,
                   unit="min"),
         FieldSpec("max_visits", "integer", "Most visits today.", minimum=0),
+        FieldSpec("max_double_handed", "integer", "Most double-handed visits today; null: the provider's "
+                                                  "max_double_handed.", minimum=0),
         FieldSpec("week_worked_min", "integer", "Minutes already worked this week.", default=0, minimum=0,
                   unit="min"),
         FieldSpec("off_from", "time", "Off (sick, gone home) from this time: keeps the kept stops started "

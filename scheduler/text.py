@@ -8,6 +8,8 @@ these, so that no message says "1 workers" or "worker(s)".
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 def counted(n: int, noun: str, plural: str | None = None) -> str:
     """Return ``n`` with its noun in the right number: ``1 visit``, ``3 visits``, ``1,000 visits``.
@@ -27,6 +29,25 @@ def counted(n: int, noun: str, plural: str | None = None) -> str:
         The count and the noun.
     """
     return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
+
+
+def names(ids: Sequence[str], limit: int = 4) -> str:
+    """Return the first ``limit`` of ``ids`` joined by commas, then ``and N more``: ``w1, w2, w3, w4 and 2 more``.
+
+    Parameters
+    ----------
+    ids
+        Ids (or short phrases) to list.
+    limit
+        How many to show.
+
+    Returns
+    -------
+    str
+        The list, shortened.
+    """
+    shown = ", ".join(ids[:limit])
+    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
 
 
 def printable(text: str) -> str:

@@ -7,7 +7,8 @@ eligible workers, then narrowest window), each at its cheapest feasible place
 (travel, plus continuity of care weighed :data:`CONTINUITY_FACTOR` times over);
 the two places of a double-handed visit go to two different workers at one
 common start minute, which is then fixed. Route feasibility is kept with the
-classic earliest/latest start times per stop, so each check is O(1).
+classic earliest/latest start times per stop, so each check is O(1): each worker's day
+is a :class:`scheduler.day.Day`, the engine every "fits in this day" asks.
 
 Everything is in the model's units: minutes for time, seconds for cost.
 """
@@ -16,10 +17,11 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 
+from scheduler.day import Day, NodeData, link_window
 from scheduler.errors import PlanError, Problem
-from scheduler.shifts import break_needs, earliest_start, gaps, latest_start, stints
+from scheduler.rules import double_handed_limit
+from scheduler.shifts import break_needs, gaps, stints
 from scheduler.timeutil import format_hhmm
 from solver.model import HORIZON_MIN as HORIZON, RoutingModel
 
@@ -38,25 +40,10 @@ log = logging.getLogger("homecare.construct")
 CONTINUITY_FACTOR = 4
 
 
-@dataclass
-class _Route:
-    vehicle: int
-    start_loc: int
-    end_loc: int
-    shift_lo: int
-    shift_hi: int
-    capacity: int | None
-    tt: list[list[int]]
-    cost: list[list[int]]
-    work_cap: int | None = None
-    max_count: int | None = None
-    blocks: list[tuple[int, int]] = field(default_factory=list)  # gaps and breaks (minutes)
-    gap_blocks: list[tuple[int, int]] = field(default_factory=list)  # gaps between stints only
-    nodes: list[int] = field(default_factory=list)
-    earliest: list[int] = field(default_factory=list)
-    latest: list[int] = field(default_factory=list)
-    load: int = 0
-    work: int = 0
+class _Route(Day):
+    """A worker's day in the first roster: the engine's day, plus its vehicle and its gaps between stints."""
+
+    __slots__ = ("gap_blocks", "vehicle")
 
 
 class _Constructor:
@@ -75,6 +62,8 @@ class _Constructor:
         self.stranger = (None if model.stranger_cost is None
                          else (model.stranger_cost * CONTINUITY_FACTOR).tolist())
         self.fixed: dict[int, int] = {}
+        self.data = NodeData(self.loc, self.lo, self.hi, self.dur, self.demand, self.fixed,
+                             [int(v.workers_required == 2) for v in model.node_visit])
         # Links between visits, on their first node: node -> [(other node, min gap, max gap, node is first)].
         first = {}
         for node, visit in enumerate(model.node_visit):
@@ -102,91 +91,21 @@ class _Constructor:
             for lo_b, hi_b, d_b in self.rests[k]:
                 at = (lo_b + hi_b) // 2
                 blocks.append((at, at + d_b))
-            self.routes.append(_Route(
-                k, int(model.node_location[n + 2 * k]), int(model.node_location[n + 2 * k + 1]),
-                time_dim.CumulVar(model.routing.Start(k)).Min(), periods[-1].end // 60, w.capacity, tt[w.travel_mode],
-                cost[w.travel_mode], plan.day_limit_min(w), w.max_visits, sorted(blocks),
-                [(g.start // 60, g.end // 60) for g in gaps(w)]))
-        for r in self.routes:
-            self._refresh(r)
-
-    def _refresh(self, r: _Route) -> list[int]:
-        """Recompute earliest and latest starts; return the fixed nodes that cannot keep their time."""
-        loc, dur = self.loc, self.dur
-        late_fixed: list[int] = []
-        e, prev_loc, ready = [], r.start_loc, r.shift_lo
-        for x in r.nodes:
-            if r.blocks:
-                t = earliest_start(ready, r.tt[prev_loc][loc[x]], self.lo[x], dur[x], r.blocks)
-            else:
-                t = max(self.lo[x], ready + r.tt[prev_loc][loc[x]])
-            if x in self.fixed:
-                if t > self.fixed[x]:
-                    late_fixed.append(x)
-                t = self.fixed[x]
-            e.append(t)
-            ready, prev_loc = t + dur[x], loc[x]
-        late = [0] * len(r.nodes)
-        nxt_loc, bound = r.end_loc, r.shift_hi
-        for i in range(len(r.nodes) - 1, -1, -1):
-            x = r.nodes[i]
-            if r.blocks:
-                t = latest_start(bound, r.tt[loc[x]][nxt_loc], self.hi[x], dur[x], r.blocks)
-            else:
-                t = min(self.hi[x], bound - r.tt[loc[x]][nxt_loc] - dur[x])
-            if x in self.fixed:
-                if t < self.fixed[x] and x not in late_fixed:
-                    late_fixed.append(x)
-                t = min(t, self.fixed[x])
-            late[i] = t
-            bound, nxt_loc = t, loc[x]
-        r.earliest, r.latest = e, late
-        stops = [r.start_loc, *(loc[x] for x in r.nodes), r.end_loc]
-        r.work = sum(dur[x] for x in r.nodes) + sum(r.tt[a][b] for a, b in zip(stops, stops[1:]))
-        return late_fixed
+            r = _Route(self.data, start_loc=int(model.node_location[n + 2 * k]),
+                       end_loc=int(model.node_location[n + 2 * k + 1]),
+                       ready=time_dim.CumulVar(model.routing.Start(k)).Min(), bound=periods[-1].end // 60,
+                       tt=tt[w.travel_mode], cost=cost[w.travel_mode], blocks=blocks, capacity=w.capacity,
+                       max_count=w.max_visits, work_cap=plan.day_limit_min(w),
+                       double_cap=double_handed_limit.limit(plan, w))
+            r.vehicle, r.gap_blocks = k, [(g.start // 60, g.end // 60) for g in gaps(w)]
+            self.routes.append(r)
 
     def _slots(self, x: int, r: _Route) -> list[tuple[int, int, int, int]]:
         """Return (delta cost, lo, hi, position) of every feasible place for node x in r."""
-        if r.capacity is not None and r.load + self.demand[x] > r.capacity:
-            return []
-        if r.max_count is not None and len(r.nodes) >= r.max_count:
-            return []
-        loc, dur, tt, cost = self.loc, self.dur, r.tt, r.cost
-        lx, dx = loc[x], dur[x]
-        stranger = 0 if self.stranger is None else self.stranger[r.vehicle][x]
-        out = []
-        nodes = r.nodes
-        for p in range(len(nodes) + 1):
-            if p == 0:
-                prev_loc, ready = r.start_loc, r.shift_lo
-            else:
-                prev_loc, ready = loc[nodes[p - 1]], r.earliest[p - 1] + dur[nodes[p - 1]]
-            if r.blocks:
-                lo = earliest_start(ready, tt[prev_loc][lx], self.lo[x], dx, r.blocks)
-            else:
-                lo = max(self.lo[x], ready + tt[prev_loc][lx])
-            if lo > self.hi[x]:
-                break  # later positions only start later
-            next_loc = loc[nodes[p]] if p < len(nodes) else r.end_loc
-            bound = r.latest[p] if p < len(nodes) else r.shift_hi
-            if r.blocks:
-                hi = latest_start(bound, tt[lx][next_loc], self.hi[x], dx, r.blocks)
-            else:
-                hi = min(self.hi[x], bound - tt[lx][next_loc] - dx)
-            if r.work_cap is not None and (
-                    r.work + dx + tt[prev_loc][lx] + tt[lx][next_loc] - tt[prev_loc][next_loc] > r.work_cap):
-                continue
-            if lo <= hi:
-                out.append((cost[prev_loc][lx] + cost[lx][next_loc] - cost[prev_loc][next_loc] + stranger,
-                            lo, hi, p))
-        return out
+        return r.slots(x, 0 if self.stranger is None else self.stranger[r.vehicle][x])
 
     def _insert(self, x: int, r: _Route, p: int, at: int | None = None) -> None:
-        if at is not None:
-            self.fixed[x] = at
-        r.nodes.insert(p, x)
-        r.load += self.demand[x]
-        self._refresh(r)
+        r.insert(x, p, at)
 
     def link_bounds(self, x: int) -> tuple[int, int] | None:
         """Return the start minutes that x's links to already placed visits allow, or None if unlinked.
@@ -196,20 +115,10 @@ class _Constructor:
         links = self.links.get(x)
         if not links:
             return None
-        lo, hi = -HORIZON, HORIZON
-        for other, gap_lo, gap_hi, x_is_first in links:
-            if other not in self.fixed:
-                continue
-            t = self.fixed[other]
-            if x_is_first:  # x ends gap_lo..gap_hi before other starts
-                hi = min(hi, t - self.dur[x] - gap_lo)
-                if gap_hi is not None:
-                    lo = max(lo, t - self.dur[x] - gap_hi)
-            else:  # x starts gap_lo..gap_hi after other ends
-                lo = max(lo, t + self.dur[other] + gap_lo)
-                if gap_hi is not None:
-                    hi = min(hi, t + self.dur[other] + gap_hi)
-        return lo, hi
+        fixed, dur = self.fixed, self.dur
+        return link_window(dur[x], ((fixed[other] if x_is_first else fixed[other] + dur[other], gap_lo, gap_hi,
+                                     x_is_first) for other, gap_lo, gap_hi, x_is_first in links if other in fixed),
+                           lo=-HORIZON, hi=HORIZON)
 
     def insert_single(self, x: int, allowed: list[int]) -> bool:
         bounds = self.link_bounds(x)
@@ -238,8 +147,7 @@ class _Constructor:
         for vehicle, nodes in by_vehicle.items():
             r = self.routes[vehicle]
             r.nodes = sorted(nodes, key=lambda x: self.fixed[x])
-            r.load = sum(self.demand[x] for x in nodes)
-            late = self._refresh(r)
+            late = r.refresh()
             if late and self.rests.get(vehicle):
                 late = self._pencil_breaks_around_locks(r)
             clashes += [(x, vehicle) for x in late]
@@ -258,7 +166,7 @@ class _Constructor:
                           *(self.fixed[x] - d_b for x in r.nodes)}
             for at in sorted(c for c in candidates if lo_b <= c <= hi_b):
                 r.blocks = sorted(r.gap_blocks + rests + [(at, at + d_b)])
-                late = self._refresh(r)
+                late = r.refresh()
                 if not late:
                     rests.append((at, at + d_b))
                     break

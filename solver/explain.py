@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from scheduler.day import WorkerDay, link_bounds
 from scheduler.eligibility import eligibility
 from scheduler.model import Plan, Visit
 from scheduler.roster import Route, Unassigned
@@ -20,6 +21,11 @@ def _names(ids: Sequence[str], limit: int = 4) -> str:
 
 def explain_visit(plan: Plan, visit: Visit, routes: Sequence[Route], travel: PlanTravel) -> tuple[str, str]:
     """Say why a visit that eligible workers exist for was left unassigned.
+
+    Each eligible worker's day is asked (:class:`scheduler.day.WorkerDay`, every
+    rule of the day): first whether, with the day empty, they could reach the
+    client in the window and get home in time, then where the day as it stands
+    has room.
 
     Parameters
     ----------
@@ -38,35 +44,36 @@ def explain_visit(plan: Plan, visit: Visit, routes: Sequence[Route], travel: Pla
         ``code`` is ``unreachable``, ``capacity``, ``linked``, ``search`` or ``busy``.
     """
     elig = eligibility(plan, visit)
-    home = plan.visit_location(visit)
     window = f"{visit.window} ({visit.duration_min} min)"
     pair = "both workers of this double-handed visit" if visit.workers_required == 2 else "it"
     reachable, nearest = [], None
     for wid in elig.worker_ids:
         w = plan.worker(wid)
-        out_s = travel.leg(w, w.start_location, home)[0]
-        back_s = travel.leg(w, home, w.end_location)[0]
-        earliest = max(visit.window.start, w.shift.start + out_s)
-        if earliest <= visit.window.end and earliest + visit.duration_s + back_s <= w.shift.end:
+        if WorkerDay(plan, w, None, travel).places(visit, limits=False, rota=False):
             reachable.append(wid)
-        elif nearest is None or earliest < nearest[1]:
+            continue
+        earliest = max(visit.window.start, w.shift.start + travel.leg(w, w.start_location,
+                                                                      plan.visit_location(visit))[0])
+        if nearest is None or earliest < nearest[1]:
             nearest = (wid, earliest)
     if len(reachable) < visit.workers_required:
         hint = f"; the earliest anyone could start is {format_hhmm(nearest[1])} ({nearest[0]})" if nearest else ""
         return "unreachable", (
             f"no eligible worker can reach client {visit.client_id!r} to start in {window} and get back "
             f"before their shift ends{hint}: widen the window or add a worker on shift nearby")
-    load = {r.worker_id: sum(plan.visit(s.visit_id).demand for s in r.stops) for r in routes}
-    if visit.demand:
-        room = [wid for wid in reachable
-                if plan.worker(wid).capacity is None or load.get(wid, 0) + visit.demand <= plan.worker(wid).capacity]
-        if len(room) < visit.workers_required:
-            return "capacity", (
-                f"every eligible van ({_names(reachable)}) is too full to add demand {visit.demand}: "
-                f"add a van or move the delivery to another slot")
-    link = _link_window(plan, visit, routes)
-    if link is not None:
-        lo, hi, partners = link
+    busy = {r.worker_id: r for r in routes}
+    starts = {s.visit_id: s.start for r in routes for s in r.stops}
+    answers = [WorkerDay(plan, plan.worker(wid), busy.get(wid), travel).ask(visit, starts=starts)
+               for wid in reachable]
+    if sum(1 for a in answers if a.refusal is None or a.refusal.code != "capacity") < visit.workers_required:
+        return "capacity", (
+            f"every eligible van ({_names(reachable)}) is too full to add demand {visit.demand}: "
+            f"add a van or move the delivery to another slot")
+    lo, hi, links = link_bounds(plan, visit, starts)
+    if links:
+        partners = " and ".join(
+            f"{k.other_id!r} (must end {k.gap()} min before {k.other_id!r} starts)" if k.first else
+            f"{k.other_id!r} (must start {k.gap()} min after {k.other_id!r} ends)" for k in links)
         window = (f"{format_hhmm(max(lo, visit.window.start))}-{format_hhmm(min(hi, visit.window.end))}"
                   if max(lo, visit.window.start) <= min(hi, visit.window.end) else "no time in its window")
         return "linked", (
@@ -78,28 +85,6 @@ def explain_visit(plan: Plan, visit: Visit, routes: Sequence[Route], travel: Pla
     return "busy", (
         f"the {counted(len(reachable), 'eligible worker')} who can reach {pair} in time ({_names(reachable)}) "
         f"{'is' if len(reachable) == 1 else 'are all'} booked around {window}: add a worker on shift then, or widen the window")
-
-
-def _link_window(plan: Plan, visit: Visit, routes: Sequence[Route]) -> tuple[int, int, str] | None:
-    """Return the start times (seconds) the visit's links to served visits allow, and who they are."""
-    starts = {s.visit_id: s.start for r in routes for s in r.stops}
-    lo, hi, names = 0, 24 * 3600, []
-    for first_id, then_id, gap_lo, gap_hi in visit.links() + [
-        link for other in plan.visits if other.id != visit.id for link in other.links()
-        if visit.id in (link[0], link[1])
-    ]:
-        if visit.id == then_id and first_id in starts:
-            end = starts[first_id] + plan.visit(first_id).duration_s
-            lo = max(lo, end + gap_lo * 60)
-            hi = min(hi, end + gap_hi * 60) if gap_hi is not None else hi
-            gap = f"{gap_lo}-{gap_hi}" if gap_hi is not None else f"{gap_lo}+"
-            names.append(f"{first_id!r} (must start {gap} min after {first_id!r} ends)")
-        elif visit.id == first_id and then_id in starts:
-            hi = min(hi, starts[then_id] - visit.duration_s - gap_lo * 60)
-            lo = max(lo, starts[then_id] - visit.duration_s - gap_hi * 60) if gap_hi is not None else lo
-            gap = f"{gap_lo}-{gap_hi}" if gap_hi is not None else f"{gap_lo}+"
-            names.append(f"{then_id!r} (must end {gap} min before {then_id!r} starts)")
-    return (lo, hi, " and ".join(names)) if names else None
 
 
 def explain_unassigned(

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Protocol
 
 import numpy as np
@@ -36,14 +35,13 @@ from scheduler.eligibility import Eligibility, eligibility
 from scheduler.errors import PlanError, Problem, SolverError
 from scheduler.model import Plan, Visit, Worker
 from scheduler.roster import LockedStop, plan_locked_before, worker_off_from
-from scheduler.shifts import break_needs, gaps, stints
-from scheduler.timeutil import DAY_S, format_hhmm
-from solver.constraints import minimum_wage
+from scheduler.timeutil import format_hhmm
+from solver.constraints import HOOKS, HORIZON_MIN, ModelBuild
 from solver.gaps import StartGap, StartGapFilter
 from solver.params import SolveParams
 from solver.travel import PlanTravel
 
-HORIZON_MIN = DAY_S // 60
+__all__ = ["HORIZON_MIN", "RoutingModel", "WarmStart", "build_model", "read_routes", "restore"]
 
 
 def new_routing_model(manager: pywrapcp.RoutingIndexManager) -> pywrapcp.RoutingModel:
@@ -143,27 +141,97 @@ def build_model(
         order = np.random.default_rng(params.seed).permutation(len(visits))
         visits = [visits[i] for i in order]
     worker_index = {w.id: k for k, w in enumerate(workers)}
-
-    excluded: dict[str, Eligibility] = {}
-    # Re-planning at ``lock`` (the plan's ``locked_before``): a visit no stop serves any
-    # more whose window closed before then is in the past; so is one started before then
-    # by a worker who is no longer in the plan (it happened, but cannot be shown).
     lock = plan_locked_before(plan)
     locked = list(locked)
-    if lock is not None:
-        gone = [lk for lk in locked if lk.start < lock and lk.worker_id not in worker_index]
-        for lk in gone:
+    excluded = _in_the_past(visits, worker_index, locked, lock)
+    locked = [lk for lk in locked if lk.visit_id not in excluded]
+    node_visit, node_allowed = _visit_nodes(plan, visits, worker_index, excluded)
+    node_lock = _lock_nodes(plan, node_visit, node_allowed, excluded, worker_index, locked)
+    _keep_off(workers, node_visit, node_allowed, node_lock)
+    if not workers:
+        raise SolverError("a routing model needs at least one worker")
+
+    n_visit, n_workers = len(node_visit), len(workers)
+    n_nodes = n_visit + 2 * n_workers
+    loc = np.empty(n_nodes, dtype=np.int64)
+    for i, v in enumerate(node_visit):
+        loc[i] = travel.index(plan.visit_location(v))
+    for k, w in enumerate(workers):
+        loc[n_visit + 2 * k] = travel.index(w.start_location)
+        loc[n_visit + 2 * k + 1] = travel.index(w.end_location)
+    service_min = np.zeros(n_nodes, dtype=np.int64)
+    service_min[:n_visit] = [v.duration_min for v in node_visit]
+    manager = pywrapcp.RoutingIndexManager(n_nodes, n_workers, [n_visit + 2 * k for k in range(n_workers)],
+                                           [n_visit + 2 * k + 1 for k in range(n_workers)])
+    routing = new_routing_model(manager)
+    warm = WarmStart.attach(routing)
+
+    # Matrices come in node order; OR-Tools maps indices to nodes itself. Arc costs are
+    # travel seconds; the Time dimension counts service and travel in whole minutes.
+    cost_eval: dict[str, int] = {}
+    time_eval: dict[str, int] = {}
+    for mode in sorted({w.travel_mode for w in workers}):
+        seconds = travel.matrix(mode).time_s[np.ix_(loc, loc)]
+        minutes = _transit_min(service_min[:, None], seconds)
+        cost_eval[mode] = routing.RegisterTransitMatrix(seconds.tolist())
+        time_eval[mode] = routing.RegisterTransitMatrix(minutes.tolist())
+    for k, w in enumerate(workers):
+        routing.SetArcCostEvaluatorOfVehicle(cost_eval[w.travel_mode], k)
+    routing.AddDimensionWithVehicleTransits(
+        [time_eval[w.travel_mode] for w in workers], HORIZON_MIN, HORIZON_MIN, False, "Time")
+    time_dim = routing.GetDimensionOrDie("Time")
+
+    build = ModelBuild(plan, params, travel, manager, routing, routing.solver(), time_dim, workers, node_visit,
+                       node_allowed, loc, service_min, time_eval, cost_eval, lock, node_lock, required, context,
+                       day_rows)
+    for hook in HOOKS:
+        hook(build)
+
+    # Visits start as early as their route allows; workers leave home just in time
+    # and come back as soon as they can.
+    for i in range(n_visit):
+        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(manager.NodeToIndex(i)))
+    for k in range(n_workers):
+        routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(k)))
+        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
+
+    gap_filter = _start_gap_filter(routing, manager, workers, travel, time_dim, build.tied, loc, service_min)
+    return RoutingModel(plan, travel, params, manager, routing, time_dim, node_visit, loc, node_allowed, excluded,
+                        node_lock, build.stranger_cost, build.break_vars, warm, gap_filter)
+
+
+def _in_the_past(visits: Sequence[Visit], worker_index: dict[str, int], locked: Sequence[LockedStop],
+                 lock: int | None) -> dict[str, Eligibility]:
+    """Return the visits a re-plan at ``lock`` can no longer serve, each with code ``past``.
+
+    A visit no kept stop serves whose window closed before the lock time is in the
+    past; so is one started before then by a worker who is no longer in the plan
+    (it happened, but cannot be shown).
+    """
+    excluded: dict[str, Eligibility] = {}
+    if lock is None:
+        return excluded
+    for lk in locked:
+        if lk.start < lock and lk.worker_id not in worker_index:
             excluded[lk.visit_id] = Eligibility((), (
                 f"started at {format_hhmm(lk.start)} by worker {lk.worker_id!r}, who is no longer in the plan, "
                 f"before the re-plan time {format_hhmm(lock)}: it is not planned again (keep the worker in the "
                 f"plan with \"off_from\" to show it as done by them)"), "past")
-        locked = [lk for lk in locked if lk.visit_id not in excluded]
-        kept_ids = {lk.visit_id for lk in locked}
-        for visit in visits:
-            if visit.id not in kept_ids and visit.id not in excluded and visit.window.end < lock:
-                excluded[visit.id] = Eligibility((), (
-                    f"its window {visit.window} closed before the re-plan time {format_hhmm(lock)} and no kept "
-                    f"stop serves it: it can no longer be served today"), "past")
+    kept_ids = {lk.visit_id for lk in locked if lk.visit_id not in excluded}
+    for visit in visits:
+        if visit.id not in kept_ids and visit.id not in excluded and visit.window.end < lock:
+            excluded[visit.id] = Eligibility((), (
+                f"its window {visit.window} closed before the re-plan time {format_hhmm(lock)} and no kept "
+                f"stop serves it: it can no longer be served today"), "past")
+    return excluded
+
+
+def _visit_nodes(plan: Plan, visits: Sequence[Visit], worker_index: dict[str, int],
+                 excluded: dict[str, Eligibility]) -> tuple[list[Visit], list[list[int]]]:
+    """Return the visit nodes (a double-handed visit has two) and the vehicles each may go to.
+
+    A visit nobody may serve gets no node: it goes into ``excluded`` with its reason.
+    """
     node_visit: list[Visit] = []
     node_allowed: list[list[int]] = []
     for visit in visits:
@@ -182,179 +250,7 @@ def build_model(
             else:  # the first place is the pinned worker's, the second anyone else's
                 k = worker_index[pinned]
                 node_allowed.append([k] if copy == 0 else [a for a in allowed if a != k])
-
-    node_lock = _lock_nodes(plan, node_visit, node_allowed, excluded, worker_index, locked)
-    _keep_off(workers, node_visit, node_allowed, node_lock)
-    n_visit = len(node_visit)
-    n_workers = len(workers)
-    n_nodes = n_visit + 2 * n_workers
-    loc = np.empty(n_nodes, dtype=np.int64)
-    for i, v in enumerate(node_visit):
-        loc[i] = travel.index(plan.visit_location(v))
-    starts, ends = [], []
-    for k, w in enumerate(workers):
-        loc[n_visit + 2 * k] = travel.index(w.start_location)
-        loc[n_visit + 2 * k + 1] = travel.index(w.end_location)
-        starts.append(n_visit + 2 * k)
-        ends.append(n_visit + 2 * k + 1)
-    service_min = np.zeros(n_nodes, dtype=np.int64)
-    service_min[:n_visit] = [v.duration_min for v in node_visit]
-
-    if n_workers == 0:
-        raise SolverError("a routing model needs at least one worker")
-    manager = pywrapcp.RoutingIndexManager(n_nodes, n_workers, starts, ends)
-    routing = new_routing_model(manager)
-    warm = WarmStart.attach(routing)
-    solver = routing.solver()
-
-    # Matrices come in node order; OR-Tools maps indices to nodes itself.
-    cost_eval: dict[str, int] = {}
-    time_eval: dict[str, int] = {}
-    for mode in sorted({w.travel_mode for w in workers}):
-        seconds = travel.matrix(mode).time_s[np.ix_(loc, loc)]
-        minutes = _transit_min(service_min[:, None], seconds)
-        cost_eval[mode] = routing.RegisterTransitMatrix(seconds.tolist())
-        time_eval[mode] = routing.RegisterTransitMatrix(minutes.tolist())
-    for k, w in enumerate(workers):
-        routing.SetArcCostEvaluatorOfVehicle(cost_eval[w.travel_mode], k)
-
-    routing.AddDimensionWithVehicleTransits(
-        [time_eval[w.travel_mode] for w in workers], HORIZON_MIN, HORIZON_MIN, False, "Time")
-    time_dim = routing.GetDimensionOrDie("Time")
-
-    # The day runs from the first stint's start to the last one's end; gaps between stints
-    # (split shifts) and rest breaks are OR-Tools break intervals, which neither a visit nor
-    # travel may use.
-    node_visit_transits = [int(service_min[manager.IndexToNode(i)]) for i in range(routing.Size())]
-    break_vars: dict[int, list[pywrapcp.IntervalVar]] = {}
-    for k, w in enumerate(workers):
-        periods = stints(w)
-        lo, hi = -(-periods[0].start // 60), periods[-1].end // 60
-        if lock is not None and not any(v == k and at * 60 < lock for v, at in node_lock.values()):
-            # Nobody new sets off before the re-plan time, save along stops they started before it.
-            lo = min(max(lo, -(-lock // 60)), hi)
-        time_dim.CumulVar(routing.Start(k)).SetRange(lo, hi)
-        time_dim.CumulVar(routing.End(k)).SetRange(lo, hi)
-        intervals = [solver.FixedDurationIntervalVar(g.start // 60, g.start // 60, (g.end - g.start) // 60, False,
-                                                     f"gap {w.id} {g}") for g in gaps(w)]
-        rests = [solver.FixedDurationIntervalVar(-(-need.window.start // 60), need.window.end // 60,
-                                                 need.duration_s // 60, False, f"break {w.id}")
-                 for need in break_needs(plan, w)]
-        for rest in rests:
-            routing.AddIntervalToAssignment(rest)
-        if intervals or rests:
-            time_dim.SetBreakIntervalsOfVehicle(intervals + rests, k, node_visit_transits)
-        break_vars[k] = rests
-
-    # Working time (visits and travel, home legs included; waiting excluded) within each
-    # worker's limit for the day: the Time transits again, with no slack. All of it falls
-    # between the worker's first start and last end, so a limit at least that long cannot
-    # bind: such a worker counts nothing here. That is not only tidier. OR-Tools 9.13 to 9.15
-    # copy a vehicle's transit matrix each time they check the vehicle's route in a dimension
-    # (``benchmarks/RESULTS.md``), and a unary vector of zeros is cheap to copy.
-    limits = [plan.day_limit_min(w) for w in workers]
-    for k in range(n_workers):
-        lo, hi = time_dim.CumulVar(routing.Start(k)).Min(), time_dim.CumulVar(routing.End(k)).Max()
-        if limits[k] is not None and limits[k] >= hi - lo:
-            limits[k] = None
-    if any(limit is not None for limit in limits) or params.balance_weight_s:
-        caps = []
-        for k, (w, limit) in enumerate(zip(workers, limits, strict=True)):
-            commute = int(-(-travel.matrix(w.travel_mode).time_s[loc[starts[k]], loc[ends[k]]] // 60))
-            caps.append(HORIZON_MIN if limit is None else max(limit, commute))
-        nothing = routing.RegisterUnaryTransitVector([0] * n_nodes)
-        routing.AddDimensionWithVehicleTransitAndCapacity(
-            [time_eval[w.travel_mode] if limit is not None or params.balance_weight_s else nothing
-             for w, limit in zip(workers, limits, strict=True)], 0, caps, True, "Work")
-        if params.balance_weight_s:
-            # Fair workload: each minute of work above the provider's average costs the weight.
-            work = routing.GetDimensionOrDie("Work")
-            if day_rows is None:
-                targets = _fair_share_min(plan, node_visit)
-            else:
-                whole = _fair_share_min(context.plan, context.node_visit)
-                targets = [whole[r] for r in day_rows]
-            for k, target in enumerate(targets):
-                work.SetCumulVarSoftUpperBound(routing.End(k), target, params.balance_weight_s)
-    if any(w.max_visits is not None for w in workers):
-        routing.AddDimensionWithVehicleCapacity(
-            routing.RegisterUnaryTransitVector([1] * n_visit + [0] * (2 * n_workers)), 0,
-            [n_visit if w.max_visits is None else w.max_visits for w in workers], True, "Visits")
-
-    # Continuity of care: per worker, the cost (travel seconds) of each visit served by them
-    # rather than by someone the client knows, summed along the route by a dimension whose
-    # span costs 1 per unit. Each distinct cost row is one unary transit vector (node i's
-    # cost), shared by the workers with that row: O(nodes) per row, where a transit matrix
-    # would be O(nodes^2) and took minutes to build for 2,000 visits.
-    stranger_cost = _strangeness(plan if context is None else context.plan, node_visit)
-    stranger_cost = stranger_cost * params.continuity_weight_s // 100
-    if len(stranger_cost):
-        # Only differences between workers matter: what everyone would cost is no cost.
-        stranger_cost -= stranger_cost.min(axis=0, initial=0)
-    if day_rows is not None:  # the region's workers' rows, after the whole day's minimum
-        stranger_cost = stranger_cost[day_rows]
-    if stranger_cost.any():
-        padded = np.hstack([stranger_cost, np.zeros((n_workers, 2 * n_workers), dtype=np.int64)])
-        rows, which = np.unique(padded, axis=0, return_inverse=True)
-        evaluators = [routing.RegisterUnaryTransitVector(row.tolist()) for row in rows]
-        bound = int(stranger_cost.sum(axis=1).max())
-        routing.AddDimensionWithVehicleTransits([evaluators[i] for i in np.ravel(which)], 0, bound, True,
-                                                "Continuity")
-        routing.GetDimensionOrDie("Continuity").SetSpanCostCoefficientForAllVehicles(1)
-
-    demands = [v.demand for v in node_visit]
-    if any(demands):
-        total = int(sum(demands))
-        routing.AddDimensionWithVehicleCapacity(
-            routing.RegisterUnaryTransitVector(demands + [0] * (2 * n_workers)), 0,
-            [w.capacity if w.capacity is not None else total for w in workers], True, "Load")
-
-    first_node: dict[str, int] = {}
-    tied: list[StartGap] = []  # starts tied to others' (routing indices), for the search's filter
-    for i, visit in enumerate(node_visit):
-        index = manager.NodeToIndex(i)
-        earliest = visit.window.start if lock is None or i in node_lock else max(visit.window.start, lock)
-        time_dim.CumulVar(index).SetRange(-(-earliest // 60), visit.window.end // 60)
-        if i in node_lock:
-            vehicle, start_min = node_lock[i]
-            routing.VehicleVar(index).SetValue(vehicle)
-            time_dim.CumulVar(index).SetValue(start_min)
-        else:
-            routing.VehicleVar(index).SetValues([-1, *node_allowed[i]])
-        if visit.id not in required:
-            routing.AddDisjunction([index], params.penalty(visit.priority))
-        if visit.id in first_node:
-            other = manager.NodeToIndex(first_node[visit.id])
-            solver.Add(time_dim.CumulVar(index) == time_dim.CumulVar(other))
-            solver.Add(routing.ActiveVar(index) == routing.ActiveVar(other))
-            # The two places go to two workers. The time equality implies it, but only the
-            # solver's propagation sees that, after the search's filters have passed a move,
-            # and it is dear (the whole model, some 35 ms a check on 1,000 visits): a move that
-            # puts both places on one route, next to each other at no travel, looks free to the
-            # filters. A hard type incompatibility lets them turn it down.
-            first_type = 2 * len(tied)  # one pair of types per double-handed visit tied so far
-            routing.SetVisitType(other, first_type, routing.TYPE_ADDED_TO_VEHICLE)
-            routing.SetVisitType(index, first_type + 1, routing.TYPE_ADDED_TO_VEHICLE)
-            routing.AddHardTypeIncompatibility(first_type, first_type + 1)
-            tied.append(StartGap(other, index, 0, 0))
-        else:
-            first_node[visit.id] = i
-    tied += _link_visits(plan, routing, manager, time_dim, first_node)
-    minimum_wage.add(SimpleNamespace(
-        plan=plan, params=params, travel=travel, manager=manager, routing=routing, solver=solver, time_dim=time_dim,
-        workers=workers, node_visit=node_visit, n_visit=n_visit, loc=loc, service_min=service_min,
-        time_eval=time_eval, cost_eval=cost_eval, lock=lock, node_lock=node_lock, context=context))
-    # Visits start as early as their route allows; workers leave home just in time
-    # and come back as soon as they can.
-    for i in range(n_visit):
-        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(manager.NodeToIndex(i)))
-    for k in range(n_workers):
-        routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(k)))
-        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
-
-    gap_filter = _start_gap_filter(routing, manager, workers, travel, time_dim, tied, loc, service_min)
-    return RoutingModel(plan, travel, params, manager, routing, time_dim, node_visit, loc, node_allowed, excluded,
-                        node_lock, stranger_cost if stranger_cost.any() else None, break_vars, warm, gap_filter)
+    return node_visit, node_allowed
 
 
 def _transit_min(service_min: np.ndarray, seconds: np.ndarray) -> np.ndarray:
@@ -388,82 +284,6 @@ def _start_gap_filter(routing: pywrapcp.RoutingModel, manager: pywrapcp.RoutingI
     routing.AddLocalSearchFilter(gap_filter)
     return gap_filter
 
-
-def _fair_share_min(plan: Plan, node_visit: list[Visit]) -> list[int]:
-    """Return, per worker, their provider's visit minutes per worker (the fair share, travel aside).
-
-    A visit with no provider counts for every provider of its kind, shared by their workers.
-    """
-    staff: dict[str, list[str]] = {}
-    for w in plan.workers:
-        staff.setdefault(w.provider_id, []).append(w.id)
-    minutes: dict[str, float] = dict.fromkeys(staff, 0.0)
-    for v in node_visit:
-        owners = [v.provider_id] if v.provider_id else [p.id for p in plan.providers if p.kind == v.kind and p.id in staff]
-        head = sum(len(staff[p]) for p in owners if p in staff)
-        for p in owners:
-            if p in staff and head:
-                minutes[p] += v.duration_min * len(staff[p]) / head
-    return [int(minutes[w.provider_id] / len(staff[w.provider_id])) for w in plan.workers]
-
-
-#: Visits after which a worker counts as fully familiar to a client.
-FAMILIAR_VISITS = 4
-
-
-def _strangeness(plan: Plan, node_visit: list[Visit]) -> np.ndarray:
-    """Return, per worker and visit node, how much of a stranger the worker is to the client (0-100).
-
-    0 for a preferred worker or one with ``FAMILIAR_VISITS`` or more visits in the
-    last 28 days, scaled down linearly for fewer visits, 100 for someone new.
-    """
-    seen: dict[tuple[str, str], int] = {}
-    for h in plan.history:
-        seen[(h.client_id, h.worker_id)] = seen.get((h.client_id, h.worker_id), 0) + h.visits
-    out = np.full((len(plan.workers), len(node_visit)), 100, dtype=np.int64)
-    nodes_of: dict[str, list[int]] = {}
-    for i, v in enumerate(node_visit):
-        nodes_of.setdefault(v.client_id, []).append(i)
-    worker_index = {w.id: k for k, w in enumerate(plan.workers)}
-    familiar: dict[tuple[int, str], float] = {}
-    for (c, wid), n in seen.items():
-        if wid in worker_index and n > 0:
-            familiar[(worker_index[wid], c)] = min(n, FAMILIAR_VISITS) / FAMILIAR_VISITS
-    for c in nodes_of:
-        for wid in plan.client(c).preferred_worker_ids:
-            if wid in worker_index:
-                familiar[(worker_index[wid], c)] = 1.0
-    for (k, c), f in familiar.items():
-        if c in nodes_of:
-            out[k, nodes_of[c]] = round(100 * (1 - f))
-    return out
-
-
-def _link_visits(plan: Plan, routing: pywrapcp.RoutingModel, manager: pywrapcp.RoutingIndexManager,
-                 time_dim: pywrapcp.RoutingDimension, first_node: dict[str, int]) -> list[StartGap]:
-    """Constrain linked visits' starts (end of the first to start of the next), when both are served.
-
-    Written in linear big-M form: ``start(then) - start(first) >= duration(first) + min_gap
-    - M * (2 - active(first) - active(then))``, and the same for ``max_gap``. Returns the
-    links as gaps between starts, for the search's filter.
-    """
-    out = []
-    solver = routing.solver()
-    big = 2 * HORIZON_MIN
-    for visit in plan.visits:
-        for first_id, then_id, low, high in visit.links():
-            if first_id not in first_node or then_id not in first_node:
-                continue  # one of them cannot be served at all: nothing to keep in step
-            a = manager.NodeToIndex(first_node[first_id])
-            b = manager.NodeToIndex(first_node[then_id])
-            duration = plan.visit(first_id).duration_min
-            gap = time_dim.CumulVar(b) - time_dim.CumulVar(a) - duration
-            slack = big * (2 - routing.ActiveVar(a) - routing.ActiveVar(b))
-            solver.Add(gap + slack >= low)
-            if high is not None:
-                solver.Add(gap - slack <= high)
-            out.append(StartGap(a, b, duration + low, None if high is None else duration + high))
-    return out
 
 
 def _lock_nodes(plan: Plan, node_visit: list[Visit], node_allowed: list[list[int]],

@@ -21,7 +21,7 @@ import dataclasses
 import itertools
 from collections.abc import Iterable, Sequence
 
-from scheduler.model import Location, Plan, Visit, Worker
+from scheduler.model import Plan, Visit
 from scheduler.roster import (
     LockedStop,
     Roster,
@@ -119,32 +119,12 @@ def _places(plan: Plan, routes: Sequence[Route], visit: Visit, travel: TravelOra
     found = list(itertools.islice(free_places(plan, routes, visit, travel, not_before=lock), SCANNED))
     if not found:
         return []
-    by_worker = {r.worker_id: r for r in routes}
 
     def cost(place: tuple[int, tuple[Gap, ...]]) -> tuple[int, int, tuple[str, ...]]:
         start, room = place
-        added = sum(_added_travel(plan, by_worker.get(g.worker_id), plan.worker(g.worker_id), g.position, visit,
-                                  travel) for g in room)
-        return added, start, tuple(g.worker_id for g in room)
+        return sum(g.travel_s for g in room), start, tuple(g.worker_id for g in room)
 
     return [found[0], *sorted(found[1:], key=cost)[:CHEAPEST]]
-
-
-def _neighbours(plan: Plan, stops: Sequence[Stop], worker: Worker, position: int) -> tuple[Location, Location]:
-    """Return the places before and after ``position`` in a worker's day (home at either end)."""
-    before = worker.start_location if position == 0 else plan.visit_location(plan.visit(stops[position - 1].visit_id))
-    after = worker.end_location if position == len(stops) else plan.visit_location(plan.visit(stops[position].visit_id))
-    return before, after
-
-
-def _added_travel(plan: Plan, route: Route | None, worker: Worker, position: int, visit: Visit,
-                  travel: TravelOracle) -> int:
-    """Return the travel (seconds) the visit adds at ``position`` of the worker's day."""
-    stops = list(route.stops) if route else []
-    a, b = _neighbours(plan, stops, worker, position)
-    here = plan.visit_location(visit)
-    direct = travel.leg(worker, a, b)[0] if stops else 0
-    return travel.leg(worker, a, here)[0] + travel.leg(worker, here, b)[0] - direct
 
 
 def _with_visit(plan: Plan, routes: Sequence[Route], visit: Visit, start: int, room: Sequence[Gap],

@@ -10,8 +10,9 @@ either names the rule that makes them ineligible
 stands, other stops keeping their times, and its extra travel; or says why
 their day has no room.
 
-A place is feasible when, as in :func:`scheduler.validate.free_slot`, the visit
-can start on a whole minute inside its window and inside the worker's shift,
+Places come from the worker-day engine (:class:`scheduler.day.WorkerDay`), as
+for the validator's :func:`scheduler.validate.free_slot`: a place is feasible when
+the visit can start on a whole minute inside its window and inside the worker's shift,
 with travel both ways fitting the gap between the neighbouring stops (or from
 and back to home), and also when, as :func:`scheduler.validate.check_roster`
 checks them (:mod:`scheduler.shifts`),
@@ -37,11 +38,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from scheduler.eligibility import is_eligible, serves_kind, shift_can_hold
-from scheduler.model import Location, Plan, Visit, Worker
-from scheduler.roster import Roster, Route, Stop
-from scheduler.shifts import BreakNeed, break_needs, free_time, gaps, overlaps, stints
-from scheduler.text import counted
+from scheduler.day import WorkerDay
+from scheduler.eligibility import serves_kind
+from scheduler.model import Plan, Visit, Worker
+from scheduler.roster import Roster
+from scheduler.rules import refusals
 from scheduler.timeutil import format_hhmm
 from scheduler.validate import TravelOracle
 
@@ -251,219 +252,24 @@ def _minutes(seconds: int) -> str:
 
 # --------------------------------------------------------------------------- places
 
-@dataclass(frozen=True, slots=True)
-class _Gap:
-    """Room for the visit between two stops: whole-minute ``starts`` (seconds), and its extra travel."""
-
-    index: int
-    starts: tuple[int, ...]
-    travel_s: int
-
-    @property
-    def lo(self) -> int:
-        return self.starts[0]
-
-    @property
-    def hi(self) -> int:
-        return self.starts[-1]
-
-
-#: Step between the break starts tried when a visit would open a stint that needs a break (seconds).
-_BREAK_STEP_S = 300
-
-
-class _Day:
-    """One worker's day as it stands: their stops, breaks and where they are."""
-
-    def __init__(self, plan: Plan, worker: Worker, route: Route | None, travel: TravelOracle, skip: str | None):
-        self.plan = plan
-        self.worker = worker
-        self.travel = travel
-        self.stops: list[Stop] = [s for s in (route.stops if route else ()) if plan.has_visit(s.visit_id)
-                                  and s.visit_id != skip]
-        self.points: list[Location] = [plan.visit_location(plan.visit(s.visit_id)) for s in self.stops]
-        self.breaks = tuple(route.breaks) if route else ()
-        self.stints = stints(worker)
-        self.blocks = sorted([(g.start, g.end) for g in gaps(worker)] + [(b.start, b.end) for b in self.breaks])
-        # Stints with no visit yet that would need a rest break once they have one.
-        self.open_needs = [n for n in break_needs(plan, worker)
-                           if not any(n.stint.start <= s.start < n.stint.end for s in self.stops)]
-
-    def leg(self, a: Location, b: Location) -> int:
-        return self.travel.leg(self.worker, a, b)[0]
-
-    def before(self, i: int) -> tuple[Location, int, str | None]:
-        """Location, free-from time and visit id before position ``i``."""
-        if i == 0:
-            return self.worker.start_location, self.worker.shift.start, None
-        return self.points[i - 1], self.stops[i - 1].end, self.stops[i - 1].visit_id
-
-    def after(self, i: int) -> tuple[Location, int, str | None]:
-        """Location, free-until time and visit id after position ``i``."""
-        if i == len(self.stops):
-            return self.worker.end_location, self.worker.shift.end, None
-        return self.points[i], self.stops[i].start, self.stops[i].visit_id
-
-    def worked_s(self) -> int:
-        """Working time the solver limits: visits and travel, home legs included (seconds)."""
-        if not self.stops:
-            return 0
-        path = [self.worker.start_location, *self.points, self.worker.end_location]
-        legs = sum(self.leg(a, b) for a, b in zip(path, path[1:], strict=False))
-        return sum(s.end - s.start for s in self.stops) + legs
-
-    def gaps(self, visit: Visit, here: Location, *, rota: bool = True, new_break: bool = True) -> list[_Gap]:
-        """Every position where the visit fits between the stops in its window.
-
-        With ``rota`` false only times and travel count; with it, stints, gaps in
-        availability and rest breaks too, and with ``new_break`` the room for a
-        break that a visit in an empty stint would call for.
-        """
-        out = []
-        for i in range(len(self.stops) + 1):
-            a, free_from, _ = self.before(i)
-            b, free_until, _ = self.after(i)
-            go, back = self.leg(a, here), self.leg(here, b)
-            lo = -(-max(visit.window.start, free_from + go) // 60) * 60
-            hi = min(visit.window.end, free_until - visit.duration_s - back) // 60 * 60
-            starts = range(lo, hi + 1, 60)
-            if rota:
-                starts = [t for t in starts if self._fits_rota(t, t + visit.duration_s, i, go, back, new_break)]
-            if starts:
-                out.append(_Gap(i, tuple(starts), go + back - self.leg(a, b)))
-        return out
-
-    def _fits_rota(self, start: int, end: int, i: int, go: int, back: int, new_break: bool) -> bool:
-        """Whether a visit at ``start``-``end`` in position ``i`` keeps to stints, gaps and breaks."""
-        stint = next((p for p in self.stints if p.start <= start and end <= p.end), None)
-        if stint is None or overlaps(start, end, self.blocks):
-            return False
-        since = self.stops[i - 1].end if i else stint.start
-        until = self.stops[i].start if i < len(self.stops) else self.worker.shift.end
-        if free_time(since, start, self.blocks) < go or free_time(end, until, self.blocks) < back:
-            return False
-        need = self.open_need(start)
-        if need is None or not new_break:
-            return True
-        return any(not overlaps(b, b + need.duration_s, [*self.blocks, (start, end)])
-                   for b in range(need.window.start, need.window.end + 1, _BREAK_STEP_S))
-
-    def open_need(self, start: int) -> BreakNeed | None:
-        """Return the break a visit starting then would call for, in a stint with no visits yet."""
-        return next((n for n in self.open_needs if n.stint.start <= start < n.stint.end), None)
-
-    def place(self, gap: _Gap) -> Place:
-        return Place(self.worker.id, self.before(gap.index)[2], self.after(gap.index)[2], gap.lo, gap.hi,
-                     gap.travel_s)
-
-
-def _clip(gaps: list[_Gap], lo: int, hi: int) -> list[_Gap]:
-    out = []
-    for g in gaps:
-        starts = tuple(t for t in g.starts if lo <= t <= hi)
-        if starts:
-            out.append(_Gap(g.index, starts, g.travel_s))
-    return out
-
-
-def _link_bounds(plan: Plan, visit: Visit, starts: dict[str, int]) -> tuple[int, int, list[str]]:
-    """Start bounds (seconds) the visit's links to served visits impose, and the links in words."""
-    lo, hi, words = 0, 24 * 3600, []
-    for other in plan.visits:
-        for first, then, gap_lo, gap_hi in other.links():
-            if visit.id not in (first, then):
-                continue
-            if first == visit.id and then in starts:
-                # this visit ends gap_lo..gap_hi minutes before `then` starts
-                hi = min(hi, starts[then] - gap_lo * 60 - visit.duration_s)
-                if gap_hi is not None:
-                    lo = max(lo, starts[then] - gap_hi * 60 - visit.duration_s)
-                words.append(f"ends {gap_lo}-{gap_hi if gap_hi is not None else '…'} min before {then} "
-                             f"starts ({format_hhmm(starts[then])})")
-            elif then == visit.id and first in starts:
-                end = starts[first] + plan.visit(first).duration_s
-                lo = max(lo, end + gap_lo * 60)
-                if gap_hi is not None:
-                    hi = min(hi, end + gap_hi * 60)
-                words.append(f"starts {gap_lo}-{gap_hi if gap_hi is not None else '…'} min after {first} "
-                             f"ends ({format_hhmm(end)})")
-    return lo, hi, sorted(set(words))
-
-
-def _busy_text(day: _Day, visit: Visit) -> str:
-    """Describe the worker's stops around the visit's window."""
-    until = visit.window.end + visit.duration_s
-    near = [s for s in day.stops if s.end > visit.window.start - 1800 and s.start < until + 1800]
-    if not near:
-        return (f"cannot get to client {visit.client_id} and on to their next stop (or home by "
-                f"{format_hhmm(day.worker.shift.end)}) for a start in {visit.window}")
-    span = f"{format_hhmm(near[0].start)}-{format_hhmm(near[-1].end)}"
-    return f"booked {span} ({', '.join(s.visit_id for s in near)}), no gap for {visit.duration_min} min plus travel"
-
-
-def _find_place(plan: Plan, day: _Day, visit: Visit, starts: dict[str, int],
+def _find_place(day: WorkerDay, visit: Visit, starts: dict[str, int],
                 fixed_start: int | None) -> tuple[Place | None, str]:
-    """Cheapest feasible place for the visit in the worker's day, or why there is none."""
-    w = day.worker
-    if w.capacity is not None:
-        load = sum(plan.visit(s.visit_id).demand for s in day.stops)
-        if load + visit.demand > w.capacity:
-            return None, f"carries {load} of capacity {w.capacity} already; this needs {visit.demand} more"
-    if w.max_visits is not None and len(day.stops) >= w.max_visits:
-        return None, f"already has {counted(len(day.stops), 'visit')}, their max_visits"
-    here = plan.visit_location(visit)
-    if not day.gaps(visit, here, rota=False):
-        return None, _busy_text(day, visit)
-    gaps = day.gaps(visit, here)
-    if not gaps:
-        loose = day.gaps(visit, here, new_break=False)
-        need = day.open_need(loose[0].lo) if loose else None
-        if need is not None:
-            return None, (f"no room for the {need.duration_s // 60}-min rest break it would call for "
-                          f"(start {need.window})")
-        held = ", ".join(f"{format_hhmm(b.start)}-{format_hhmm(b.end)}" for b in day.breaks)
-        blocked = [f"their rest break ({held})"] if held else []
-        if w.availability:
-            blocked.append("the gaps in their availability (" + ", ".join(str(a) for a in w.availability) + ")")
-        return None, "no room once the visit and travel keep clear of " + (" and ".join(blocked) or "their stints")
-    lo, hi, words = _link_bounds(plan, visit, starts)
-    if words:
-        gaps = _clip(gaps, lo, hi)
-        if not gaps:
-            return None, "no gap for its link: it " + "; ".join(words)
-    if fixed_start is not None:
-        gaps = _clip(gaps, fixed_start, fixed_start)
-        if not gaps:
-            return None, f"not free at {format_hhmm(fixed_start)}, when the other worker of the pair starts"
-    limit = plan.day_limit_min(w)
-    if limit is not None:
-        worked = day.worked_s()
-        fits = [g for g in gaps if worked + visit.duration_s + g.travel_s <= limit * 60]
-        if not fits:
-            least = min(g.travel_s for g in gaps)
-            return None, (f"no working time left: {(worked + visit.duration_s + least) / 60:.0f} min of visits "
-                          f"and travel, over the {limit} min allowed today")
-        gaps = fits
-    best = min(gaps, key=lambda g: (g.travel_s, g.lo))
-    return day.place(best), ""
+    """Cheapest place for the visit in the worker's day (:class:`scheduler.day.WorkerDay`), or why there is none."""
+    answer = day.ask(visit, starts=starts, at=fixed_start)
+    if answer.refusal is not None:
+        return None, answer.refusal.message
+    best = answer.cheapest
+    assert best is not None
+    latest = max(p.latest for p in answer.places if p.position == best.position)
+    return Place(day.worker.id, *day.between(best.position), best.earliest, latest, best.travel_s), ""
 
 
 def _ineligible(plan: Plan, worker: Worker, visit: Visit) -> str | None:
-    """Why the worker may not serve the visit at all, or ``None``."""
-    broken = [message for _, message in is_eligible(plan, worker, visit)]
-    if broken:
-        return "; ".join(m.replace(f"worker {worker.id!r} ", "") for m in broken)
-    if not shift_can_hold(worker, visit):
-        if worker.availability:
-            return (f"available only {', '.join(str(a) for a in worker.availability)}: no start in "
-                    f"{visit.window} ({visit.duration_min} min) fits")
-        return f"shift {worker.shift} cannot hold a start in {visit.window} ({visit.duration_min} min)"
-    limit = plan.day_limit_min(worker)
-    if limit is not None and limit < visit.duration_min:
-        return f"only {limit} min of working time left today"
-    if worker.max_visits == 0:
-        return "max_visits is 0"
-    return None
+    """Why the worker may not serve the visit at all (every worker rule that refuses), or ``None``."""
+    broken = [r.message for r in refusals(plan, worker, visit)]
+    if not broken:
+        return None
+    return "; ".join(m.replace(f"worker {worker.id!r}'s ", "").replace(f"worker {worker.id!r} ", "") for m in broken)
 
 
 # --------------------------------------------------------------------------- the explanation
@@ -513,13 +319,11 @@ def explain_choice(plan: Plan, roster: Roster, visit_id: str, travel: TravelOrac
     for wid in serving_ids:
         if not plan.has_worker(wid):
             continue
-        day = _Day(plan, plan.worker(wid), routes[wid], travel, skip=visit_id)
+        day = WorkerDay(plan, plan.worker(wid), routes[wid], travel, skip=visit_id)
         mine = next(s for s in routes[wid].stops if s.visit_id == visit_id)
         i = sum(1 for s in day.stops if s.start < mine.start)
-        a, _, after_id = day.before(i)
-        b, _, before_id = day.after(i)
-        here = plan.visit_location(visit)
-        cost = day.leg(a, here) + day.leg(here, b) - day.leg(a, b)
+        after_id, before_id = day.between(i)
+        cost = day.added_travel(visit, i)
         serving.append(Place(wid, after_id, before_id, mine.start, mine.start, cost))
 
     fixed = serving[0].start if visit.workers_required == 2 and len(serving) == 2 else None
@@ -539,8 +343,8 @@ def explain_choice(plan: Plan, roster: Roster, visit_id: str, travel: TravelOrac
         if why_not is not None:
             options.append(Option(worker.id, "not_eligible", why_not, **flags))
             continue
-        day = _Day(plan, worker, routes.get(worker.id), travel, skip=None)
-        place, why_not = _find_place(plan, day, visit, starts, fixed)
+        day = WorkerDay(plan, worker, routes.get(worker.id), travel)
+        place, why_not = _find_place(day, visit, starts, fixed)
         if place is None:
             options.append(Option(worker.id, "no_room", why_not, **flags))
             continue

@@ -200,11 +200,11 @@ def test_is_eligible_lists_every_broken_rule_with_its_code() -> None:
 
     broken = is_eligible(plan, plan.worker("w1"), plan.visits[0])
 
-    assert [code for code, _ in broken] == ["provider", "skills", "excluded", "gender", "capacity"]
+    assert [code for code, _ in broken] == ["no_provider", "skill", "excluded", "gender", "capacity"]
     messages = dict(broken)
-    assert messages["skills"] == "worker 'w1' lacks skill heavy"
+    assert messages["skill"] == "worker 'w1' lacks skill heavy"
     assert messages["capacity"] == "demand 3 exceeds worker 'w1''s capacity 2"
-    assert is_eligible(plan, plan.worker("d1"), plan.visits[0]) == [("skills", "worker 'd1' lacks skill heavy")]
+    assert is_eligible(plan, plan.worker("d1"), plan.visits[0]) == [("skill", "worker 'd1' lacks skill heavy")]
 
 
 def test_describe_window_gives_window_and_duration() -> None:
@@ -212,3 +212,13 @@ def test_describe_window_gives_window_and_duration() -> None:
     plan = make_plan(visits=[visit(window=("07:30", "08:30"), duration_min=45)])
 
     assert describe_window(plan.visits[0]) == "start 07:30-08:30, 45 min"
+
+
+def test_pinned_worker_who_cannot_serve_gets_the_rule_that_refuses() -> None:
+    """A pinned worker with max_visits 0 is refused for that, not for a shift that does hold the visit."""
+    plan = make_plan(workers=[worker("w1", max_visits=0), worker("w2")], visits=[visit(pinned_worker_id="w1")])
+
+    result = _eligibility(plan)
+
+    assert (result.code, result.worker_ids) == ("pinned", ())
+    assert result.reason == "pinned worker 'w1' cannot serve it: worker 'w1' has max_visits 0"

@@ -26,7 +26,7 @@ def _full_plan() -> dict:
     """Return a plan whose records set every described field to a value other than its default."""
     return {
         "date": "2026-12-01", "network": "fixtures/networks/cambridge_drive.osm", "locked_before": "07:00",
-        "providers": [{"id": "care-1", "name": "Care One", "kind": "care", "weekly_cap_min": 2400,
+        "providers": [{"id": "care-1", "name": "Care One", "kind": "care", "weekly_cap_min": 2400, "max_double_handed": 3,
                        "pay": {"model": "hourly", "hourly_rate": 13.5, "per_visit_rate": 9.0,
                                "paid_time": "span"},
                        "break": {"after_min": 300, "duration_min": 30, "window": {"start": "11:00", "end": "13:00"}}}],
@@ -34,7 +34,7 @@ def _full_plan() -> dict:
                      "shift": {"start": "07:00", "end": "19:00"}, "start_location": {"lat": 52.2, "lon": 0.12},
                      "end_location": {"lat": 52.21, "lon": 0.13}, "travel_mode": "walk", "capacity": 5,
                      "availability": [{"start": "07:00", "end": "12:00"}, {"start": "14:00", "end": "19:00"}],
-                     "max_working_min": 420, "max_visits": 9, "week_worked_min": 600, "off_from": "18:00"},
+                     "max_working_min": 420, "max_visits": 9, "max_double_handed": 2, "week_worked_min": 600, "off_from": "18:00"},
                     {"id": "w2", "provider_id": "care-1", "shift": {"start": "07:00", "end": "19:00"},
                      "start_location": {"lat": 52.2, "lon": 0.12}, "gender": "f", "skills": ["hoist"]},
                     {"id": "w3", "provider_id": "care-1", "shift": {"start": "07:00", "end": "19:00"},

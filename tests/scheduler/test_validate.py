@@ -234,7 +234,7 @@ def test_check_roster_without_oracle_trusts_travel() -> None:
 
 
 def test_check_roster_catches_worker_of_another_provider() -> None:
-    """A visit tied to provider care-2 served by a care-1 worker breaks ``provider``."""
+    """A visit tied to provider care-2 served by a care-1 worker breaks ``no_provider``."""
     plan = make_plan(
         providers=[provider("care-1"), provider("care-2")],
         workers=[worker("w1", "care-1"), worker("w2", "care-2")],
@@ -243,12 +243,12 @@ def test_check_roster_catches_worker_of_another_provider() -> None:
 
     violations = _check(plan, make_roster(plan, {"w1": [_leg("v1", "08:05")]}))
 
-    assert _rules(violations) == ["provider"]
+    assert _rules(violations) == ["no_provider"]
     assert "of provider 'care-1' is not of provider 'care-2'" in violations[0].message
 
 
 def test_check_roster_catches_worker_of_another_kind() -> None:
-    """A delivery visit served by a carer breaks ``provider``."""
+    """A delivery visit served by a carer breaks ``no_provider``."""
     plan = make_plan(
         providers=[provider("care-1"), provider("shop", "delivery")],
         workers=[worker("w1", "care-1"), worker("d1", "shop")],
@@ -257,17 +257,17 @@ def test_check_roster_catches_worker_of_another_kind() -> None:
 
     violations = _check(plan, make_roster(plan, {"w1": [_leg("v1", "08:05", 10)]}))
 
-    assert _rules(violations) == ["provider"]
+    assert _rules(violations) == ["no_provider"]
     assert "is not of a delivery provider" in violations[0].message
 
 
 def test_check_roster_catches_missing_skill() -> None:
-    """A worker without a required skill breaks ``skills``, naming the skill."""
+    """A worker without a required skill breaks ``skill``, naming the skill."""
     plan = make_plan(workers=[worker(skills=["medication"])], visits=[visit(required_skills=["hoist", "medication"])])
 
     violations = _check(plan, make_roster(plan, {"w1": [_leg("v1", "08:05")]}))
 
-    assert _rules(violations) == ["skills"]
+    assert _rules(violations) == ["skill"]
     assert "lacks skill hoist" in violations[0].message
 
 
@@ -479,7 +479,7 @@ def test_check_roster_reports_several_violations_of_one_stop() -> None:
 
     violations = _check(plan, make_roster(plan, {"w1": [_leg("v1", "10:30", duration_min=20, arrival="08:05")]}))
 
-    assert _rules(violations) == ["duration", "gender", "skills", "window"]
+    assert _rules(violations) == ["duration", "gender", "skill", "window"]
 
 
 # --------------------------------------------------------------------------- mandatory visits

@@ -56,12 +56,12 @@ def test_link_that_cannot_be_met_leaves_the_visit_out(london_network):
 
 
 def test_check_roster_flags_a_broken_link():
-    """The validator reports a linked visit outside its gap, with rule ``link``."""
+    """The validator reports a linked visit outside its gap, with rule ``linked``."""
     plan = _plan(groceries={"before": {"visit_id": "lunch", "min_gap_min": 0, "max_gap_min": 60}})
     roster = make_roster(plan, {"carer": [stop("lunch", "12:00")], "van": [stop("groceries", "09:00", 10)]},
                          unassigned=[("hair", "test")])
-    (violation,) = [v for v in check_roster(plan, roster) if v.rule == "link"]
+    (violation,) = [v for v in check_roster(plan, roster) if v.rule == "linked"]
     assert "starts 170 min after" in violation.message
     ok = make_roster(plan, {"carer": [stop("lunch", "12:00")], "van": [stop("groceries", "11:30", 10)]},
                      unassigned=[("hair", "test")])
-    assert [v for v in check_roster(plan, ok) if v.rule == "link"] == []
+    assert [v for v in check_roster(plan, ok) if v.rule == "linked"] == []

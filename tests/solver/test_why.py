@@ -181,7 +181,7 @@ def test_explain_each_rule_that_leaves_no_room():
     options = {o.worker_id: o for o in why.options}
     assert set(options) == {"off", "full", "tired", "free"} and why.other_workers == 1
     assert options["off"].status == "not_eligible"
-    assert options["off"].reason == "available only 12:00-16:00: no start in 09:00-10:00 (30 min) fits"
+    assert options["off"].reason == "availability is only 12:00-16:00: no start in 09:00-10:00 (30 min) fits"
     assert options["full"].reason == "already has 1 visit, their max_visits"
     assert options["tired"].status == "no_room" and "no working time left: 50 min" in options["tired"].reason
     free = options["free"]
@@ -310,3 +310,18 @@ def test_explain_unassigned_busy_counts_the_eligible_workers_in_the_right_number
     roster = make_roster(plan, routes, [("v1", reason)])
     assert check_roster(plan, roster, travel=travel) == []
     assert code == "busy" and expected in reason, reason
+
+
+def test_explain_lists_every_rule_that_makes_a_worker_ineligible():
+    """A carer who lacks the skill and is off shift then is not eligible for both reasons, each named once."""
+    plan = plan_from_dict(plan_dict(
+        workers=[worker("w1", skills=["medication"]), worker("late", shift=("12:00", "16:00"))],
+        visits=[visit("v1", required_skills=["medication"])],
+    ))
+    roster = make_roster(plan, {"w1": [stop("v1", "08:10", travel_s=600, travel_m=2000)]})
+    assert check_roster(plan, roster, travel=LEG) == []
+
+    (late,) = [o for o in explain_choice(plan, roster, "v1", LEG).options if o.worker_id == "late"]
+
+    assert late.status == "not_eligible"
+    assert late.reason == ("lacks skill medication; shift 12:00-16:00 cannot hold a start in 08:00-10:00 (30 min)")
