@@ -53,7 +53,7 @@ from typing import Any
 
 from scheduler.errors import ConfigError, Problem, UnknownReferenceError
 from scheduler.model import DEFAULT_NMW, PayModel, Plan, Worker
-from scheduler.roster import Break, Roster, Stop
+from scheduler.roster import Break, Roster, Route, Stop
 from scheduler.text import counted
 
 __all__ = [
@@ -65,6 +65,7 @@ __all__ = [
     "WorkingTime",
     "pay_check",
     "pay_report",
+    "worker_pay",
     "working_time",
 ]
 
@@ -356,17 +357,31 @@ def pay_report(
     for route in roster.routes:
         if not route.stops:
             continue
-        worker = plan.worker(route.worker_id)
-        provider = plan.provider(worker.provider_id)
-        model = provider.pay if provider.pay is not None else default_pay
-        if model is None:
-            skipped.append(SkippedWorker(worker.id, provider.id, f"provider {provider.id!r} has no pay model"))
-            continue
-        time = working_time(worker, route.stops, end_travel_s=route.end_travel_s, breaks=route.breaks,
-                            own_time_gap_min=own_time_gap_min)
-        rows.append(_assess(worker.id, provider.id, len(route.stops), time, model, minimum_wage,
-                            assumed=provider.pay is None))
+        row = worker_pay(plan, route, minimum_wage=minimum_wage, default_pay=default_pay,
+                         own_time_gap_min=own_time_gap_min)
+        if row is None:
+            provider_id = plan.worker(route.worker_id).provider_id
+            skipped.append(SkippedWorker(route.worker_id, provider_id, f"provider {provider_id!r} has no pay model"))
+        else:
+            rows.append(row)
     return PayReport(tuple(rows), tuple(skipped), float(minimum_wage), own_time_gap_min)
+
+
+def worker_pay(plan: Plan, route: Route, *, minimum_wage: float | None = None, default_pay: PayModel | None = None,
+               own_time_gap_min: int | None = DEFAULT_OWN_TIME_GAP_MIN) -> WorkerPay | None:
+    """Return one route's row of :func:`pay_report` (same options), or ``None`` when no pay model applies.
+
+    ``route`` has stops, and its worker is in the plan.
+    """
+    worker = plan.worker(route.worker_id)
+    provider = plan.provider(worker.provider_id)
+    model = provider.pay if provider.pay is not None else default_pay
+    if model is None:
+        return None
+    time = working_time(worker, route.stops, end_travel_s=route.end_travel_s, breaks=route.breaks,
+                        own_time_gap_min=own_time_gap_min)
+    rate = plan.minimum_wage.hourly_rate if minimum_wage is None else minimum_wage
+    return _assess(worker.id, provider.id, len(route.stops), time, model, rate, assumed=provider.pay is None)
 
 
 def pay_check(

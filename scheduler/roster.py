@@ -14,6 +14,7 @@ from typing import Any
 
 from scheduler.errors import PlanError, Problem
 from scheduler.model import Plan, Worker
+from scheduler.shifts import free_time
 from scheduler.timeutil import parse_hhmm
 
 
@@ -195,6 +196,7 @@ def make_route(
     end_travel_s: int = 0,
     end_travel_m: int = 0,
     breaks: Iterable[Break] = (),
+    gaps: Iterable[tuple[int, int]] = (),
 ) -> Route:
     """Build a :class:`Route` and its totals from its stops.
 
@@ -211,6 +213,10 @@ def make_route(
         The leg from the last stop to the end location (seconds, metres).
     breaks
         Rest breaks taken during the day.
+    gaps
+        The worker's gaps between availability intervals, as ``(start, end)`` seconds: like
+        rest breaks, time in them is not waiting, at the door (a visit at the start of a
+        stint, reached before the gap) or elsewhere.
 
     Returns
     -------
@@ -222,7 +228,8 @@ def make_route(
     if not stops:
         return Route(worker_id=worker_id, stops=(), travel_s=0, travel_m=0, work_s=0, breaks=breaks)
     service_s = sum(s.end - s.start for s in stops)
-    idle_s = sum(s.wait_s + s.idle_s + s.off_s for s in stops)
+    held = sorted([(b.start, b.end) for b in breaks] + list(gaps))
+    idle_s = sum(free_time(s.arrival, s.start, held) + s.idle_s + s.off_s for s in stops)
     if departure is None:
         departure = stops[0].departure if stops[0].departure is not None else stops[0].arrival - stops[0].travel_s
     return Route(

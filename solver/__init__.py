@@ -281,6 +281,7 @@ def solve(
     from solver.explain import explain_unassigned
     from solver.model import build_model
     from solver.repair import fill_left_out
+    from solver.wage import retime
     from solver.search import solve_model
 
     params = params or SolveParams()
@@ -322,6 +323,9 @@ def solve(
     # A search cut short may leave out a mandatory visit a day has room for: put it there if every rule holds.
     routes, unassigned, filled = fill_left_out(plan, routes, unassigned, travel, locked=locked,
                                                locked_before=locked_before)
+    # Carers the roster leaves below the minimum wage: wait less where the rules allow.
+    routes, retimed = retime(plan, routes, unassigned, travel, locked=locked, locked_before=locked_before,
+                             continuity_weight_s=params.continuity_weight_s)
     timings["decode_s"] = time.perf_counter() - t
     kpis = compute_kpis(plan, routes, unassigned)
     meta = {
@@ -330,7 +334,8 @@ def solve(
         "time_limit_s": params.time_limit_s, "seed": params.seed, "first_solution": params.first_solution,
         "metaheuristic": params.metaheuristic, "search_s": round(outcome.runtime_s, 3),
         "first_solution_s": None if outcome.first_solution_s is None else round(outcome.first_solution_s, 3),
-        "solutions": outcome.solutions, "filled_after_search": filled, "network": network_name or travel.network_name,
+        "solutions": outcome.solutions, "filled_after_search": filled,
+        "retimed_for_pay": retimed, "network": network_name or travel.network_name,
         "snap": travel.snap_report(),
         "attribution": ATTRIBUTION,
     }

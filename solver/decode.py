@@ -9,7 +9,8 @@ from ortools.constraint_solver import pywrapcp
 
 from scheduler.errors import SolverError
 from scheduler.model import Plan, Worker
-from scheduler.roster import OFF_AFTER_S, Break, Stop, Unassigned, make_route, plan_locked_before
+from scheduler.roster import OFF_AFTER_S, Break, Route, Stop, Unassigned, make_route, plan_locked_before
+from scheduler.rules.view import TravelOracle
 from scheduler.shifts import arrive, break_needs, free_time, gaps, leave_by, stints
 from solver.model import RoutingModel
 
@@ -103,7 +104,7 @@ def decode(model: RoutingModel, assignment: pywrapcp.Assignment) -> tuple[list, 
             worker.id, stops, departure=stops[0].departure if stops else None,
             end_travel_s=end_travel_s,
             end_travel_m=int(matrix.distance_m[prev_loc, end_loc]) if stops else 0,
-            breaks=rests,
+            breaks=rests, gaps=blocks,
         ))
     unassigned = []
     for visit in plan.visits:
@@ -213,3 +214,33 @@ def with_waits(stops: Sequence[Stop], rests: Sequence[Break], blocks: Sequence[t
         long = wait >= OFF_AFTER_S
         out.append(dataclasses.replace(stop, idle_s=0 if long else wait, off_s=wait if long else 0))
     return out
+
+
+def timed_route(plan: Plan, worker: Worker, stops: Sequence[Stop], breaks: Sequence[Break], travel: TravelOracle,
+                *, lock: int | None = None) -> Route:
+    """Return the route of ``stops`` (starts and ends as given) timed as :func:`decode` times stops.
+
+    Each stop gets its leg from the road network, leaves as late as its start
+    allows and arrives just in time (earlier only when travel pauses over a gap
+    between stints); waits, the journey home and the totals follow. ``breaks``
+    stay where they are. ``lock`` is a re-plan's time: a worker with no stop
+    before it leaves home no earlier.
+    """
+    stops = [s for s in stops if plan.has_visit(s.visit_id)]
+    blocks = [(g.start, g.end) for g in gaps(worker)]
+    day_start = stints(worker)[0].start
+    if lock is not None and not any(s.start < lock for s in stops):
+        day_start = max(day_start, lock)
+    out: list[Stop] = []
+    there = worker.start_location
+    for n, stop in enumerate(stops):
+        here = plan.visit_location(plan.visit(stop.visit_id))
+        leg_s, leg_m = travel.leg(worker, there, here)
+        departure, arrival = just_in_time(stop.start, -(-leg_s // 60) * 60, day_start if n == 0 else out[-1].end,
+                                          blocks)
+        out.append(dataclasses.replace(stop, arrival=arrival, travel_s=leg_s, travel_m=leg_m, departure=departure))
+        there = here
+    out = with_waits(out, breaks, blocks)
+    end_s, end_m = travel.leg(worker, there, worker.end_location) if out else (0, 0)
+    return make_route(worker.id, out, departure=out[0].departure if out else None, end_travel_s=end_s,
+                      end_travel_m=end_m, breaks=breaks, gaps=blocks)

@@ -17,7 +17,6 @@ and each try is one roster check.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections.abc import Iterable, Sequence
 
@@ -32,9 +31,8 @@ from scheduler.roster import (
     make_route,
     plan_locked_before,
 )
-from scheduler.shifts import gaps, stints
 from scheduler.validate import Gap, TravelOracle, Violation, check_roster, free_places
-from solver.decode import just_in_time, with_waits
+from solver.decode import timed_route
 from solver.explain import explain_visit
 
 __all__ = ["fill_left_out"]
@@ -131,13 +129,13 @@ def _with_visit(plan: Plan, routes: Sequence[Route], visit: Visit, start: int, r
                 travel: TravelOracle, lock: int | None) -> list[Route]:
     """Return the routes with ``visit`` starting at ``start`` in each gap of ``room``; other stops keep their times."""
     where = {g.worker_id: g.position for g in room}
-    out = [_insert(plan, r, visit, where.pop(r.worker_id), start, travel, lock) if r.worker_id in where else r
+    out = [insert_stop(plan, r, visit, where.pop(r.worker_id), start, travel, lock) if r.worker_id in where else r
            for r in routes]
-    out += [_insert(plan, make_route(wid, ()), visit, position, start, travel, lock) for wid, position in where.items()]
+    out += [insert_stop(plan, make_route(wid, ()), visit, position, start, travel, lock) for wid, position in where.items()]
     return out
 
 
-def _insert(plan: Plan, route: Route, visit: Visit, position: int, start: int, travel: TravelOracle,
+def insert_stop(plan: Plan, route: Route, visit: Visit, position: int, start: int, travel: TravelOracle,
             lock: int | None) -> Route:
     """Put ``visit`` into ``route`` before stop ``position``, timed as :func:`solver.decode.decode` times stops.
 
@@ -145,27 +143,6 @@ def _insert(plan: Plan, route: Route, visit: Visit, position: int, start: int, t
     leaves as late as its start allows and arrives just in time (earlier only
     when travel pauses over a gap between stints). Breaks stay where they are.
     """
-    worker = plan.worker(route.worker_id)
-    stops = [s if s.departure is not None else dataclasses.replace(s, departure=s.arrival - s.travel_s)
-             for s in route.stops if plan.has_visit(s.visit_id)]  # a roster read from a file may lack departures
-    blocks = [(g.start, g.end) for g in gaps(worker)]
-    day_start = stints(worker)[0].start
-    if lock is not None and not any(s.start < lock for s in stops):
-        day_start = max(day_start, lock)
-    new = Stop(visit.id, start, start, start + visit.duration_s, 0, 0, visit.client_id)
-    stops.insert(position, new)
-    for n in (position, position + 1):
-        if n >= len(stops):
-            break
-        here = plan.visit_location(plan.visit(stops[n].visit_id))
-        there = worker.start_location if n == 0 else plan.visit_location(plan.visit(stops[n - 1].visit_id))
-        leg_s, leg_m = travel.leg(worker, there, here)
-        leg_min_s = -(-leg_s // 60) * 60
-        departure, arrival = just_in_time(stops[n].start, leg_min_s, day_start if n == 0 else stops[n - 1].end,
-                                          blocks)
-        stops[n] = dataclasses.replace(stops[n], arrival=arrival, travel_s=leg_s, travel_m=leg_m, departure=departure)
-    stops = with_waits(stops, route.breaks, blocks)
-    last = plan.visit_location(plan.visit(stops[-1].visit_id))
-    end_s, end_m = travel.leg(worker, last, worker.end_location)
-    return make_route(worker.id, stops, departure=stops[0].departure, end_travel_s=end_s, end_travel_m=end_m,
-                      breaks=route.breaks)
+    stops = [s for s in route.stops if plan.has_visit(s.visit_id)]
+    stops.insert(position, Stop(visit.id, start, start, start + visit.duration_s, 0, 0, visit.client_id))
+    return timed_route(plan, plan.worker(route.worker_id), stops, route.breaks, travel, lock=lock)

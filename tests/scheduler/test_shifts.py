@@ -329,3 +329,16 @@ def test_blocked_helpers_take_seconds_or_minutes_alike(bl):
     assert free_time(0, 200 * 60, s) == 60 * free_time(0, 200, bl)
     assert earliest_start(0, 7 * 60, 2 * 60, 9 * 60, s) == 60 * earliest_start(0, 7, 2, 9, bl)
     assert latest_start(150 * 60, 7 * 60, 140 * 60, 9 * 60, s) == 60 * latest_start(150, 7, 140, 9, bl)
+
+
+def test_a_gap_between_stints_is_not_waiting_at_the_door():
+    """A visit at the start of a stint is reached before the gap (travel may not use it): the gap is not idle time.
+
+    Before, the route counted the two hours of the gap at the client's door as waiting, while its stops did not.
+    """
+    from scheduler.roster import make_route
+    from tests.helpers import stop
+
+    at_door = stop("v1", "16:00", arrival="14:00", travel_s=600)
+    assert make_route("w1", [at_door], gaps=[(14 * 3600, 16 * 3600)]).idle_s == 0
+    assert make_route("w1", [at_door]).idle_s == 2 * 3600  # with no gap given, it is waiting
