@@ -13,7 +13,11 @@ Four measurements, each over random requests (a seeded ``random.Random``):
   client, a duration, sometimes a required skill or preferred times; p50/p99.
 * **quote, double-handed**: the same for care visits needing two carers.
 * **quote, new client**: single-handed, a new client at a random road node
-  (their home's travel is added to the 7 days' matrices first, SciPy Dijkstra).
+  (their home's travel is added to the 7 days' matrices first, SciPy Dijkstra,
+  and the worker days are built afresh for the plan with them in it).
+
+Worker days are built once per published day (``solver.offers.warm``, timed
+apart, as a publish would); the quotes reuse them.
 * **bookings**: quote, pick a random offer, book it into its date's roster (the
   week fills up as it goes); each booking is checked: the stop(s) start at the
   quoted minute inside the quoted window with the quoted worker(s), the
@@ -47,7 +51,7 @@ from scheduler.validate import check_roster
 from solver import SolveParams, network_for, run, travel_for
 from solver.cache import default_cache_dir
 from solver.generate import candidate_sites, generate_day
-from solver.offers import Published, book, quote
+from solver.offers import Published, book, quote, warm
 
 NETWORK = "fixtures/networks/cambridge_drive.osm"
 FIRST = dt.date(2026, 11, 23)  # a Monday
@@ -132,6 +136,10 @@ def main() -> None:
     print(f"week ready in {time.perf_counter() - t:.1f} s: {args.days} dates x {len(week[0].plan.visits)} visits, "
           f"{len(week[0].plan.workers)} workers; {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
+    t = time.perf_counter()
+    warm(week)
+    print(f"worker days built (as a publish would, solver.offers.warm): {time.perf_counter() - t:.2f} s for "
+          f"{args.days} dates")
     rng = random.Random(args.seed)
     sites = candidate_sites(network)
 

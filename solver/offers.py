@@ -25,7 +25,7 @@ import dataclasses
 import datetime as dt
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,7 +57,7 @@ from solver.network import RoadNetwork, Snap, check_snaps
 from solver.repair import remove_stop, with_visit
 from solver.travel import PlanTravel
 
-__all__ = ["Booking", "Published", "book", "cancel", "quote", "with_location"]
+__all__ = ["Booking", "Published", "book", "cancel", "quote", "warm", "with_location"]
 
 #: Codes for a date with no offer, most telling first when workers refuse for different reasons.
 _ORDER = ("past", "shift", "unreachable", "linked", "capacity", "double_handed_limit", "working_time", "busy")
@@ -290,7 +290,7 @@ _DAYS: dict[int, tuple[Published, threading.Lock, dict[str, WorkerDay]]] = {}
 _DAYS_KEPT = 32
 
 
-def _worker_days(plan: Plan, visit: Visit, day: Published, worker_ids: Iterable[str]
+def _worker_days(plan: Plan, visit: Visit | None, day: Published, worker_ids: Iterable[str]
                  ) -> tuple[threading.Lock, dict[str, WorkerDay]]:
     """The day's :class:`WorkerDay` of each worker, and the lock to hold while asking them.
 
@@ -298,7 +298,7 @@ def _worker_days(plan: Plan, visit: Visit, day: Published, worker_ids: Iterable[
     one) when ``plan`` is the day's own or only adds a visit of a client it knows;
     built afresh for a new client's request.
     """
-    if not _knows(day.plan, visit.client_id):
+    if visit is not None and not _knows(day.plan, visit.client_id):
         return threading.Lock(), {wid: WorkerDay(plan, plan.worker(wid), day.roster.route(wid), day.travel)
                                   for wid in worker_ids}
     hit = _DAYS.get(id(day))
@@ -309,8 +309,39 @@ def _worker_days(plan: Plan, visit: Visit, day: Published, worker_ids: Iterable[
     _, lock, built = hit
     for wid in worker_ids:
         if wid not in built:
-            built[wid] = WorkerDay(day.plan, day.plan.worker(wid), day.roster.route(wid), day.travel)
+            worker = day.plan.worker(wid)
+            built[wid] = WorkerDay(day.plan, worker, day.roster.route(wid), day.travel,
+                                   legs=_fast_legs(day.travel, worker.travel_mode))
     return lock, built
+
+
+#: Per travel and mode: the matrix as Python rows and the location index (read once, for every worker day).
+_LEGS: dict[tuple[int, str], tuple[TravelOracle, Callable[[Location, Location], int]]] = {}
+
+
+def _fast_legs(travel: TravelOracle, mode: str) -> Callable[[Location, Location], int] | None:
+    """Travel seconds between two of a :class:`PlanTravel`'s locations, from plain lists (``None``: ask ``travel``).
+
+    The same whole seconds as ``travel.leg``; plain lists because the engine reads
+    legs one at a time, where NumPy's scalar indexing costs more than the lookup.
+    """
+    if not isinstance(travel, PlanTravel) or mode not in travel.matrices:
+        return None
+    hit = _LEGS.get((id(travel), mode))
+    if hit is None or hit[0] is not travel:
+        if len(_LEGS) >= _DAYS_KEPT:
+            _LEGS.clear()
+        index = {loc: i for i, loc in enumerate(travel.locations)}
+        rows = travel.matrix(mode).time_s.tolist()
+        hit = _LEGS[(id(travel), mode)] = (travel, lambda a, b: rows[index[a]][index[b]])
+    return hit[1]
+
+
+def warm(days: Iterable[Published]) -> None:
+    """Build every worker's day of each published day now (as a publish would), so that the first quote is quick."""
+    for day in days:
+        _worker_days(day.plan, day.plan.visits[0] if day.plan.visits else None, day,
+                     [w.id for w in day.plan.workers])
 
 
 def _knows(plan: Plan, client_id: str) -> bool:
@@ -345,10 +376,14 @@ def _day_slots(request: OfferRequest, day: Published, client: Client
 
     def offer(wids: tuple[str, ...], positions: tuple[int, ...], lo: int, hi: int, extra: int) -> None:
         provider_id = plan.worker(wids[0]).provider_id
+        is_known = None
         for t, start in slot_starts(lo, hi, request.slot_s, preferred):
             key = (t, provider_id)
             old = best.get(key)
-            is_known = any(w in known or plan.familiar(client.id, w) for w in wids)
+            if old is not None and extra > old.extra_travel_s:
+                continue
+            if is_known is None:
+                is_known = any(w in known or plan.familiar(client.id, w) for w in wids)
             if old is None or (extra, not is_known, start, wids) < (old.extra_travel_s, not old.known_worker,
                                                                     old.start, old.worker_ids):
                 best[key] = Slot(plan.date, t, t + request.slot_s, start, wids, positions, extra,
