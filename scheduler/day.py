@@ -563,6 +563,8 @@ class WorkerDay:
             for a, b in pieces:
                 if rota and new_break and self.unowed:
                     a, b = self._unowed(p, a, b, visit.duration_s, here)
+                if rota and self.breaks:
+                    a, b = self._journeys(p, a, b, visit.duration_s, here)
                 a, b = -(-a // 60) * 60, b // 60 * 60
                 if a <= b:
                     out.append(Place(p, a, b, travel_s))
@@ -597,6 +599,27 @@ class WorkerDay:
             if a <= b:
                 out.append((a, b))
         return out
+
+    def _journeys(self, p: int, a: int, b: int, dur: int, here: Location) -> tuple[int, int]:
+        """Narrow the starts ``a``-``b`` (clear of every break) so that a journey after a break follows it whole.
+
+        A rest break between two stops holds no travel (the validator's order
+        rule: a stop is reached no sooner than the entry before it ends plus the
+        whole leg, as :func:`solver.decode.decode` places breaks). So after a
+        break the visit starts a whole leg (in whole minutes) after it ends, and
+        before a break the next stop must still be reached a whole leg after it.
+        """
+        stops, tt, loc = self.stops, self.tt, self.day.data.loc
+        prev_end = stops[p - 1].end if p > 0 else None
+        there = self.day.start_loc if p == 0 else loc[stops[p - 1].visit_id]
+        after = stops[p] if p < len(stops) else None
+        for rest in self.breaks:
+            if a >= rest.end and (prev_end is None or prev_end <= rest.start):
+                a = max(a, rest.end + -(-tt[there][here] // 60) * 60)
+            if after is not None and b + dur <= rest.start and rest.end <= after.start \
+                    and after.start < rest.end + tt[here][loc[after.visit_id]]:
+                return a, a - 1
+        return a, b
 
     def _unowed(self, p: int, a: int, b: int, dur: int, here: Location) -> tuple[int, int]:
         """Narrow the starts ``a``-``b`` at ``p`` so that the day stays too short to owe a break it lacks.

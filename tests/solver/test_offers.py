@@ -285,3 +285,31 @@ def test_random_bookings_land_as_quoted_and_pass_the_validator(requests):
             continue
         offer = q.offers[pick % len(q.offers)]
         now = assert_booked_as_quoted(now, offer, book(req, offer, [now]))
+
+
+def test_a_journey_after_a_rest_break_follows_it_whole():
+    """After a break the leg starts when the break ends (as decode places breaks); no offer starts sooner.
+
+    Before the engine knew it, a visit could start as if travel went on before the break, and
+    booking it broke the order rule.
+    """
+    from scheduler.roster import Break
+
+    plan = day_plan(providers=[provider("care-1", **{"break": {"after_min": 360, "duration_min": 20}})],
+                    workers=[worker("w1")], clients=PLAIN_CLIENTS)
+    route = make_route("w1", (), breaks=[Break(parse_hhmm("11:35"), parse_hhmm("11:55"))])
+    for n, (vid, hhmm) in enumerate([("v1", "09:00"), ("v2", "10:00"), ("v3", "11:00")]):
+        route = insert_stop(plan, route, plan.visit(vid), n, parse_hhmm(hhmm), TRAVEL, None)
+    left = [Unassigned("v4", "nobody free", "busy")]
+    roster = Roster(plan.date, (route,), tuple(left), compute_kpis(plan, (route,), left))
+    assert check_roster(plan, roster, travel=TRAVEL) == []
+    day = Published(plan, roster, TRAVEL)
+    req = request_from_dict({"client": {"location": {"lat": 51.5200, "lon": -0.1500}}, "kind": "care",
+                             "duration_min": 30, "preferred_times": [{"start": "11:30", "end": "13:00"}]},
+                            dates=[TUESDAY])
+    q = quote(req, [day])
+    assert q.offers
+    leg = TRAVEL.leg(plan.worker("w1"), plan.client("c3").location, Location(51.5200, -0.1500))[0]
+    assert min(o.slots[0].start for o in q.offers) >= parse_hhmm("11:55") + leg
+    for offer in q.offers:
+        assert_booked_as_quoted(day, offer, book(req, offer, [day]))
