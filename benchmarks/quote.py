@@ -18,8 +18,8 @@ Four measurements, each over random requests (a seeded ``random.Random``):
 
 Worker days are built once per published day (``solver.offers.warm``, timed
 apart, as a publish would); the quotes reuse them.
-* **bookings**: quote, pick a random offer, book it into its date's roster (the
-  week fills up as it goes); each booking is checked: the stop(s) start at the
+* **bookings**: quote (10% new clients, 15% double-handed), pick a random offer,
+  book it into its date's roster (the week fills up as it goes); each booking is checked: the stop(s) start at the
   quoted minute inside the quoted window with the quoted worker(s), the
   roster's travel grew by exactly the quoted extra travel, and
   ``check_roster`` finds nothing.
@@ -164,14 +164,22 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|")
     print("\n".join(rows))
 
+    def offered(days: list[Published], *, newcomers: float = 0.0) -> tuple[OfferRequest, object]:
+        """A random request (15% double-handed, ``newcomers`` of them new clients) with offers, and its quote."""
+        while True:
+            if rng.random() < newcomers:
+                req = newcomer()
+            else:
+                req = _request(rng, days, double=rng.random() < 0.15)
+            q = quote(req, days, network=network)
+            if q.offers:
+                return req, q
+
     # Bookings: the week fills as it goes.
     live = list(week)
     booked = exact = valid = stale = tried = 0
     while tried < args.bookings:
-        req = _request(rng, live, double=rng.random() < 0.15)
-        q = quote(req, live, network=network)
-        if not q.offers:
-            continue
+        req, q = offered(live, newcomers=0.1)
         tried += 1
         offer = rng.choice(q.offers)
         i = next(k for k, d in enumerate(live) if d.date == offer.date)
@@ -198,10 +206,7 @@ def main() -> None:
     # Green vs earliest, on the published week as it was.
     green_s, early_s, n = [], [], 0
     while n < args.green:
-        req = _request(rng, week, double=rng.random() < 0.15)
-        q = quote(req, week, network=network)
-        if not q.offers:
-            continue
+        req, q = offered(week)
         n += 1
         green_s.append(q.offers[0].extra_travel_s)
         early_s.append(min(q.offers, key=lambda o: (o.date, o.window_start, o.extra_travel_s)).extra_travel_s)

@@ -32,8 +32,8 @@ import numpy as np
 
 from scheduler.day import Answer, Place, WorkerDay, pairs
 from scheduler.eligibility import eligibility
-from scheduler.errors import PlanError, Problem, SolverError
-from scheduler.model import Client, Location, Plan, TimeWindow, Visit
+from scheduler.errors import NetworkError, PlanError, Problem, SolverError
+from scheduler.model import Client, Location, Plan, TimeWindow, Visit, Worker
 from scheduler.offers import (
     Offer,
     OfferRequest,
@@ -57,7 +57,7 @@ from solver.network import RoadNetwork, Snap, check_snaps
 from solver.repair import remove_stop, with_visit
 from solver.travel import PlanTravel
 
-__all__ = ["Booking", "Published", "book", "cancel", "quote", "warm", "with_location"]
+__all__ = ["Booking", "PointTravel", "Published", "book", "cancel", "quote", "warm", "with_location"]
 
 #: Codes for a date with no offer, most telling first when workers refuse for different reasons.
 _ORDER = ("past", "shift", "unreachable", "linked", "capacity", "double_handed_limit", "working_time", "busy")
@@ -106,9 +106,10 @@ def with_location(days: Sequence[Published], network: RoadNetwork, location: Loc
 
     One Dijkstra from the point's road node and one on the reversed graph per
     travel mode give the times and lengths of fastest paths both ways to every
-    road node; each day's matrices gain the row and column of its snapped nodes
-    (NumPy indexing, no loop over node pairs). Days whose travel is not a
-    :class:`~solver.travel.PlanTravel` are kept as they are.
+    road node; each day's travel gains the row and column of its snapped nodes
+    (NumPy indexing, no loop over node pairs) as a :class:`PointTravel`, once per
+    distinct travel. Days whose travel is not a :class:`~solver.travel.PlanTravel`
+    are kept as they are.
 
     Raises
     ------
@@ -131,21 +132,73 @@ def with_location(days: Sequence[Published], network: RoadNetwork, location: Loc
         out_s, out_m = _fastest_path_lengths(graph.time_s, graph.length_m, node, every)
         in_s, in_m = _fastest_path_lengths(graph.time_s.T.tocsr(), graph.length_m.T.tocsr(), node, every)
         legs[mode] = (snap, out_s[0], out_m[0], in_s[0], in_m[0])
-    extended = {}
+    grown: dict[int, PointTravel] = {}  # days sharing their travel share its growth
     for d in todo:
         travel = d.travel
         assert isinstance(travel, PlanTravel)
-        matrices = {}
-        for mode, m in travel.matrices.items():
-            snap, out_s, out_m, in_s, in_m = legs[mode]
-            nodes = m.snap.node
-            matrices[mode] = TravelMatrix(
-                mode, _grown(m.time_s, out_s[nodes], in_s[nodes]), _grown(m.distance_m, out_m[nodes], in_m[nodes]),
-                Snap(np.append(m.snap.node, snap.node[0]), np.append(m.snap.distance_m, snap.distance_m[0])))
-        extended[id(d)] = dataclasses.replace(d, travel=PlanTravel(
-            [*travel.locations, location], matrices, travel.network_name,
-            [*travel.users, [("client", "request", "location", None)]]))
-    return [extended.get(id(d), d) for d in days]
+        if id(travel) not in grown:
+            grown[id(travel)] = PointTravel(travel, location, {
+                mode: (legs[mode][0], *(np.rint(v[travel.matrices[mode].snap.node]).astype(np.int64)
+                                        for v in legs[mode][1:])) for mode in travel.matrices})
+    return [dataclasses.replace(d, travel=grown[id(d.travel)]) if id(d.travel) in grown else d for d in days]
+
+
+class PointTravel(PlanTravel):
+    """A day's travel and one more location (a new client's home), without copying the day's matrices.
+
+    Legs to and from the new location come from its row and column (whole
+    seconds and metres, per travel mode); every other leg from the day's travel.
+    ``matrices`` are the day's grown by that row and column, built on first use
+    (a re-solve needs them; quoting and booking do not).
+
+    Parameters
+    ----------
+    base
+        The day's travel.
+    location
+        The new location (matrix row ``len(base.locations)``).
+    vectors
+        Per mode: the location's snap, then seconds and metres from it to each of
+        the day's locations, and from each of them to it.
+    """
+
+    def __init__(self, base: PlanTravel, location: Location,
+                 vectors: dict[str, tuple[Snap, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]) -> None:
+        self.base, self.location = base, location
+        self.vectors = {mode: (snap, out_s.tolist(), out_m.tolist(), in_s.tolist(), in_m.tolist())
+                        for mode, (snap, out_s, out_m, in_s, in_m) in vectors.items()}
+        self.locations = [*base.locations, location]
+        self.network_name = base.network_name
+        self.users = [*base.users, [("client", "request", "location", None)]]
+        self._index = {**base._index, (location.lat, location.lon): len(base.locations)}
+        self._grown: dict[str, TravelMatrix] | None = None
+
+    @property  # type: ignore[override]
+    def matrices(self) -> dict[str, TravelMatrix]:
+        """The day's matrices with the new location's row and column (built on first use)."""
+        if self._grown is None:
+            self._grown = {}
+            for mode, m in self.base.matrices.items():
+                snap, out_s, out_m, in_s, in_m = self.vectors[mode]
+                self._grown[mode] = TravelMatrix(
+                    mode, _grown(m.time_s, np.array(out_s), np.array(in_s)),
+                    _grown(m.distance_m, np.array(out_m), np.array(in_m)),
+                    Snap(np.append(m.snap.node, snap.node[0]), np.append(m.snap.distance_m, snap.distance_m[0])))
+        return self._grown
+
+    def leg(self, worker: Worker, origin: Location, destination: Location) -> tuple[int, int]:
+        """Return travel time (seconds) and distance (metres) for a worker's mode."""
+        n = len(self.base.locations)
+        i, j = self.index(origin), self.index(destination)
+        if i < n and j < n:
+            return self.base.leg(worker, origin, destination)
+        if i == j:
+            return 0, 0
+        try:
+            _, out_s, out_m, in_s, in_m = self.vectors[worker.travel_mode]
+        except KeyError:
+            raise NetworkError(f"no {worker.travel_mode} travel was computed for this plan") from None
+        return (out_s[j], out_m[j]) if i == n else (in_s[i], in_m[i])
 
 
 def _unknown(travel: PlanTravel, location: Location) -> bool:
