@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 from rich.table import Table
 
-from homecare_cli.common import EXIT_INVALID, _check_out_folder, _fail, _invalid, _load_plan, _load_roster, console, out
+from homecare_cli.common import (
+    EXIT_INVALID,
+    _check_out_folder,
+    _fail,
+    _invalid,
+    _load_plan,
+    _load_roster,
+    console,
+    out,
+)
 from scheduler.errors import PlanError, SchedulerError
 from scheduler.text import counted
 from scheduler.timeutil import format_hhmm

@@ -1,4 +1,4 @@
-"""The front door's domain side: a resident's request, the offers it gets, and their words.
+r"""The front door's domain side: a resident's request, the offers it gets, and their words.
 
 A resident (or the council's contact centre for them) asks for a visit: who
 they are, what kind of service, how long, which skills, one or two workers,
@@ -26,7 +26,15 @@ from typing import Any
 
 from scheduler.errors import PlanError, Problem
 from scheduler.io import _Record
-from scheduler.model import GENDER_PREFERENCES, PROVIDER_KINDS, Client, Location, Plan, TimeWindow, Visit
+from scheduler.model import (
+    GENDER_PREFERENCES,
+    PROVIDER_KINDS,
+    Client,
+    Location,
+    Plan,
+    TimeWindow,
+    Visit,
+)
 from scheduler.timeutil import DAY_S, format_hhmm
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Quote delivery-style slots for a resident's request, and book one into the published roster.
+r"""Quote delivery-style slots for a resident's request, and book one into the published roster.
 
 :func:`quote` asks every eligible worker's published day (the worker-day
 engine, :class:`scheduler.day.WorkerDay`; :func:`scheduler.day.pairs` for two
@@ -282,7 +282,7 @@ def quote(request: OfferRequest, days: Sequence[Published], *, network: RoadNetw
 
 
 def _client(request: OfferRequest, days: Sequence[Published]) -> Client:
-    """The request's client: the plans', or the new one with an id free in every plan."""
+    """Return the request's client: the plans', or the new one with an id free in every plan."""
     if not days:
         raise PlanError([Problem("request", None, "dates", "no published day to quote")])
     if request.client_id is not None or (request.new_client and request.new_client.id):
@@ -295,7 +295,7 @@ def _client(request: OfferRequest, days: Sequence[Published]) -> Client:
 
 
 def _travelled(days: Sequence[Published], location: Location, network: RoadNetwork | None) -> list[Published]:
-    """The days, with travel to a new client's home where it is missing (needs ``network``)."""
+    """Return the days, with travel to a new client's home where it is missing (needs ``network``)."""
     if not any(isinstance(d.travel, PlanTravel) and _unknown(d.travel, location) for d in days):
         return list(days)
     if network is None:
@@ -305,7 +305,7 @@ def _travelled(days: Sequence[Published], location: Location, network: RoadNetwo
 
 
 def _search_window(request: OfferRequest) -> TimeWindow:
-    """The starts a request can take at all: the preferred times' span, within the day."""
+    """Return the starts a request can take at all: the preferred times' span, within the day."""
     last = DAY_S - request.duration_min * 60
     if request.preferred_times:
         lo = min(w.start for w in request.preferred_times)
@@ -316,7 +316,7 @@ def _search_window(request: OfferRequest) -> TimeWindow:
 
 def _asked(request: OfferRequest, day: Published, client: Client, window: TimeWindow,
            visit_id: str | None = None, provider_id: str | None = None) -> tuple[Plan, Visit]:
-    """The day's plan with the asked visit (and the client, if new) in it, and the visit."""
+    """Return the day's plan with the asked visit (and the client, if new) in it, and the visit."""
     plan = day.plan
     if request.client_id is not None:
         asked_client(plan, request)  # every plan must know the client
@@ -345,7 +345,7 @@ _DAYS_KEPT = 32
 
 def _worker_days(plan: Plan, visit: Visit | None, day: Published, worker_ids: Iterable[str]
                  ) -> tuple[threading.Lock, dict[str, WorkerDay]]:
-    """The day's :class:`WorkerDay` of each worker, and the lock to hold while asking them.
+    """Return the day's :class:`WorkerDay` of each worker, and the lock to hold while asking them.
 
     Built once per published day (the roster as published; a booking makes a new
     one) when ``plan`` is the day's own or only adds a visit of a client it knows;
@@ -448,7 +448,7 @@ def _day_slots(request: OfferRequest, day: Published, client: Client
             for p in a.places:
                 offer((a.worker_id,), (p.position,), p.earliest, p.latest, _extra(wd, p.travel_s))
     else:
-        for (t, provider_id), group in _in_slots(plan, request, days, answers).items():
+        for group in _in_slots(plan, request, days, answers).values():
             pair = _cheapest_pair(group)
             if pair is not None:
                 (c1, w1, p1, lo1, hi1), (c2, w2, p2, lo2, hi2) = sorted(pair, key=lambda c: c[1])
@@ -475,7 +475,7 @@ def _in_slots(plan: Plan, request: OfferRequest, days: dict[str, WorkerDay], ans
 
 def _cheapest_pair(group: list[tuple[int, str, Place, int, int]]
                    ) -> tuple[tuple[int, str, Place, int, int], tuple[int, str, Place, int, int]] | None:
-    """The two places of different workers sharing a start minute that add the least travel together.
+    """Return the two places of different workers sharing a start minute that add the least travel together.
 
     The places are cut to one slot window; the pair's start is the first
     minute both can make (as :func:`scheduler.day.pairs` pairs places). Branch
@@ -497,7 +497,7 @@ def _cheapest_pair(group: list[tuple[int, str, Place, int, int]]
 
 
 def _why(request: OfferRequest, answers: Sequence[Answer]) -> str:
-    """The reason code of a date with eligible workers but no slot."""
+    """Return the reason code of a date with eligible workers but no slot."""
     if any(a.places for a in answers):
         return "pair" if request.workers_required == 2 and next(pairs(answers), None) is None else "busy"
     counts = Counter(a.refusal.code for a in answers if a.refusal is not None)

@@ -57,7 +57,7 @@ def test_offer_prints_slots_by_day_with_green_marked(published, tmp_path):
 
 
 def test_offer_json_then_book_writes_a_valid_roster_with_the_visit_as_quoted(published, tmp_path, london_network):
-    """offer --json, then book --quoted --offer 1: the new roster has the visit at the quoted start and passes."""
+    """Offer --json, then book --quoted --offer 1: the new roster has the visit at the quoted start and passes."""
     folder, plan, roster = published
     req = _request(tmp_path, "req.json", client={"location": {"lat": 51.5250, "lon": -0.1285}}, duration_min=45)
     result = _run("offer", req, "--plan", plan, "--roster", roster, "--json", cache=tmp_path)

@@ -19,7 +19,16 @@ from scheduler.timeutil import format_hhmm, parse_hhmm
 from scheduler.validate import check_roster
 from solver.offers import Published, book, cancel, quote, with_location
 from solver.repair import insert_stop
-from tests.helpers import LONDON_OSM, client, haversine_m, make_plan, plan_dict, provider, visit, worker
+from tests.helpers import (
+    LONDON_OSM,
+    client,
+    haversine_m,
+    make_plan,
+    plan_dict,
+    provider,
+    visit,
+    worker,
+)
 
 TUESDAY = dt.date(2026, 11, 24)
 
@@ -75,15 +84,18 @@ def day_plan(**kw) -> Plan:
 
 @pytest.fixture
 def day() -> Published:
+    """The day plan with w1 and w2 busy, w3 and the hairdresser free."""
     plan = day_plan()
     return published(plan, {"w1": [("v1", "09:00"), ("v3", "11:00")], "w2": [("v2", "10:00"), ("v4", "13:00")]})
 
 
 def ask(**fields) -> object:
+    """A care request for 30 min on Tuesday, with ``fields``."""
     return request_from_dict({"kind": "care", "duration_min": 30, **fields}, dates=[TUESDAY])
 
 
 def workers_offered(q) -> set[str]:
+    """Every worker in any offer of the quote."""
     return {w for o in q.offers for s in o.slots for w in s.worker_ids}
 
 
