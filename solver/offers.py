@@ -285,7 +285,12 @@ def _client(request: OfferRequest, days: Sequence[Published]) -> Client:
     """Return the request's client: the plans', or the new one with an id free in every plan."""
     if not days:
         raise PlanError([Problem("request", None, "dates", "no published day to quote")])
-    if request.client_id is not None or (request.new_client and request.new_client.id):
+    if request.client_id is not None:  # a client of any of the plans (one booked on another date too)
+        for day in days:
+            if any(c.id == request.client_id for c in day.plan.clients):
+                return asked_client(day.plan, request)
+        return asked_client(days[0].plan, request)  # raises: no plan knows the client
+    if request.new_client and request.new_client.id:
         return asked_client(days[0].plan, request)
     taken = {c.id for d in days for c in d.plan.clients}
     n = 1
@@ -316,10 +321,8 @@ def _search_window(request: OfferRequest) -> TimeWindow:
 
 def _asked(request: OfferRequest, day: Published, client: Client, window: TimeWindow,
            visit_id: str | None = None, provider_id: str | None = None) -> tuple[Plan, Visit]:
-    """Return the day's plan with the asked visit (and the client, if new) in it, and the visit."""
+    """Return the day's plan with the asked visit (and the client, if the plan lacks them) in it, and the visit."""
     plan = day.plan
-    if request.client_id is not None:
-        asked_client(plan, request)  # every plan must know the client
     visit = asked_visit(plan, request, client, window, visit_id=visit_id, provider_id=provider_id)
     return booked_plan(plan, client, visit), visit
 
@@ -343,15 +346,15 @@ _DAYS: dict[int, tuple[Published, threading.Lock, dict[str, WorkerDay]]] = {}
 _DAYS_KEPT = 32
 
 
-def _worker_days(plan: Plan, visit: Visit | None, day: Published, worker_ids: Iterable[str]
+def _worker_days(plan: Plan, day: Published, worker_ids: Iterable[str]
                  ) -> tuple[threading.Lock, dict[str, WorkerDay]]:
     """Return the day's :class:`WorkerDay` of each worker, and the lock to hold while asking them.
 
     Built once per published day (the roster as published; a booking makes a new
     one) when ``plan`` is the day's own or only adds a visit of a client it knows;
-    built afresh for a new client's request.
+    built afresh over ``plan`` when it adds a new client.
     """
-    if visit is not None and not _knows(day.plan, visit.client_id):
+    if len(plan.clients) != len(day.plan.clients):
         return threading.Lock(), {wid: WorkerDay(plan, plan.worker(wid), day.roster.route(wid), day.travel)
                                   for wid in worker_ids}
     hit = _DAYS.get(id(day))
@@ -393,22 +396,13 @@ def _fast_legs(travel: TravelOracle, mode: str) -> Callable[[Location, Location]
 def warm(days: Iterable[Published]) -> None:
     """Build every worker's day of each published day now (as a publish would), so that the first quote is quick."""
     for day in days:
-        _worker_days(day.plan, day.plan.visits[0] if day.plan.visits else None, day,
-                     [w.id for w in day.plan.workers])
-
-
-def _knows(plan: Plan, client_id: str) -> bool:
-    try:
-        plan.client(client_id)
-    except KeyError:
-        return False
-    return True
+        _worker_days(day.plan, day, [w.id for w in day.plan.workers])
 
 
 def _answers(plan: Plan, visit: Visit, day: Published, worker_ids: Sequence[str], *,
              why: bool = False) -> tuple[dict[str, WorkerDay], list[Answer]]:
     """Each worker's places for ``visit`` in the day (and, with ``why``, the refusal of a day with none)."""
-    lock, days = _worker_days(plan, visit, day, worker_ids)
+    lock, days = _worker_days(plan, day, worker_ids)
     with lock:
         if why:
             return days, [days[wid].ask(visit) for wid in worker_ids]
@@ -549,7 +543,7 @@ def book(request: OfferRequest, offer: Offer, days: Sequence[Published], *, netw
     if missing:
         raise PlanError([Problem("request", None, "dates", f"no published roster for {missing[0]}")])
     mine = [by_date[s.date] for s in offer.slots]
-    client = _client(request, mine)
+    client = _client(request, [*mine, *days])
     mine = _travelled(mine, client.location, network)
     done = []
     for i, (slot, day) in enumerate(zip(offer.slots, mine, strict=True)):

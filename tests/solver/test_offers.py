@@ -325,3 +325,21 @@ def test_a_journey_after_a_rest_break_follows_it_whole():
     assert min(o.slots[0].start for o in q.offers) >= parse_hhmm("11:55") + leg
     for offer in q.offers:
         assert_booked_as_quoted(day, offer, book(req, offer, [day]))
+
+
+def test_a_client_booked_on_one_date_can_ask_for_another():
+    """A new resident booked on one Tuesday asks by id for the next: the client comes from the plan that knows them."""
+    plan = day_plan()
+    tue1 = published(plan, {"w1": [("v1", "09:00")]})
+    tue2 = published(dataclasses.replace(plan, date=TUESDAY + dt.timedelta(days=7)), {"w1": [("v1", "09:00")]})
+    req = request_from_dict({"client": {"location": {"lat": 51.5200, "lon": -0.1500}}, "kind": "care",
+                             "duration_min": 30}, dates=[TUESDAY])
+    booked = book(req, quote(req, [tue1]).offers[0], [tue1])
+    again = request_from_dict({"client_id": booked.client_id, "kind": "care", "duration_min": 30},
+                              dates=[TUESDAY, tue2.date])
+    q = quote(again, [booked.days[0], tue2])
+    assert {o.date for o in q.offers} == {TUESDAY, tue2.date}
+    offer = next(o for o in q.offers if o.date == tue2.date)
+    assert_booked_as_quoted(tue2, offer, book(again, offer, [booked.days[0], tue2]))
+    with pytest.raises(PlanError, match="client_id 'nobody'"):
+        quote(dataclasses.replace(again, client_id="nobody"), [tue2])
