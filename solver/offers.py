@@ -341,34 +341,77 @@ def _cost(plan: Plan, provider_id: str, travel_s: int) -> float:
     return round(travel_s / 3600 * rate, 2)
 
 
-#: Worker days built for a published day, reused by every question about it: id -> (day, lock, worker days).
+#: Worker days built for a published day, reused by every question about it: roster id -> (day, lock, worker days).
 _DAYS: dict[int, tuple[Published, threading.Lock, dict[str, WorkerDay]]] = {}
 _DAYS_KEPT = 32
 
 
+@dataclass(frozen=True, slots=True)
+class _Loan:
+    """Cached worker days lent to a request for a client the day's plan lacks: their plan, and their home's legs."""
+
+    plan: Plan
+    own: Plan
+    travel: TravelOracle
+
+
 def _worker_days(plan: Plan, day: Published, worker_ids: Iterable[str]
-                 ) -> tuple[threading.Lock, dict[str, WorkerDay]]:
-    """Return the day's :class:`WorkerDay` of each worker, and the lock to hold while asking them.
+                 ) -> tuple[threading.Lock, dict[str, WorkerDay], _Loan | None]:
+    """Return the day's :class:`WorkerDay` of each worker, the lock to hold while asking them, and any loan.
 
     Built once per published day (the roster as published; a booking makes a new
-    one) when ``plan`` is the day's own or only adds a visit of a client it knows;
-    built afresh over ``plan`` when it adds a new client.
+    one) and reused: as they are when ``plan`` only adds a visit of a client the
+    day knows, lent (:func:`_lend`) when it adds a new client.
     """
-    if len(plan.clients) != len(day.plan.clients):
-        return threading.Lock(), {wid: WorkerDay(plan, plan.worker(wid), day.roster.route(wid), day.travel)
-                                  for wid in worker_ids}
-    hit = _DAYS.get(id(day))
-    if hit is None or hit[0] is not day:
+    base = day.travel  # the day's own travel: without the point a request added for a client it lacks
+    while isinstance(base, PointTravel) and not any(c.location == base.location for c in day.plan.clients):
+        base = base.base
+    hit = _DAYS.get(id(day.roster))
+    if hit is None or hit[0].roster is not day.roster or hit[0].plan is not day.plan or hit[0].travel is not base:
         if len(_DAYS) >= _DAYS_KEPT:
             _DAYS.clear()
-        hit = _DAYS[id(day)] = (day, threading.Lock(), {})
-    _, lock, built = hit
+        hit = _DAYS[id(day.roster)] = (dataclasses.replace(day, travel=base), threading.Lock(), {})
+    kept, lock, built = hit
     for wid in worker_ids:
         if wid not in built:
-            worker = day.plan.worker(wid)
-            built[wid] = WorkerDay(day.plan, worker, day.roster.route(wid), day.travel,
-                                   legs=_fast_legs(day.travel, worker.travel_mode))
-    return lock, built
+            worker = kept.plan.worker(wid)
+            built[wid] = WorkerDay(kept.plan, worker, kept.roster.route(wid), base,
+                                   legs=_fast_legs(base, worker.travel_mode))
+    loan = _Loan(plan, kept.plan, day.travel) if len(plan.clients) != len(day.plan.clients) else None
+    return lock, built, loan
+
+
+def _lend(days: Iterable[WorkerDay], loan: _Loan, client: Location) -> list[tuple[WorkerDay, list[Location]]]:
+    """Let cached worker days read a client their plan lacks: the plan with them, their home's legs filled in.
+
+    The legs to and from the home, from every place each day goes (home, end
+    and its stops), are written into the day's travel rows; :func:`_give_back`
+    takes them out again and gives the day its own plan back.
+    """
+    lent = []
+    travel = loan.travel
+    for wd in days:
+        wd.plan = loan.plan
+        places = [wd.worker.start_location, wd.worker.end_location,
+                  *(loan.own.visit_location(loan.own.visit(s.visit_id)) for s in wd.stops)]
+        if isinstance(travel, PointTravel) and travel.location == client:
+            row = wd.tt[client]
+            row[client] = 0
+            for x in places:
+                row[x] = travel.leg(wd.worker, client, x)[0]
+                wd.tt[x][client] = travel.leg(wd.worker, x, client)[0]
+        lent.append((wd, places))
+    return lent
+
+
+def _give_back(lent: Iterable[tuple[WorkerDay, list[Location]]], loan: _Loan, client: Location) -> None:
+    """Undo :func:`_lend`: each day's own plan, and no legs to the home it does not know."""
+    for wd, places in lent:
+        wd.plan = loan.own
+        if isinstance(loan.travel, PointTravel) and loan.travel.location == client:
+            wd.tt.pop(client, None)
+            for x in places:
+                wd.tt[x].pop(client, None)
 
 
 #: Per travel and mode: the matrix as Python rows and the location index (read once, for every worker day).
@@ -402,11 +445,17 @@ def warm(days: Iterable[Published]) -> None:
 def _answers(plan: Plan, visit: Visit, day: Published, worker_ids: Sequence[str], *,
              why: bool = False) -> tuple[dict[str, WorkerDay], list[Answer]]:
     """Each worker's places for ``visit`` in the day (and, with ``why``, the refusal of a day with none)."""
-    lock, days = _worker_days(plan, day, worker_ids)
+    lock, days, loan = _worker_days(plan, day, worker_ids)
     with lock:
-        if why:
-            return days, [days[wid].ask(visit) for wid in worker_ids]
-        return days, [Answer(wid, tuple(days[wid].places(visit))) for wid in worker_ids]
+        home = plan.visit_location(visit)
+        lent = _lend([days[wid] for wid in worker_ids], loan, home) if loan is not None else []
+        try:
+            if why:
+                return days, [days[wid].ask(visit) for wid in worker_ids]
+            return days, [Answer(wid, tuple(days[wid].places(visit))) for wid in worker_ids]
+        finally:
+            if loan is not None:
+                _give_back(lent, loan, home)
 
 
 def _day_slots(request: OfferRequest, day: Published, client: Client

@@ -343,3 +343,33 @@ def test_a_client_booked_on_one_date_can_ask_for_another():
     assert_booked_as_quoted(tue2, offer, book(again, offer, [booked.days[0], tue2]))
     with pytest.raises(PlanError, match="client_id 'nobody'"):
         quote(dataclasses.replace(again, client_id="nobody"), [tue2])
+
+
+def test_new_clients_one_after_another_on_road_travel(london_network):
+    """On road travel: a new client books, the next asks on the day that now holds them, both land as quoted.
+
+    The first quote lends the published day's worker days a home they do not know, and gives them back
+    unchanged: a second quote of the day for an existing client is the same after as before.
+    """
+    from solver import travel_for
+
+    plan = day_plan()
+    travel = travel_for(plan, london_network)
+    day = published(plan, {"w1": [("v1", "09:00"), ("v3", "11:00")], "w2": [("v2", "10:00")]}, travel)
+    known = ask(client_id="c2")
+    before = quote(known, [day])
+    first = request_from_dict({"client": {"location": {"lat": 51.5250, "lon": -0.1285}}, "kind": "care",
+                               "duration_min": 30}, dates=[TUESDAY])
+    q1 = quote(first, [day], network=london_network)
+    assert quote(known, [day]) == before
+    booked = book(first, q1.offers[0], [day], network=london_network)
+    day2 = assert_booked_as_quoted(day, q1.offers[0], booked)
+    second = request_from_dict({"client": {"location": {"lat": 51.5205, "lon": -0.1480}}, "kind": "care",
+                                "duration_min": 45}, dates=[TUESDAY])
+    q2 = quote(second, [day2], network=london_network)
+    assert q2.offers
+    for offer in q2.offers[:5]:
+        assert_booked_as_quoted(day2, offer, book(second, offer, [day2], network=london_network))
+    again = ask(client_id=booked.client_id)
+    for offer in quote(again, [day2]).offers[:5]:
+        assert_booked_as_quoted(day2, offer, book(again, offer, [day2]))
