@@ -200,8 +200,9 @@ def main() -> None:
                   and grew == slot.extra_travel_s)
         valid += check_roster(after.plan, after.roster, travel=after.travel) == []
         live[i] = after
-    print(f"bookings: {tried} tried, {booked} booked, {stale} stale, {exact} inserted exactly as quoted "
-          f"(worker, start, window, extra travel to the second), {valid} valid rosters")
+    if tried:
+        print(f"bookings: {tried} tried, {booked} booked, {stale} stale, {exact} inserted exactly as quoted "
+              f"(worker, start, window, extra travel to the second), {valid} valid rosters")
 
     # Green vs earliest, on the published week as it was.
     green_s, early_s, n = [], [], 0
@@ -210,6 +211,8 @@ def main() -> None:
         n += 1
         green_s.append(q.offers[0].extra_travel_s)
         early_s.append(min(q.offers, key=lambda o: (o.date, o.window_start, o.extra_travel_s)).extra_travel_s)
+    if not n:
+        return
     g, e = statistics.mean(green_s), statistics.mean(early_s)
     print(f"green vs earliest over {n} requests: mean extra travel {g / 60:.2f} min (greenest) vs "
           f"{e / 60:.2f} min (earliest): {1 - g / e:.0%} less")
