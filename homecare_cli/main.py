@@ -439,6 +439,7 @@ def generate(
 # the solver, FastAPI, uvicorn and SQLAlchemy are imported inside those commands only.
 from homecare_cli.bench import register as _register_bench  # noqa: E402
 from homecare_cli.care import register as _register_care  # noqa: E402
+from homecare_cli.frontdoor import register as _register_frontdoor  # noqa: E402
 from homecare_cli.service import register as _register_api  # noqa: E402
 from homecare_cli.view import register as _register_view  # noqa: E402
 
@@ -446,6 +447,7 @@ _register_care(app)
 _register_bench(app)
 _register_view(app)
 _register_api(app)
+_register_frontdoor(app)
 
 
 def main() -> None:

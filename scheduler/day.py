@@ -490,6 +490,11 @@ class WorkerDay:
         # Rest breaks owed in stints with no visit yet: a first visit there must leave room for one.
         self.open_needs = [n for n in break_needs(plan, worker)
                            if not any(n.stint.start <= s.start < n.stint.end for s in self.stops)]
+        # Rest breaks not owed yet (the day in the stint is short) and not taken: a visit before the first
+        # stop or after the last must not make the day long enough to owe one (the validator's break rule).
+        self.after_s = plan.provider(worker.provider_id).break_rule.after_min * 60
+        self.unowed = [n for n in break_needs(plan, worker) if n not in self.open_needs and not any(
+            b.end - b.start >= n.duration_s and n.window.start <= b.start <= n.window.end for b in self.breaks)]
 
     def _know(self, data: NodeData, key: Hashable, visit: Visit, start: int, dur: int) -> None:
         data.loc[key] = self.plan.visit_location(visit)
@@ -556,6 +561,10 @@ class WorkerDay:
         for travel_s, first, last, p in day.slots(_ASKED, blocks=None if rota else (), limits=limits):
             pieces = self._pieces(p, first, last, visit.duration_s, here, new_break) if rota else [(first, last)]
             for a, b in pieces:
+                if rota and new_break and self.unowed:
+                    a, b = self._unowed(p, a, b, visit.duration_s, here)
+                if rota and self.breaks:
+                    a, b = self._journeys(p, a, b, visit.duration_s, here)
                 a, b = -(-a // 60) * 60, b // 60 * 60
                 if a <= b:
                     out.append(Place(p, a, b, travel_s))
@@ -590,6 +599,53 @@ class WorkerDay:
             if a <= b:
                 out.append((a, b))
         return out
+
+    def _journeys(self, p: int, a: int, b: int, dur: int, here: Location) -> tuple[int, int]:
+        """Narrow the starts ``a``-``b`` (clear of every break) so that a journey after a break follows it whole.
+
+        A rest break between two stops holds no travel (the validator's order
+        rule: a stop is reached no sooner than the entry before it ends plus the
+        whole leg, as :func:`solver.decode.decode` places breaks). So after a
+        break the visit starts a whole leg (in whole minutes) after it ends, and
+        before a break the next stop must still be reached a whole leg after it.
+        """
+        stops, tt, loc = self.stops, self.tt, self.day.data.loc
+        prev_end = stops[p - 1].end if p > 0 else None
+        there = self.day.start_loc if p == 0 else loc[stops[p - 1].visit_id]
+        after = stops[p] if p < len(stops) else None
+        for rest in self.breaks:
+            if a >= rest.end and (prev_end is None or prev_end <= rest.start):
+                a = max(a, rest.end + -(-tt[there][here] // 60) * 60)
+            if after is not None and b + dur <= rest.start and rest.end <= after.start \
+                    and after.start < rest.end + tt[here][loc[after.visit_id]]:
+                return a, a - 1
+        return a, b
+
+    def _unowed(self, p: int, a: int, b: int, dur: int, here: Location) -> tuple[int, int]:
+        """Narrow the starts ``a``-``b`` at ``p`` so that the day stays too short to owe a break it lacks.
+
+        The validator measures the day from the departure (the first leg in whole
+        minutes before the first start) to the return home; only a visit before
+        the first stop or after the last moves either.
+        """
+        stops, tt = self.stops, self.tt
+        if not stops or 0 < p < len(stops):
+            return a, b
+        first, last = stops[0], stops[-1]
+        loc = self.day.data.loc
+        leave = first.start - -(-tt[self.day.start_loc][loc[first.visit_id]] // 60) * 60
+        back = last.end + tt[loc[last.visit_id]][self.day.end_loc]
+        for need in self.unowed:
+            stint = need.stint
+            if p == 0:
+                top = min(back, stint.end)
+                if top - stint.start > self.after_s:
+                    a = max(a, top - self.after_s + -(-tt[self.day.start_loc][here] // 60) * 60)
+            else:
+                bottom = max(leave, stint.start)
+                if stint.end - bottom > self.after_s:
+                    b = min(b, bottom + self.after_s - dur - tt[here][self.day.end_loc])
+        return a, b
 
     def ask(self, visit: Visit, *, starts: Mapping[str, int] | None = None, at: int | None = None) -> Answer:
         """Return every place for ``visit`` in this day, or the :class:`Refusal` saying why there is none.
@@ -627,6 +683,9 @@ class WorkerDay:
             if need is not None:
                 return Refusal("shift", f"no room for the {need.duration_s // 60}-min rest break it would call "
                                f"for (start {need.window})")
+            if loose and self.unowed:
+                return Refusal("shift", f"it would make the day over {self.after_s // 3600} h, owing a "
+                               f"{self.unowed[0].duration_s // 60}-min rest break the roster has no place for")
             held = ", ".join(f"{format_hhmm(b.start)}-{format_hhmm(b.end)}" for b in self.breaks)
             blocked = [f"their rest break ({held})"] if held else []
             if w.availability:
@@ -676,8 +735,10 @@ class WorkerDay:
         position = self.day.nodes.index(visit_id)
         self.day.remove(position)
         self.stops.pop(position)
-        self.open_needs = [n for n in break_needs(self.plan, self.worker)
-                           if not any(n.stint.start <= s.start < n.stint.end for s in self.stops)]
+        needs = break_needs(self.plan, self.worker)
+        self.open_needs = [n for n in needs if not any(n.stint.start <= s.start < n.stint.end for s in self.stops)]
+        self.unowed = [n for n in needs if n not in self.open_needs and not any(
+            b.end - b.start >= n.duration_s and n.window.start <= b.start <= n.window.end for b in self.breaks)]
 
 
 def _free_starts(lo: int, hi: int, length: int, blocks: Sequence[tuple[int, int]]) -> tuple[int, int] | None:

@@ -35,7 +35,7 @@ from scheduler.validate import Gap, TravelOracle, Violation, check_roster, free_
 from solver.decode import timed_route
 from solver.explain import explain_visit
 
-__all__ = ["fill_left_out"]
+__all__ = ["fill_left_out", "insert_stop", "remove_stop", "with_visit"]
 
 #: Places tried per visit besides the validator's own: the cheapest by added travel.
 CHEAPEST = 4
@@ -128,21 +128,42 @@ def _places(plan: Plan, routes: Sequence[Route], visit: Visit, travel: TravelOra
 def _with_visit(plan: Plan, routes: Sequence[Route], visit: Visit, start: int, room: Sequence[Gap],
                 travel: TravelOracle, lock: int | None) -> list[Route]:
     """Return the routes with ``visit`` starting at ``start`` in each gap of ``room``; other stops keep their times."""
-    where = {g.worker_id: g.position for g in room}
+    return with_visit(plan, routes, visit, start, [(g.worker_id, g.position) for g in room], travel, lock)
+
+
+def with_visit(plan: Plan, routes: Sequence[Route], visit: Visit, start: int, where: Iterable[tuple[str, int]],
+               travel: TravelOracle, lock: int | None) -> list[Route]:
+    """Return the routes with ``visit`` starting at ``start`` for each (worker, position); other stops keep their times.
+
+    A worker with no route gets one. See :func:`insert_stop` for how the stops are timed.
+    """
+    where = dict(where)
     out = [insert_stop(plan, r, visit, where.pop(r.worker_id), start, travel, lock) if r.worker_id in where else r
            for r in routes]
-    out += [insert_stop(plan, make_route(wid, ()), visit, position, start, travel, lock) for wid, position in where.items()]
+    out += [insert_stop(plan, make_route(wid, ()), visit, position, start, travel, lock)
+            for wid, position in where.items()]
     return out
 
 
 def insert_stop(plan: Plan, route: Route, visit: Visit, position: int, start: int, travel: TravelOracle,
-            lock: int | None) -> Route:
+                lock: int | None) -> Route:
     """Put ``visit`` into ``route`` before stop ``position``, timed as :func:`solver.decode.decode` times stops.
 
-    The new stop and the one after it get their legs from the road network; each
-    leaves as late as its start allows and arrives just in time (earlier only
-    when travel pauses over a gap between stints). Breaks stay where they are.
+    ``position`` counts the route's stops of visits in the plan. The new stop and
+    the one after it get their legs from the road network; each leaves as late as
+    its start allows and arrives just in time (earlier only when travel pauses
+    over a gap between stints). Every other stop and the breaks stay as they are.
     """
     stops = [s for s in route.stops if plan.has_visit(s.visit_id)]
     stops.insert(position, Stop(visit.id, start, start, start + visit.duration_s, 0, 0, visit.client_id))
+    return timed_route(plan, plan.worker(route.worker_id), stops, route.breaks, travel, lock=lock)
+
+
+def remove_stop(plan: Plan, route: Route, visit_id: str, travel: TravelOracle, lock: int | None) -> Route:
+    """Take ``visit_id``'s stop out of ``route``; the stop after it gets its leg from the one before.
+
+    Every other stop and the breaks stay as they are. ``plan`` may or may not
+    still hold the visit.
+    """
+    stops = [s for s in route.stops if s.visit_id != visit_id and plan.has_visit(s.visit_id)]
     return timed_route(plan, plan.worker(route.worker_id), stops, route.breaks, travel, lock=lock)

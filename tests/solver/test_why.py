@@ -210,7 +210,8 @@ def test_explain_alternative_keeps_the_links_of_served_visits():
 def test_explain_places_respect_rest_breaks():
     """A place keeps clear of rest breaks, and of the break a stint would come to need.
 
-    Travel pauses over a break; a visit in an empty stint over 6 h must leave room for one.
+    A journey after a break follows it whole (the order rule); a visit in an empty stint over 6 h must leave
+    room for one.
     """
     plan = plan_from_dict(plan_dict(
         providers=[provider("care-1", **{"break": {"after_min": 360, "duration_min": 20}})],
@@ -227,7 +228,7 @@ def test_explain_places_respect_rest_breaks():
     ], [("long", "nobody is free for 2.5 hours at 11:00")])
     assert check_roster(plan, roster, travel=LEG) == []
     options = {o.worker_id: o for o in explain_choice(plan, roster, "v1", LEG).options}
-    assert options["free"].place.start == 9 * 3600 + 1200  # after the 09:00-09:20 break
+    assert options["free"].place.start == 9 * 3600 + 1800  # the 10-min leg after the 09:00-09:20 break
     assert options["short"].place.start == 9 * 3600 + 600  # 09:00 shift start plus the 10-min leg
     why = explain_choice(plan, roster, "long", LEG)
     options = {o.worker_id: o for o in why.options}

@@ -1,0 +1,661 @@
+r"""Quote delivery-style slots for a resident's request, and book one into the published roster.
+
+:func:`quote` asks every eligible worker's published day (the worker-day
+engine, :class:`scheduler.day.WorkerDay`; :func:`scheduler.day.pairs` for two
+workers at one minute) where the requested visit could start, on each date
+searched, and turns the places into :class:`~scheduler.offers.Offer`\\ s on the
+slot grid: ranked, green ones marked, or why nobody can come in the resident's
+words (:mod:`scheduler.offers`).
+
+:func:`book` re-checks an offer against the roster as it is now (a stale offer
+is quoted afresh, never booked blind), adds the visit to the plan with the
+offer's window, inserts it exactly where it was quoted with every other stop
+as it was (:func:`solver.repair.with_visit`) and checks the roster
+(:func:`scheduler.validate.check_roster`). :func:`cancel` takes a visit out of
+plan and roster.
+
+A new client's home gets travel to and from every location of each day:
+:func:`with_location` extends the days' matrices by one point with SciPy's
+Dijkstra, once forward and once on the reversed graph, for all days at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from scheduler.day import Answer, Place, WorkerDay, pairs
+from scheduler.eligibility import eligibility
+from scheduler.errors import NetworkError, PlanError, Problem, SolverError
+from scheduler.model import Client, Location, Plan, TimeWindow, Visit, Worker
+from scheduler.offers import (
+    Offer,
+    OfferRequest,
+    Quote,
+    Slot,
+    asked_client,
+    asked_visit,
+    booked_plan,
+    in_residents_words,
+    mark_green,
+    rank,
+    recurring_dates,
+    slot_starts,
+)
+from scheduler.roster import Roster, compute_kpis
+from scheduler.rules import TravelOracle
+from scheduler.timeutil import DAY_S
+from scheduler.validate import check_roster
+from solver.matrix import TravelMatrix, _fastest_path_lengths
+from solver.network import RoadNetwork, Snap, check_snaps
+from solver.repair import remove_stop, with_visit
+from solver.travel import PlanTravel
+
+__all__ = ["Booking", "PointTravel", "Published", "book", "cancel", "quote", "warm", "with_location"]
+
+#: Codes for a date with no offer, most telling first when workers refuse for different reasons.
+_ORDER = ("past", "shift", "unreachable", "linked", "capacity", "double_handed_limit", "working_time", "busy")
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """A date's published plan and roster, and the travel between its locations."""
+
+    plan: Plan
+    roster: Roster
+    travel: TravelOracle
+
+    @property
+    def date(self) -> dt.date:
+        """The date."""
+        return self.plan.date
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    """What booking an offer did.
+
+    Booked: ``days`` are the new plan and roster of each date of the offer (the
+    visits ``visit_ids``, for client ``client_id``). Stale (``stale``): nothing
+    was booked; ``fresh`` are the offers quoted against the rosters as they are now.
+    """
+
+    days: tuple[Published, ...] = ()
+    visit_ids: tuple[str, ...] = ()
+    client_id: str | None = None
+    stale: bool = False
+    fresh: Quote | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the offer was booked."""
+        return not self.stale
+
+
+# --------------------------------------------------------------------------- a new client's travel
+
+def with_location(days: Sequence[Published], network: RoadNetwork, location: Location, *,
+                  snap_limit_m: float = 1000.0) -> list[Published]:
+    """Return the days with travel to and from ``location`` too (days that know it already are kept).
+
+    One Dijkstra from the point's road node and one on the reversed graph per
+    travel mode give the times and lengths of fastest paths both ways to every
+    road node; each day's travel gains the row and column of its snapped nodes
+    (NumPy indexing, no loop over node pairs) as a :class:`PointTravel`, once per
+    distinct travel. Days whose travel is not a :class:`~solver.travel.PlanTravel`
+    are kept as they are.
+
+    Raises
+    ------
+    PlanError
+        If the point is more than ``snap_limit_m`` from a road of a mode that must
+        reach it (record ``request``, field ``client.location``).
+    """
+    todo = [d for d in days if isinstance(d.travel, PlanTravel) and _unknown(d.travel, location)]
+    if not todo:
+        return list(days)
+    modes = sorted({m for d in todo for m in d.travel.matrices})  # type: ignore[union-attr]
+    legs = {}
+    for mode in modes:
+        graph = network.mode(mode)
+        snap = network.snap(np.array([location.lat]), np.array([location.lon]), mode)
+        check_snaps(snap, [("request", None, "client.location")], limit_m=snap_limit_m, network_name=network.name,
+                    mode=mode)
+        every = np.arange(graph.time_s.shape[0])
+        node = snap.node[:1]
+        out_s, out_m = _fastest_path_lengths(graph.time_s, graph.length_m, node, every)
+        in_s, in_m = _fastest_path_lengths(graph.time_s.T.tocsr(), graph.length_m.T.tocsr(), node, every)
+        legs[mode] = (snap, out_s[0], out_m[0], in_s[0], in_m[0])
+    grown: dict[int, PointTravel] = {}  # days sharing their travel share its growth
+    for d in todo:
+        travel = d.travel
+        assert isinstance(travel, PlanTravel)
+        if id(travel) not in grown:
+            grown[id(travel)] = PointTravel(travel, location, {
+                mode: (legs[mode][0], *(np.rint(v[travel.matrices[mode].snap.node]).astype(np.int64)
+                                        for v in legs[mode][1:])) for mode in travel.matrices})
+    return [dataclasses.replace(d, travel=grown[id(d.travel)]) if id(d.travel) in grown else d for d in days]
+
+
+class PointTravel(PlanTravel):
+    """A day's travel and one more location (a new client's home), without copying the day's matrices.
+
+    Legs to and from the new location come from its row and column (whole
+    seconds and metres, per travel mode); every other leg from the day's travel.
+    ``matrices`` are the day's grown by that row and column, built on first use
+    (a re-solve needs them; quoting and booking do not).
+
+    Parameters
+    ----------
+    base
+        The day's travel.
+    location
+        The new location (matrix row ``len(base.locations)``).
+    vectors
+        Per mode: the location's snap, then seconds and metres from it to each of
+        the day's locations, and from each of them to it.
+    """
+
+    def __init__(self, base: PlanTravel, location: Location,
+                 vectors: dict[str, tuple[Snap, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]) -> None:
+        self.base, self.location = base, location
+        self.vectors = {mode: (snap, out_s.tolist(), out_m.tolist(), in_s.tolist(), in_m.tolist())
+                        for mode, (snap, out_s, out_m, in_s, in_m) in vectors.items()}
+        self.locations = [*base.locations, location]
+        self.network_name = base.network_name
+        self.users = [*base.users, [("client", "request", "location", None)]]
+        self._index = {**base._index, (location.lat, location.lon): len(base.locations)}
+        self._grown: dict[str, TravelMatrix] | None = None
+
+    @property  # type: ignore[override]
+    def matrices(self) -> dict[str, TravelMatrix]:
+        """The day's matrices with the new location's row and column (built on first use)."""
+        if self._grown is None:
+            self._grown = {}
+            for mode, m in self.base.matrices.items():
+                snap, out_s, out_m, in_s, in_m = self.vectors[mode]
+                self._grown[mode] = TravelMatrix(
+                    mode, _grown(m.time_s, np.array(out_s), np.array(in_s)),
+                    _grown(m.distance_m, np.array(out_m), np.array(in_m)),
+                    Snap(np.append(m.snap.node, snap.node[0]), np.append(m.snap.distance_m, snap.distance_m[0])))
+        return self._grown
+
+    def leg(self, worker: Worker, origin: Location, destination: Location) -> tuple[int, int]:
+        """Return travel time (seconds) and distance (metres) for a worker's mode."""
+        n = len(self.base.locations)
+        i, j = self.index(origin), self.index(destination)
+        if i < n and j < n:
+            return self.base.leg(worker, origin, destination)
+        if i == j:
+            return 0, 0
+        try:
+            _, out_s, out_m, in_s, in_m = self.vectors[worker.travel_mode]
+        except KeyError:
+            raise NetworkError(f"no {worker.travel_mode} travel was computed for this plan") from None
+        return (out_s[j], out_m[j]) if i == n else (in_s[i], in_m[i])
+
+
+def _unknown(travel: PlanTravel, location: Location) -> bool:
+    try:
+        travel.index(location)
+    except KeyError:
+        return True
+    return False
+
+
+def _grown(matrix: np.ndarray, out: np.ndarray, into: np.ndarray) -> np.ndarray:
+    """Return ``matrix`` with a last row (from the new point) and column (to it), whole units, zero diagonal."""
+    n = matrix.shape[0]
+    grown = np.zeros((n + 1, n + 1), dtype=matrix.dtype)
+    grown[:n, :n] = matrix
+    grown[n, :n] = np.rint(out)
+    grown[:n, n] = np.rint(into)
+    return grown
+
+
+# --------------------------------------------------------------------------- quoting
+
+def quote(request: OfferRequest, days: Sequence[Published], *, network: RoadNetwork | None = None) -> Quote:
+    """Quote every slot the published days have room for, ranked, or say why there is none.
+
+    Parameters
+    ----------
+    request
+        What the resident asks for; its ``dates`` (every day given, when empty)
+        are searched, or for a repeat the dates of those it falls on.
+    days
+        The published plan, roster and travel of each date (one per date).
+    network
+        The road network, needed when the request is for a new client and the
+        days' travel is a :class:`~solver.travel.PlanTravel` (their home gets travel).
+
+    Returns
+    -------
+    Quote
+        Offers ranked by :func:`scheduler.offers.rank`, green ones marked
+        (:func:`scheduler.offers.mark_green`); when there are none, the reason in
+        the resident's words and the code of each date.
+
+    Raises
+    ------
+    PlanError
+        If the request names a client not in the plans, or a new client's home is
+        too far from the roads.
+    """
+    by_date = {d.date: d for d in days}
+    wanted = list(request.dates) or sorted(by_date)
+    if request.recurrence is not None:
+        wanted = recurring_dates(request.recurrence, wanted)
+    if not wanted:
+        return Quote((), in_residents_words("no_dates", kind=request.kind), {})
+    found = [by_date[d] for d in wanted if d in by_date]
+    codes = {d: "no_roster" for d in wanted if d not in by_date}
+    if request.recurrence is not None and codes:
+        first = min(codes)
+        return Quote((), in_residents_words("no_roster", kind=request.kind, date=first), codes)
+    client = _client(request, found)
+    found = _travelled(found, client.location, network)
+    per_day: dict[dt.date, dict[tuple[int, str], Slot]] = {}
+    for day in found:
+        slots, code = _day_slots(request, day, client)
+        per_day[day.date] = slots
+        if code is not None:
+            codes[day.date] = code
+    if request.recurrence is None:
+        offers = [Offer((s,)) for d in found for s in per_day[d.date].values()]
+    else:
+        keys = set.intersection(*(set(per_day[d.date]) for d in found)) if found else set()
+        offers = [Offer(tuple(per_day[d.date][k] for d in found)) for k in sorted(keys)]
+    offers = rank(mark_green(offers))
+    if offers:
+        return Quote(tuple(offers), None, codes)
+    if request.recurrence is not None and found and all(per_day[d.date] for d in found):
+        return Quote((), in_residents_words("recurrence", kind=request.kind), codes)
+    first = min(codes)
+    return Quote((), in_residents_words(codes[first], kind=request.kind, date=first), codes)
+
+
+def _client(request: OfferRequest, days: Sequence[Published]) -> Client:
+    """Return the request's client: the plans', or the new one with an id free in every plan."""
+    if not days:
+        raise PlanError([Problem("request", None, "dates", "no published day to quote")])
+    if request.client_id is not None:  # a client of any of the plans (one booked on another date too)
+        for day in days:
+            if any(c.id == request.client_id for c in day.plan.clients):
+                return asked_client(day.plan, request)
+        return asked_client(days[0].plan, request)  # raises: no plan knows the client
+    if request.new_client and request.new_client.id:
+        return asked_client(days[0].plan, request)
+    taken = {c.id for d in days for c in d.plan.clients}
+    n = 1
+    while f"resident-{n}" in taken:
+        n += 1
+    return dataclasses.replace(asked_client(days[0].plan, request), id=f"resident-{n}")
+
+
+def _travelled(days: Sequence[Published], location: Location, network: RoadNetwork | None) -> list[Published]:
+    """Return the days, with travel to a new client's home where it is missing (needs ``network``)."""
+    if not any(isinstance(d.travel, PlanTravel) and _unknown(d.travel, location) for d in days):
+        return list(days)
+    if network is None:
+        raise PlanError([Problem("request", None, "client.location", "a new client's home needs the road network "
+                                 "to measure travel")])
+    return with_location(days, network, location)
+
+
+def _search_window(request: OfferRequest) -> TimeWindow:
+    """Return the starts a request can take at all: the preferred times' span, within the day."""
+    last = DAY_S - request.duration_min * 60
+    if request.preferred_times:
+        lo = min(w.start for w in request.preferred_times)
+        hi = max(w.end for w in request.preferred_times)
+        return TimeWindow(min(lo, last), max(min(lo, last), min(hi, last)))
+    return TimeWindow(0, last)
+
+
+def _asked(request: OfferRequest, day: Published, client: Client, window: TimeWindow,
+           visit_id: str | None = None, provider_id: str | None = None) -> tuple[Plan, Visit]:
+    """Return the day's plan with the asked visit (and the client, if the plan lacks them) in it, and the visit."""
+    plan = day.plan
+    visit = asked_visit(plan, request, client, window, visit_id=visit_id, provider_id=provider_id)
+    return booked_plan(plan, client, visit), visit
+
+
+def _extra(wd: WorkerDay, travel_s: int) -> int:
+    """Travel a place adds to the roster: the engine's, plus the home-to-home leg a day without stops lacks."""
+    if wd.day.nodes:
+        return travel_s
+    return travel_s + wd.tt[wd.day.start_loc][wd.day.end_loc]
+
+
+def _cost(plan: Plan, provider_id: str, travel_s: int) -> float:
+    """Cost of added travel (pounds) at the provider's hourly rate (0 without one)."""
+    pay = plan.provider(provider_id).pay
+    rate = pay.hourly_rate if pay is not None and pay.model == "hourly" and pay.hourly_rate else 0.0
+    return round(travel_s / 3600 * rate, 2)
+
+
+#: Worker days built for a published day, reused by every question about it: roster id -> (day, lock, worker days).
+_DAYS: dict[int, tuple[Published, threading.Lock, dict[str, WorkerDay]]] = {}
+_DAYS_KEPT = 32
+
+
+@dataclass(frozen=True, slots=True)
+class _Loan:
+    """Cached worker days lent to a request for a client the day's plan lacks: their plan, and their home's legs."""
+
+    plan: Plan
+    own: Plan
+    travel: TravelOracle
+
+
+def _worker_days(plan: Plan, day: Published, worker_ids: Iterable[str]
+                 ) -> tuple[threading.Lock, dict[str, WorkerDay], _Loan | None]:
+    """Return the day's :class:`WorkerDay` of each worker, the lock to hold while asking them, and any loan.
+
+    Built once per published day (the roster as published; a booking makes a new
+    one) and reused: as they are when ``plan`` only adds a visit of a client the
+    day knows, lent (:func:`_lend`) when it adds a new client.
+    """
+    base = day.travel  # the day's own travel: without the point a request added for a client it lacks
+    while isinstance(base, PointTravel) and not any(c.location == base.location for c in day.plan.clients):
+        base = base.base
+    hit = _DAYS.get(id(day.roster))
+    if hit is None or hit[0].roster is not day.roster or hit[0].plan is not day.plan or hit[0].travel is not base:
+        if len(_DAYS) >= _DAYS_KEPT:
+            _DAYS.clear()
+        hit = _DAYS[id(day.roster)] = (dataclasses.replace(day, travel=base), threading.Lock(), {})
+    kept, lock, built = hit
+    for wid in worker_ids:
+        if wid not in built:
+            worker = kept.plan.worker(wid)
+            built[wid] = WorkerDay(kept.plan, worker, kept.roster.route(wid), base,
+                                   legs=_fast_legs(base, worker.travel_mode))
+    loan = _Loan(plan, kept.plan, day.travel) if len(plan.clients) != len(day.plan.clients) else None
+    return lock, built, loan
+
+
+def _lend(days: Iterable[WorkerDay], loan: _Loan, client: Location) -> list[tuple[WorkerDay, list[Location]]]:
+    """Let cached worker days read a client their plan lacks: the plan with them, their home's legs filled in.
+
+    The legs to and from the home, from every place each day goes (home, end
+    and its stops), are written into the day's travel rows; :func:`_give_back`
+    takes them out again and gives the day its own plan back.
+    """
+    lent = []
+    travel = loan.travel
+    for wd in days:
+        wd.plan = loan.plan
+        places = [wd.worker.start_location, wd.worker.end_location,
+                  *(loan.own.visit_location(loan.own.visit(s.visit_id)) for s in wd.stops)]
+        if isinstance(travel, PointTravel) and travel.location == client:
+            row = wd.tt[client]
+            row[client] = 0
+            for x in places:
+                row[x] = travel.leg(wd.worker, client, x)[0]
+                wd.tt[x][client] = travel.leg(wd.worker, x, client)[0]
+        lent.append((wd, places))
+    return lent
+
+
+def _give_back(lent: Iterable[tuple[WorkerDay, list[Location]]], loan: _Loan, client: Location) -> None:
+    """Undo :func:`_lend`: each day's own plan, and no legs to the home it does not know."""
+    for wd, places in lent:
+        wd.plan = loan.own
+        if isinstance(loan.travel, PointTravel) and loan.travel.location == client:
+            wd.tt.pop(client, None)
+            for x in places:
+                wd.tt[x].pop(client, None)
+
+
+#: Per travel and mode: the matrix as Python rows and the location index (read once, for every worker day).
+_LEGS: dict[tuple[int, str], tuple[TravelOracle, Callable[[Location, Location], int]]] = {}
+
+
+def _fast_legs(travel: TravelOracle, mode: str) -> Callable[[Location, Location], int] | None:
+    """Travel seconds between two of a :class:`PlanTravel`'s locations, from plain lists (``None``: ask ``travel``).
+
+    The same whole seconds as ``travel.leg``; plain lists because the engine reads
+    legs one at a time, where NumPy's scalar indexing costs more than the lookup.
+    """
+    if not isinstance(travel, PlanTravel) or mode not in travel.matrices:
+        return None
+    hit = _LEGS.get((id(travel), mode))
+    if hit is None or hit[0] is not travel:
+        if len(_LEGS) >= _DAYS_KEPT:
+            _LEGS.clear()
+        index = {loc: i for i, loc in enumerate(travel.locations)}
+        rows = travel.matrix(mode).time_s.tolist()
+        hit = _LEGS[(id(travel), mode)] = (travel, lambda a, b: rows[index[a]][index[b]])
+    return hit[1]
+
+
+def warm(days: Iterable[Published]) -> None:
+    """Build every worker's day of each published day now (as a publish would), so that the first quote is quick."""
+    for day in days:
+        _worker_days(day.plan, day, [w.id for w in day.plan.workers])
+
+
+def _answers(plan: Plan, visit: Visit, day: Published, worker_ids: Sequence[str], *,
+             why: bool = False) -> tuple[dict[str, WorkerDay], list[Answer]]:
+    """Each worker's places for ``visit`` in the day (and, with ``why``, the refusal of a day with none)."""
+    lock, days, loan = _worker_days(plan, day, worker_ids)
+    with lock:
+        home = plan.visit_location(visit)
+        lent = _lend([days[wid] for wid in worker_ids], loan, home) if loan is not None else []
+        try:
+            if why:
+                return days, [days[wid].ask(visit) for wid in worker_ids]
+            return days, [Answer(wid, tuple(days[wid].places(visit))) for wid in worker_ids]
+        finally:
+            if loan is not None:
+                _give_back(lent, loan, home)
+
+
+def _day_slots(request: OfferRequest, day: Published, client: Client
+               ) -> tuple[dict[tuple[int, str], Slot], str | None]:
+    """Every slot of one date, the best per (window start, provider), and the reason code when there is none."""
+    plan, visit = _asked(request, day, client, _search_window(request))
+    elig = eligibility(plan, visit)
+    if not elig.ok:
+        return {}, elig.code or "no_provider"
+    days, answers = _answers(plan, visit, day, elig.worker_ids)
+    best: dict[tuple[int, str], Slot] = {}
+    preferred = request.preferred_times
+    known = set(client.preferred_worker_ids)
+
+    def offer(wids: tuple[str, ...], positions: tuple[int, ...], lo: int, hi: int, extra: int) -> None:
+        provider_id = plan.worker(wids[0]).provider_id
+        is_known = None
+        for t, start in slot_starts(lo, hi, request.slot_s, preferred):
+            key = (t, provider_id)
+            old = best.get(key)
+            if old is not None and extra > old.extra_travel_s:
+                continue
+            if is_known is None:
+                is_known = any(w in known or plan.familiar(client.id, w) for w in wids)
+            if old is None or (extra, not is_known, start, wids) < (old.extra_travel_s, not old.known_worker,
+                                                                    old.start, old.worker_ids):
+                best[key] = Slot(plan.date, t, t + request.slot_s, start, wids, positions, extra,
+                                 _cost(plan, provider_id, extra), is_known, provider_id)
+
+    if request.workers_required == 1:
+        for a in answers:
+            wd = days[a.worker_id]
+            for p in a.places:
+                offer((a.worker_id,), (p.position,), p.earliest, p.latest, _extra(wd, p.travel_s))
+    else:
+        for group in _in_slots(plan, request, days, answers).values():
+            pair = _cheapest_pair(group)
+            if pair is not None:
+                (c1, w1, p1, lo1, hi1), (c2, w2, p2, lo2, hi2) = sorted(pair, key=lambda c: c[1])
+                offer((w1, w2), (p1.position, p2.position), max(lo1, lo2), min(hi1, hi2), c1 + c2)
+    if best:
+        return best, None
+    return {}, _why(request, _answers(plan, visit, day, elig.worker_ids, why=True)[1])
+
+
+def _in_slots(plan: Plan, request: OfferRequest, days: dict[str, WorkerDay], answers: Sequence[Answer]
+              ) -> dict[tuple[int, str], list[tuple[int, str, Place, int, int]]]:
+    """Each worker's places cut to each slot-grid window: (extra travel, worker, place, first, last start)."""
+    out: dict[tuple[int, str], list[tuple[int, str, Place, int, int]]] = {}
+    last = request.slot_s - 60
+    for a in answers:
+        provider_id = plan.worker(a.worker_id).provider_id
+        wd = days[a.worker_id]
+        for p in a.places:
+            extra = _extra(wd, p.travel_s)
+            for t, start in slot_starts(p.earliest, p.latest, request.slot_s, request.preferred_times):
+                out.setdefault((t, provider_id), []).append((extra, a.worker_id, p, start, min(p.latest, t + last)))
+    return out
+
+
+def _cheapest_pair(group: list[tuple[int, str, Place, int, int]]
+                   ) -> tuple[tuple[int, str, Place, int, int], tuple[int, str, Place, int, int]] | None:
+    """Return the two places of different workers sharing a start minute that add the least travel together.
+
+    The places are cut to one slot window; the pair's start is the first
+    minute both can make (as :func:`scheduler.day.pairs` pairs places). Branch
+    and bound over the places by extra travel: exact, and quick because the
+    cheapest places usually pair.
+    """
+    group.sort(key=lambda c: (c[0], c[1], c[3]))
+    best, found = None, None
+    for i, one in enumerate(group):
+        if best is not None and one[0] + group[0][0] >= best:
+            break
+        for two in group[:i]:
+            if best is not None and one[0] + two[0] >= best:
+                break
+            if one[1] != two[1] and max(one[3], two[3]) <= min(one[4], two[4]):
+                best, found = one[0] + two[0], (two, one)
+                break
+    return found
+
+
+def _why(request: OfferRequest, answers: Sequence[Answer]) -> str:
+    """Return the reason code of a date with eligible workers but no slot."""
+    if any(a.places for a in answers):
+        return "pair" if request.workers_required == 2 and next(pairs(answers), None) is None else "busy"
+    counts = Counter(a.refusal.code for a in answers if a.refusal is not None)
+    if not counts:
+        return "busy"
+    return min(counts, key=lambda c: (-counts[c], _ORDER.index(c) if c in _ORDER else len(_ORDER)))
+
+
+# --------------------------------------------------------------------------- booking
+
+def book(request: OfferRequest, offer: Offer, days: Sequence[Published], *, network: RoadNetwork | None = None,
+         visit_ids: Sequence[str] | None = None) -> Booking:
+    """Book an offer: every slot of it into its date's plan and roster, or none.
+
+    Each slot is checked against the roster as it is now: the same worker(s)
+    must be able to start at the quoted minute, adding the travel quoted. If
+    any cannot, nothing is booked and the result is stale, with fresh offers
+    for the request on those dates. Otherwise the visit joins the plan (a new
+    id, the offer's start window, the client added if new) and its stop(s) go
+    exactly where quoted, every other stop, time and break kept.
+
+    Parameters
+    ----------
+    request
+        The request the offer answers.
+    offer
+        The offer, as quoted.
+    days
+        The published plan, roster and travel of at least the offer's dates.
+    network
+        The road network, for a new client's travel (as for :func:`quote`).
+    visit_ids
+        Ids for the new visits, one per slot (default ``booked-N``, free in the plan).
+
+    Returns
+    -------
+    Booking
+        The new plans and rosters, or stale with fresh offers.
+
+    Raises
+    ------
+    PlanError
+        If a date of the offer has no published day.
+    SolverError
+        If a booked roster breaks a rule (the engine and the validator disagree: a bug).
+    """
+    by_date = {d.date: d for d in days}
+    missing = [s.date for s in offer.slots if s.date not in by_date]
+    if missing:
+        raise PlanError([Problem("request", None, "dates", f"no published roster for {missing[0]}")])
+    mine = [by_date[s.date] for s in offer.slots]
+    client = _client(request, [*mine, *days])
+    mine = _travelled(mine, client.location, network)
+    done = []
+    for i, (slot, day) in enumerate(zip(offer.slots, mine, strict=True)):
+        vid = visit_ids[i] if visit_ids else None
+        plan, visit = _asked(request, day, client, TimeWindow(slot.window_start, min(slot.window_end, DAY_S)),
+                             visit_id=vid, provider_id=slot.provider_id)
+        where = _still(plan, visit, day, slot)
+        if where is None:
+            fresh = quote(dataclasses.replace(request, dates=tuple(s.date for s in offer.slots)), days,
+                          network=network)
+            return Booking(stale=True, fresh=fresh)
+        done.append((day, plan, visit, slot, where))
+    out = []
+    for day, plan, visit, slot, where in done:
+        roster = day.roster
+        routes = with_visit(plan, roster.routes, visit, slot.start, where, day.travel, roster.locked_before)
+        booked = dataclasses.replace(roster, routes=tuple(routes),
+                                     kpis=compute_kpis(plan, routes, roster.unassigned))
+        broken = check_roster(plan, booked, travel=day.travel)
+        if broken:
+            raise SolverError(f"booking {visit.id} on {plan.date} breaks the roster: {broken[0]} "
+                              f"(and {len(broken) - 1} more); please report it")
+        out.append(Published(plan, booked, day.travel))
+    return Booking(tuple(out), tuple(p.plan.visits[-1].id for p in out), client.id)
+
+
+def _still(plan: Plan, visit: Visit, day: Published, slot: Slot) -> list[tuple[str, int]] | None:
+    """Where each worker of ``slot`` can start ``visit`` at the quoted minute for the quoted travel, or ``None``."""
+    if not set(slot.worker_ids) <= set(eligibility(plan, visit).worker_ids):
+        return None
+    days, answers = _answers(plan, visit, day, slot.worker_ids)
+    where, extra = [], 0
+    for a, position in zip(answers, slot.positions, strict=True):
+        fits = sorted((p.position != position, p.position, p) for p in a.places
+                      if p.earliest <= slot.start <= p.latest)
+        if not fits:
+            return None
+        place = fits[0][2]
+        where.append((a.worker_id, place.position))
+        extra += _extra(days[a.worker_id], place.travel_s)
+    return where if extra == slot.extra_travel_s else None
+
+
+def cancel(visit_id: str, day: Published) -> Published:
+    """Take a visit out of a date's plan and roster; every other stop, time and break stays as it was.
+
+    The stop after each of its stops gets its leg from the stop before.
+
+    Raises
+    ------
+    PlanError
+        If the plan has no such visit, or another visit links to it (record ``visit``).
+    """
+    plan, roster = day.plan, day.roster
+    if not plan.has_visit(visit_id):
+        raise PlanError([Problem("visit", visit_id, "id", f"visit {visit_id!r} is not in the plan of {plan.date}")])
+    linked = [v.id for v in plan.visits if v.id != visit_id and any(visit_id in lk[:2] for lk in v.links())]
+    if linked:
+        raise PlanError([Problem("visit", visit_id, "id", f"visit {linked[0]!r} is linked to it; cancel or "
+                                 "unlink that first")])
+    kept = dataclasses.replace(plan, visits=tuple(v for v in plan.visits if v.id != visit_id))
+    routes = tuple(remove_stop(kept, r, visit_id, day.travel, roster.locked_before)
+                   if any(s.visit_id == visit_id for s in r.stops) else r for r in roster.routes)
+    left = tuple(u for u in roster.unassigned if u.visit_id != visit_id)
+    return Published(kept, dataclasses.replace(roster, routes=routes, unassigned=left,
+                                               kpis=compute_kpis(kept, routes, left)), day.travel)
