@@ -15,10 +15,11 @@ time and the installation visits for each item) and :func:`available_from`
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from scheduler.model import Plan, Visit, Worker
+from scheduler.roster import Route
 from scheduler.rules.base import Refusal, Violation
 from scheduler.rules.view import RosterView
 from scheduler.timeutil import format_hhmm
@@ -108,6 +109,47 @@ def available_from(plan: Plan, visit: Visit, ends: Mapping[str, int]) -> int | N
     return out
 
 
+def served_ends(routes: Iterable[Route]) -> dict[str, int]:
+    """Return the end (seconds) of each visit served on ``routes`` (the first place's, for a double-handed one)."""
+    ends: dict[str, int] = {}
+    for route in routes:
+        for st in route.stops:
+            ends[st.visit_id] = min(st.end, ends.get(st.visit_id, st.end))
+    return ends
+
+
+def unmet(plan: Plan, visit: Visit, ends: Mapping[str, int]) -> str | None:
+    """Say why the equipment the visit needs is not in place in its window, given the served installations.
+
+    Parameters
+    ----------
+    plan
+        A validated plan.
+    visit
+        One of its visits.
+    ends
+        The end (seconds) of each served visit, by id.
+
+    Returns
+    -------
+    str or None
+        A coordinator's sentence, or ``None`` when the equipment is in place in time for its window.
+    """
+    ready = available_from(plan, visit, ends)
+    if ready is None:
+        lacking = [s for s in sources(plan, visit)
+                   if s.fixed is None and not any(v.id in ends for v in s.installations)]
+        installs = [v.id for s in lacking for v in s.installations]
+        how = (f"its installation ({', '.join(repr(i) for i in installs)}) is not served" if installs
+               else "no installation visit puts it in")
+        return (f"it needs {_items([s.item for s in lacking])} at client {visit.client_id!r}, which is not in "
+                f"place, and {how}: serve the installation first")
+    if ready > visit.window.end:
+        return (f"the equipment it needs is in place only at {format_hhmm(ready)}, after its window "
+                f"{visit.window} closes: move the visit later or the installation earlier")
+    return None
+
+
 def missing(plan: Plan, visit: Visit) -> list[str]:
     """Return the items that nothing can put in place before the visit's window ends (none: it may be served)."""
     out = []
@@ -157,10 +199,7 @@ class EquipmentRule:
             start = min(st.start for _, st in stops)
             ready = available_from(plan, visit, ends)
             if ready is None:
-                lacking = [s.item for s in sources(plan, visit)
-                           if s.fixed is None and not any(v.id in ends for v in s.installations)]
-                yield Violation(self.code, "visit", vid, f"it needs {_items(lacking)}, which is neither in place "
-                                                         f"nor installed by a served visit")
+                yield Violation(self.code, "visit", vid, unmet(plan, visit, ends) or "")
             elif start < ready:
                 yield Violation(self.code, "visit", vid, f"it starts at {format_hhmm(start)}, before the equipment "
                                                          f"it needs is in place at {format_hhmm(ready)}")
