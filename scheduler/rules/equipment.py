@@ -47,13 +47,15 @@ _index: tuple[Plan | None, dict[tuple[str, str], tuple[Visit, ...]]] = (None, {}
 def _installations(plan: Plan) -> dict[tuple[str, str], tuple[Visit, ...]]:
     """Return the installation visits of the plan by (client, item), worked out once per plan."""
     global _index
-    if _index[0] is not plan:
+    last_plan, index = _index  # one read: another thread may replace it meanwhile
+    if last_plan is not plan:
         out: dict[tuple[str, str], list[Visit]] = {}
         for v in plan.visits:
             if v.installs is not None:
                 out.setdefault((v.client_id, v.installs), []).append(v)
-        _index = (plan, {k: tuple(vs) for k, vs in out.items()})
-    return _index[1]
+        index = {k: tuple(vs) for k, vs in out.items()}
+        _index = (plan, index)
+    return index
 
 
 def sources(plan: Plan, visit: Visit) -> tuple[Source, ...]:
