@@ -111,6 +111,17 @@ def available_from(plan: Plan, visit: Visit, ends: Mapping[str, int]) -> int | N
     return out
 
 
+def links(plan: Plan, visit: Visit) -> list[tuple[str, str, int, int | None]]:
+    """Return the visit's equipment as links (installation, visit, 0 min, no limit), as ``Visit.links`` gives them.
+
+    For a first roster that orders visits by their links (:mod:`solver.construct`): the
+    visit starts once each installation that could put an item it needs in place has ended.
+    Items with a fixed time are not links (the model raises the visit's earliest start).
+    """
+    return [(install.id, visit.id, 0, None) for source in sources(plan, visit) if source.fixed is None
+            for install in source.installations]
+
+
 def served_ends(routes: Iterable[Route]) -> dict[str, int]:
     """Return the end (seconds) of each visit served on ``routes`` (the first place's, for a double-handed one)."""
     ends: dict[str, int] = {}

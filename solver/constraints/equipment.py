@@ -34,8 +34,10 @@ def add(m: ModelBuild) -> None:
             if fixed is not None and fixed <= visit.window.start // 60:
                 continue  # in place before the window opens: nothing to keep
             if not installs:
-                if fixed is not None:
-                    solver.Add(time_dim.CumulVar(d) + big * (1 - active) >= fixed)
+                if fixed is not None and fixed <= visit.window.end // 60:
+                    time_dim.CumulVar(d).SetMin(fixed)  # the first roster reads it too
+                elif fixed is not None:
+                    solver.Add(active == 0)
                 elif m.context is None:
                     solver.Add(active == 0)  # its installations cannot be served today
                 continue

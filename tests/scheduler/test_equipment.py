@@ -60,6 +60,16 @@ def test_a_visit_waits_for_the_installation_to_end(london_network):
     assert stops["v1"].start >= stops["e1"].end
 
 
+def test_a_visit_waits_for_equipment_installed_today(london_network):
+    """A hoist in place from 09:30 (client equipment): the transfer, free from 08:00, starts at 09:30 or later."""
+    data = plan_dict(clients=[client("c1", equipment=[{"item": "hoist", "installed_from": "09:30"}])],
+                     visits=[visit("v1", window=("08:00", "12:00"), needs_equipment=["hoist"])])
+    plan, roster, _ = solve_checked(data, london_network, FAST)
+
+    (route,) = [r for r in roster.routes if r.stops]
+    assert route.stops[0].start >= 9 * 3600 + 1800
+
+
 def test_without_an_installer_the_visit_is_unassigned_for_equipment(london_network):
     """No technician: the installation is not served, so the hoist transfer is not either, with code equipment."""
     plan, roster, _ = solve_checked(_plan(technician=False), london_network, FAST)
