@@ -1158,8 +1158,14 @@ def _equipment(rng: np.random.Generator, n_installs: int, clients: list[_ClientD
         install(client, item, INSTALL_STARTS)
     visits.extend(installs)
 
-    work_s = sum((v.duration_min + profile.travel_allowance_min * 2) * _M for v in installs)
-    n_tech = max(2, math.ceil(work_s / (profile.target_peak_load * TECHNICIAN_SHIFT.length_s)))
+    def work_s(drafts: Sequence[_VisitDraft]) -> int:
+        return sum((v.duration_min + profile.travel_allowance_min * 2) * _M for v in drafts)
+
+    # Enough for the day, and for the morning's hoists (which all but one technician can install).
+    morning_s = HOIST_INSTALL_STARTS[-1] + INSTALL_WINDOW_MIN * _M - HOIST_INSTALL_STARTS[0]
+    n_tech = max(2, math.ceil(work_s(installs) / (profile.target_peak_load * TECHNICIAN_SHIFT.length_s)),
+                 math.ceil(work_s([v for v in installs if v.installs == "hoist"])
+                           / (profile.target_peak_load * morning_s)) + 1)
     distance = np.hypot(*(xy - centre).T)
     depot = int(np.argsort(distance, kind="stable")[0])
     point = (float(lat[depot]), float(lon[depot]))

@@ -309,4 +309,8 @@ def construct_routes(model: RoutingModel, allowed: list[list[int]], *, rounds: i
                     f"{format_hhmm(model.node_lock[x][1] * 60)}, but no second eligible "
                     "worker can join at that minute: unlock it or add a worker on shift then")
             for x, v in stranded)
-    return best[1]
+    # A visit that needs equipment only an installation left out would put in place is left out too.
+    served = {model.node_visit[x].id for x in placed}
+    waiting = {vid for vid in served
+               if equipment.available_from(model.plan, model.plan.visit(vid), dict.fromkeys(served, 0)) is None}
+    return [[x for x in nodes if model.node_visit[x].id not in waiting] for nodes in best[1]]

@@ -79,6 +79,25 @@ def test_without_an_installer_the_visit_is_unassigned_for_equipment(london_netwo
     assert reasons["v1"].code == "equipment" and "'e1'" in reasons["v1"].reason
 
 
+def test_the_first_roster_leaves_out_a_visit_whose_installation_it_left_out(london_network):
+    """The technician is off before the installation can start: the first roster does not place the transfer.
+
+    (Placed, it would be a first roster OR-Tools rejects, falling back to its own heuristic.)
+    """
+    from solver import travel_for
+    from solver.construct import construct_routes
+    from solver.model import build_model
+
+    data = _plan()
+    data["workers"][1]["shift"] = {"start": "06:00", "end": "08:30"}
+    plan = plan_from_dict(data)
+    model = build_model(plan, travel_for(plan, london_network), FAST)
+
+    routes = construct_routes(model, model.node_allowed)
+
+    assert not [x for r in routes for x in r]
+
+
 def test_a_window_that_closes_before_any_installation_is_refused():
     """A transfer whose window ends before the installation can end gets no worker, code equipment."""
     plan = plan_from_dict(_plan(care_window=("08:00", "09:30")))
