@@ -403,36 +403,113 @@ def validate(
 
 @app.command()
 def generate(
-    out_path: Annotated[Path, typer.Option("--out", help="Where to write the plan JSON.")],
+    out_path: Annotated[Path, typer.Option("--out", help="Where to write the plan JSON (with --days: a folder, one plan-YYYY-MM-DD.json per date).")],
     network: Annotated[Optional[str], typer.Option(help="Road network file (default: the bundled Cambridge network).")] = None,  # noqa: UP007
-    visits: Annotated[int, typer.Option(help="Number of visits.")] = 300,
-    workers: Annotated[Optional[int], typer.Option(help="Number of workers (default: as few as the demand needs with some slack).")] = None,  # noqa: UP007
+    visits: Annotated[int, typer.Option(help="Number of visits (with --days: of the week's base day).")] = 300,
+    workers: Annotated[Optional[int], typer.Option(help="Number of workers (default: as few as the demand needs with some slack; not with --days).")] = None,  # noqa: UP007
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same plan.")] = 1,
-    date: Annotated[str, typer.Option(help="Plan date, YYYY-MM-DD.")] = "2026-11-24",
+    date: Annotated[str, typer.Option(help="Plan date (with --days: the first date), YYYY-MM-DD.")] = "2026-11-24",
+    days: Annotated[Optional[int], typer.Option("--days", help="Write a week of plans: this many dates from --date, the same clients' recurring care, shifts by weekday.")] = None,  # noqa: UP007
 ) -> None:
-    """Generate a realistic day of visits on a road network (reproducible by seed)."""
+    """Generate a realistic day (or, with --days, a week) of visits on a road network (reproducible by seed)."""
     import datetime as dt
 
     from scheduler.bundled import resolve_path
+    from scheduler.generate import write_week
     from scheduler.io import write_plan
     from solver.cache import default_cache_dir
-    from solver.generate import generate_day
+    from solver.generate import generate_day, generate_week
 
     try:
         day = dt.date.fromisoformat(date)
     except ValueError:
         raise _fail(f"--date {date!r} is not YYYY-MM-DD") from None
-    _check_out_file(out_path, "--out")
+    if days is not None and workers is not None:
+        raise _fail("--workers: a week sizes its workforce from the demand; leave --workers out with --days")
+    if days is None:
+        _check_out_file(out_path, "--out")
+    else:
+        _check_out_folder(out_path, f"--out {out_path}")
     source = network or "fixtures/networks/cambridge_drive.osm"
     path = resolve_path(source)
+    where = str(source) if network else source
     try:
-        plan = generate_day(str(source) if network else source, seed=seed, n_visits=visits, n_workers=workers,
-                            date=day, cache_dir=default_cache_dir(), network_file=path)
+        if days is not None:
+            plans = generate_week(where, seed=seed, n_visits=visits, start=day, days=days,
+                                  cache_dir=default_cache_dir(), network_file=path)
+        else:
+            plan = generate_day(where, seed=seed, n_visits=visits, n_workers=workers, date=day,
+                                cache_dir=default_cache_dir(), network_file=path)
     except (SchedulerError, ValueError) as exc:
         raise _fail(str(exc)) from None
+    if days is not None:
+        for plan, file in zip(plans, write_week(plans, out_path), strict=True):
+            out.print(f"Wrote {file}: {plan.date:%a}, {counted(len(plan.visits), 'visit')}, "
+                      f"{counted(len(plan.workers), 'worker')}", highlight=False)
+        out.print(f"{counted(len(plans), 'plan')} in {out_path}, seed {seed}", highlight=False)
+        return
     write_plan(plan, out_path)
     out.print(f"Wrote {out_path}: {counted(len(plan.visits), 'visit')}, {counted(len(plan.workers), 'worker')}, "
               f"seed {seed}", highlight=False)
+
+
+@app.command("solve-week")
+def solve_week(
+    plan_dir: Annotated[Path, typer.Argument(help="Folder of plan-YYYY-MM-DD.json files (homecare generate --days).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for roster-YYYY-MM-DD.json and .csv, one per date.")] = Path("out/week"),
+    time_limit: Annotated[Optional[float], typer.Option("--time-limit", help="Search time limit per date (seconds; default: the --params file's time_limit_s, else 30).")] = None,  # noqa: UP007
+    max_time_limit: Annotated[float, typer.Option("--max-time-limit", help="Longest search allowed per date (seconds).")] = DEFAULT_MAX_TIME_LIMIT_S,
+    seed: Annotated[int, typer.Option(help="Search seed (0: plan order).")] = 0,
+    params_file: Annotated[Optional[Path], typer.Option("--params", help="TOML file of solver parameters.")] = None,  # noqa: UP007
+    cache_dir: Annotated[Optional[Path], typer.Option(help="Cache for networks and matrices (default ~/.cache/homecare).")] = None,  # noqa: UP007
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the cache.")] = False,
+) -> None:
+    """Solve each date of a week: check the plan, solve it, validate the roster, write it; one line per date.
+
+    Each date goes through the same pipeline as solve (solver.run). Exits 1 if a
+    roster breaks a rule (every date is still solved and written).
+    """
+    from scheduler.io import write_roster
+    from solver import run
+    from solver.cache import default_cache_dir
+
+    if not plan_dir.is_dir():
+        raise _fail(f"{plan_dir}: no such folder of plans")
+    files = sorted(plan_dir.glob("plan-*.json"))
+    if not files:
+        raise _fail(f"{plan_dir}: no plan-YYYY-MM-DD.json files; write a week with homecare generate --days 7")
+    params = _solve_params(params_file, time_limit=time_limit, max_time_limit=max_time_limit, seed=seed)
+    _check_out_folder(out_dir, f"--out {out_dir}")
+    cache = None if no_cache else (cache_dir or default_cache_dir())
+    broken = 0
+    for file in files:
+        plan = _load_plan(file)
+        travel = _check_plan(plan, network=None, params=params, cache_dir=cache)
+        try:
+            result = run(plan, params=params, travel=travel)
+        except PlanError as exc:
+            raise _invalid(f"plan {file}", exc) from None
+        except SchedulerError as exc:
+            raise _fail(f"{file}: {exc}") from None
+        roster, violations = result.roster, result.violations
+        name = f"roster-{plan.date.isoformat()}"
+        try:
+            write_roster(roster, out_dir / f"{name}.json")
+            write_roster(roster, out_dir / f"{name}.csv", plan=plan)
+        except OSError as exc:
+            raise _fail(f"--out {out_dir}: cannot write the roster ({exc.strerror or exc})") from None
+        served = len(plan.visits) - len(roster.unassigned)
+        state = "valid" if not violations else f"{counted(len(violations), 'violation')}"
+        out.print(f"{plan.date} {plan.date:%a}: {served}/{len(plan.visits)} visits served, "
+                  f"{len(roster.unassigned)} unassigned, {state}, {result.runtime_s:.1f} s "
+                  f"-> {out_dir / name}.json", highlight=False)
+        for v in violations:
+            console.print(f"  - {v}", highlight=False, markup=False, soft_wrap=True)
+        broken += bool(violations)
+    out.print(f"{counted(len(files), 'date')} solved into {out_dir}" + (f"; {broken} with violations" if broken else ""),
+              highlight=False)
+    if broken:
+        raise typer.Exit(EXIT_INVALID)
 
 
 # Care-rule reports (pay, explain) and the roster service's commands (serve, keys, db);

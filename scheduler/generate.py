@@ -43,10 +43,12 @@ sites from a road network.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -67,7 +69,11 @@ __all__ = [
     "Period",
     "SPLIT_SHIFT_AVAILABILITY",
     "generate_plan",
+    "generate_week",
     "peak_loads",
+    "week_file",
+    "week_profile",
+    "write_week",
 ]
 
 _H = 3600  # seconds per hour
@@ -260,6 +266,21 @@ PROVIDERS = {
     "hairdressing": {"id": "hair-mobile", "name": "Mobile Hair at Home", "kind": "hairdressing"},
     "delivery": {"id": "grocer-home", "name": "Supermarket Home Delivery", "kind": "delivery"},
 }
+#: The council's equipment service: in a plan only when it has installation visits (``DayProfile.equipment_share``).
+EQUIPMENT_PROVIDER = {"id": "equip-county", "name": "County Equipment Service", "kind": "equipment"}
+_PROVIDER_IDS = {kind: p["id"] for kind, p in (*PROVIDERS.items(), ("equipment", EQUIPMENT_PROVIDER))}
+
+#: Equipment the council rents by subscription, with how long an installation takes (minutes).
+EQUIPMENT_ITEMS: dict[str, tuple[int, ...]] = {"hoist": (60, 75, 90), "bath_lift": (60, 90),
+                                               "key_safe": (45,), "personal_alarm": (45, 60)}
+#: When installations may start: windows of :data:`INSTALL_WINDOW_MIN` from these times.
+INSTALL_STARTS = tuple(h * _H + m * _M for h in range(8, 14) for m in (0, 30))
+INSTALL_WINDOW_MIN = 120
+#: A new hoist goes in early (its window starts by 09:00), so the day's later transfers can use it.
+HOIST_INSTALL_STARTS = (8 * _H, 8 * _H + 30 * _M, 9 * _H)
+#: Technicians' shift, and the share of new subscriptions that are hoists for double-handed clients.
+TECHNICIAN_SHIFT = Period("technician", 8 * _H, 17 * _H)
+NEW_HOIST_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,6 +321,11 @@ class DayProfile:
     hair_gap_min
         Least minutes from the end of the breakfast call to the start of a linked haircut
         (every haircut of a care client with a breakfast call whose windows allow it).
+    equipment_share
+        Share of visits that are installations of rented equipment by the council's equipment
+        service (:data:`EQUIPMENT_PROVIDER`, technicians sized to them); 0 (the default) gives no
+        equipment service. Double-handed clients then rent a hoist: some installed today (their later
+        transfers need it, ``needs_equipment``), the others earlier (client ``equipment``).
     care_pay, hair_pay, delivery_pay
         Pay model of the care agency, the hairdresser and the supermarket, or ``None``.
 
@@ -322,6 +348,7 @@ class DayProfile:
     grocery_link_share: float = 0.5
     grocery_gap_min: tuple[int, int] = (0, 60)
     hair_gap_min: int = 30
+    equipment_share: float = 0.0
     #: Contact time only: travel and waiting unpaid, as is common in home care.
     care_pay: PayModel | None = PayModel("hourly", hourly_rate=15.00, paid_time="contact")
     hair_pay: PayModel | None = PayModel("hourly", hourly_rate=14.00, paid_time="span")
@@ -342,11 +369,11 @@ class DayProfile:
                 problems.append(f"`{name}` must be (least, most) with {low} <= least <= most, got {(lo, hi)}")
         if self.hair_gap_min < 0:
             problems.append(f"`hair_gap_min` must not be negative, got {self.hair_gap_min}")
-        for name in ("hair_share", "delivery_share", "double_handed_share"):
+        for name in ("hair_share", "delivery_share", "double_handed_share", "equipment_share"):
             value = getattr(self, name)
             if not 0 <= value < 1:
                 problems.append(f"`{name}` must be in [0, 1), got {value}")
-        if self.hair_share + self.delivery_share >= 1:
+        if self.hair_share + self.delivery_share + self.equipment_share >= 1:
             problems.append("`hair_share` + `delivery_share` must leave room for care visits")
         if self.travel_allowance_min < 0:
             problems.append(f"`travel_allowance_min` must not be negative, got {self.travel_allowance_min}")
@@ -373,6 +400,7 @@ class _ClientDraft:
     excluded: list[str] = field(default_factory=list)
     #: Regular carers and their visits in the last 28 days, most visits first.
     regulars: list[tuple[str, int]] = field(default_factory=list)
+    equipment: list[tuple[str, int | None]] = field(default_factory=list)
 
 
 @dataclass
@@ -390,6 +418,8 @@ class _VisitDraft:
     tasks: tuple[str, ...] = ()
     #: ``("before" | "after", other visit, least gap, most gap)`` in minutes, or ``None``.
     link: tuple[str, _VisitDraft, int, int | None] | None = None
+    installs: str | None = None
+    needs: tuple[str, ...] = ()
 
 
 @dataclass
@@ -477,7 +507,8 @@ def generate_plan(
 
     n_hair = round(n_visits * profile.hair_share)
     n_delivery = round(n_visits * profile.delivery_share)
-    n_care = n_visits - n_hair - n_delivery
+    n_equipment = round(n_visits * profile.equipment_share)
+    n_care = n_visits - n_hair - n_delivery - n_equipment
 
     clients: list[_ClientDraft] = []
     visits = _care_visits(rng, n_care, clients, xy, centre, profile)
@@ -499,6 +530,10 @@ def generate_plan(
         _add_carers(carers, n_workers - needed, visits, profile)
 
     workers = _workers(rng, carers, hairdressers, vans, lat, lon, xy, centre, profile)
+    if n_equipment:
+        # Its own stream of draws: the rest of the day is the same as without equipment.
+        _equipment(np.random.default_rng([seed, 1]), n_equipment, clients, visits, workers, lat, lon, xy,
+                   centre, profile)
     _client_preferences(rng, clients, visits, workers)
     _repair(rng, clients, visits, workers, lat, lon, date, network, seed, profile)
     # Regular carers are drawn from those who can serve the client once skills are topped up.
@@ -506,6 +541,164 @@ def generate_plan(
     plan = plan_from_dict(_plan_dict(clients, visits, workers, lat, lon, date, network, seed, profile))
     _check_plan(plan, profile)
     return plan
+
+
+#: Weekdays (Monday 0) a hairdresser and the equipment service work; deliveries come on two days three apart.
+WORKING_WEEK = (0, 1, 2, 3, 4)
+DELIVERY_DAY_PAIRS = ((0, 3), (1, 4), (2, 5))
+
+
+def week_profile(profile: DayProfile | None = None) -> DayProfile:
+    """Return the profile of a generated week: ``profile`` (or the defaults) with equipment installations on."""
+    base = profile or DayProfile()
+    if base.equipment_share:
+        return base
+    return dataclasses.replace(base, equipment_share=0.02)
+
+
+def generate_week(
+    site_lat: Sequence[float] | np.ndarray,
+    site_lon: Sequence[float] | np.ndarray,
+    *,
+    seed: int,
+    n_visits: int = 300,
+    start: dt.date | str = DEFAULT_DATE,
+    days: int = 7,
+    network: str | None = None,
+    profile: DayProfile | None = None,
+) -> list[Plan]:
+    """Generate a week of plans, one per date: the same clients, their recurring care, shifts by weekday.
+
+    One day is generated as :func:`generate_plan` does (with equipment installations on,
+    :func:`week_profile`), and each date takes from it:
+
+    * every care call, every day (a client's morning care every morning), under the same visit id;
+    * each haircut on one working weekday (:data:`WORKING_WEEK`): a weekly hairdresser;
+    * each delivery on two days three apart (:data:`DELIVERY_DAY_PAIRS`): groceries twice a week;
+    * each installation on one working weekday; a hoist's transfers need it from that day's
+      installation on, and on later days it is in place (installed on an earlier day);
+    * the workers who have visits of their provider that day: the carers every day, the
+      hairdressers and technicians on working weekdays only, the vans on delivery days
+      (fewer staff at the weekend);
+    * the same history (regular carers), so continuity of care holds through the week.
+
+    A link to a visit that is not on that date is dropped. The same arguments always give
+    equal plans.
+
+    Parameters
+    ----------
+    site_lat, site_lon
+        Latitudes and longitudes of candidate sites (degrees).
+    seed
+        Seed of the generator.
+    n_visits
+        Visits of the generated day (a date has its care calls and a share of the rest).
+    start
+        The first date (a date or ``YYYY-MM-DD``).
+    days
+        Number of dates, at least 1.
+    network
+        Road network path to write into each plan, or ``None``.
+    profile
+        Shares and load targets; ``None`` uses the defaults (equipment on).
+
+    Returns
+    -------
+    list of Plan
+        One validated plan per date, in date order.
+
+    Raises
+    ------
+    ValueError
+        If ``days`` is below 1, or as :func:`generate_plan`.
+    """
+    from scheduler.io import plan_to_dict
+
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise ValueError(f"`days` must be a whole number of at least 1, got {days!r}")
+    if isinstance(start, str):
+        start = dt.date.fromisoformat(start)
+    base = plan_to_dict(generate_plan(site_lat, site_lon, seed=seed, n_visits=n_visits, date=start,
+                                      network=network, profile=week_profile(profile)))
+    rng = np.random.default_rng([seed, 2])
+    weekday_of: dict[str, tuple[int, ...]] = {}
+    for v in base["visits"]:
+        if v["kind"] in ("hairdressing", "equipment"):
+            weekday_of[v["id"]] = (WORKING_WEEK[int(rng.integers(len(WORKING_WEEK)))],)
+        elif v["kind"] == "delivery":
+            weekday_of[v["id"]] = DELIVERY_DAY_PAIRS[int(rng.integers(len(DELIVERY_DAY_PAIRS)))]
+    installs = {(v["client_id"], v["installs"]): v["id"] for v in base["visits"] if v.get("installs")}
+    plans = []
+    for offset in range(days):
+        date = start + dt.timedelta(days=offset)
+        plans.append(plan_from_dict(_week_day(base, date, start, weekday_of, installs)))
+    return plans
+
+
+def week_file(date: dt.date) -> str:
+    """Return the file name of a week's plan for ``date``: ``plan-YYYY-MM-DD.json``."""
+    return f"plan-{date.isoformat()}.json"
+
+
+def write_week(plans: Sequence[Plan], folder: str | Path) -> list[Path]:
+    """Write each plan of a week into ``folder`` (made if missing) as :func:`week_file` of its date.
+
+    Parameters
+    ----------
+    plans
+        The week's plans, e.g. from :func:`generate_week`.
+    folder
+        The folder.
+
+    Returns
+    -------
+    list of Path
+        The files written, in the plans' order.
+    """
+    from scheduler.io import write_plan
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    return [write_plan(plan, folder / week_file(plan.date)) for plan in plans]
+
+
+def _week_day(base: dict[str, Any], date: dt.date, start: dt.date, weekday_of: dict[str, tuple[int, ...]],
+              installs: dict[tuple[str, str], str]) -> dict[str, Any]:
+    """The plan of one date of a generated week, from the week's base day (see :func:`generate_week`)."""
+    weekday = date.weekday()
+
+    def install_day(client_id: str, item: str) -> dt.date:
+        """The date of the item's installation (its weekday in the first seven days from ``start``)."""
+        weekday_installed = weekday_of[installs[(client_id, item)]][0]
+        return start + dt.timedelta(days=(weekday_installed - start.weekday()) % 7)
+
+    keep = [v for v in base["visits"] if weekday in weekday_of.get(v["id"], (weekday,))
+            and (not v.get("installs") or install_day(v["client_id"], v["installs"]) == date)]
+    ids = {v["id"] for v in keep}
+
+    visits = []
+    for v in keep:
+        v = {k: val for k, val in v.items() if k not in ("after", "before") or val["visit_id"] in ids}
+        needs = [item for item in v.get("needs_equipment", ())
+                 if (v["client_id"], item) not in installs or install_day(v["client_id"], item) <= date]
+        v.pop("needs_equipment", None)
+        if needs:
+            v["needs_equipment"] = needs
+        visits.append(v)
+    clients = []
+    for c in base["clients"]:
+        c = dict(c)
+        had = [e["item"] for e in c.get("equipment", ())]
+        done = sorted(item for (cid, item) in installs if cid == c["id"] and install_day(cid, item) < date)
+        if had or done:
+            c["equipment"] = [{"item": item} for item in sorted(set(had) | set(done))]
+        clients.append(c)
+    working = {v["provider_id"] for v in visits if v.get("provider_id")} | {
+        p["id"] for p in base["providers"] if p["kind"] == "care"}
+    return {**base, "date": date.isoformat(),
+            "generator": {**base.get("generator", {}), "week_start": start.isoformat()},
+            "workers": [w for w in base["workers"] if w["provider_id"] in working],
+            "clients": clients, "visits": visits}
 
 
 def peak_loads(plan: Plan, *, travel_allowance_min: int = TRAVEL_ALLOWANCE_MIN) -> dict[str, float]:
@@ -916,6 +1109,75 @@ def _workers(rng: np.random.Generator, carers: dict[str, int], hairdressers: int
     return workers
 
 
+def _equipment(rng: np.random.Generator, n_installs: int, clients: list[_ClientDraft], visits: list[_VisitDraft],
+               workers: list[_WorkerDraft], lat: np.ndarray, lon: np.ndarray, xy: np.ndarray, centre: np.ndarray,
+               profile: DayProfile) -> None:
+    """Add the equipment service: ``n_installs`` installation visits, the technicians for them, and hoists.
+
+    Double-handed clients rent a hoist. Up to :data:`NEW_HOIST_SHARE` of the installations
+    are new hoists for some of them, installed early; their transfers that start after the
+    installation can end need it (``needs_equipment``), earlier ones manage without. The
+    other double-handed clients had theirs installed on an earlier day (client
+    ``equipment``) and every transfer needs it. The other installations are a bath lift,
+    key safe or personal alarm for any client. Technicians (every item but one each, so
+    each item has at least two) work :data:`TECHNICIAN_SHIFT` from a depot near the centre,
+    sized so that installations take at most ``target_peak_load`` of their time.
+    """
+    hoisted = [i for i in rng.permutation(len(clients)).tolist() if clients[i].double]
+    n_hoists = min(len(hoisted), round(n_installs * NEW_HOIST_SHARE))
+    installs: list[_VisitDraft] = []
+
+    def install(client: int, item: str, starts: Sequence[int]) -> _VisitDraft:
+        start = int(starts[int(rng.integers(len(starts)))])
+        duration = int(rng.choice(EQUIPMENT_ITEMS[item]))
+        draft = _VisitDraft(client=client, kind="equipment", provider_id=EQUIPMENT_PROVIDER["id"], start_s=start,
+                            end_s=start + INSTALL_WINDOW_MIN * _M, duration_min=duration, skills={item},
+                            priority="mandatory" if item == "hoist" else "high",
+                            tasks=(f"install {item.replace('_', ' ')}",), installs=item)
+        installs.append(draft)
+        clients[client].care_only = False
+        return draft
+
+    for k, i in enumerate(hoisted):
+        if k < n_hoists:
+            ready = install(i, "hoist", HOIST_INSTALL_STARTS)
+            ready_s = ready.end_s + ready.duration_min * _M
+        else:
+            clients[i].equipment.append(("hoist", None))
+            ready_s = 0
+        for v in visits:
+            if v.client == i and v.kind == "care" and v.workers_required == 2 and v.start_s >= ready_s:
+                v.needs = ("hoist",)
+    others = [item for item in EQUIPMENT_ITEMS if item != "hoist"]
+    for _ in range(n_installs - n_hoists):
+        item = others[int(rng.integers(len(others)))]
+        taken = {(v.client, v.installs) for v in installs}
+        client = int(rng.integers(len(clients)))
+        while (client, item) in taken:
+            client = int(rng.integers(len(clients)))
+        install(client, item, INSTALL_STARTS)
+    visits.extend(installs)
+
+    def work_s(drafts: Sequence[_VisitDraft]) -> int:
+        return sum((v.duration_min + profile.travel_allowance_min * 2) * _M for v in drafts)
+
+    # Enough for the day, and for the morning's hoists (which all but one technician can install).
+    morning_s = HOIST_INSTALL_STARTS[-1] + INSTALL_WINDOW_MIN * _M - HOIST_INSTALL_STARTS[0]
+    n_tech = max(2, math.ceil(work_s(installs) / (profile.target_peak_load * TECHNICIAN_SHIFT.length_s)),
+                 math.ceil(work_s([v for v in installs if v.installs == "hoist"])
+                           / (profile.target_peak_load * morning_s)) + 1)
+    distance = np.hypot(*(xy - centre).T)
+    depot = int(np.argsort(distance, kind="stable")[0])
+    point = (float(lat[depot]), float(lon[depot]))
+    items = list(EQUIPMENT_ITEMS)
+    for k in range(n_tech):
+        skills = set(items) - ({items[k % len(items)]} if n_tech >= 3 else set())
+        workers.append(_WorkerDraft(id=f"t{k + 1:02d}", provider_id=EQUIPMENT_PROVIDER["id"],
+                                    name=f"Technician {k + 1}", shift=TECHNICIAN_SHIFT, home=point, end=point,
+                                    skills=skills, gender="m" if rng.random() < MALE_DRIVER_P else "f",
+                                    site=depot))
+
+
 def _week_worked(rng: np.random.Generator, shift: Period, profile: DayProfile) -> int:
     """Minutes a carer on ``shift`` worked earlier in the week.
 
@@ -940,7 +1202,7 @@ def _holds(worker: _WorkerDraft, visit: _VisitDraft) -> bool:
 
 
 def _could_serve(worker: _WorkerDraft, visit: _VisitDraft, client: _ClientDraft) -> bool:
-    return (worker.provider_id == PROVIDERS[visit.kind]["id"] and visit.skills <= worker.skills
+    return (worker.provider_id == _PROVIDER_IDS[visit.kind] and visit.skills <= worker.skills
             and _holds(worker, visit) and worker.id not in client.excluded
             and client.gender_preference in (None, worker.gender))
 
@@ -1052,6 +1314,8 @@ def _plan_dict(clients: list[_ClientDraft], visits: list[_VisitDraft], workers: 
     data["generator"] = {"module": "scheduler.generate", "seed": int(seed)}
     pay = {"care": profile.care_pay, "hairdressing": profile.hair_pay, "delivery": profile.delivery_pay}
     data["providers"] = [{**p, **_pay(pay[kind])} for kind, p in PROVIDERS.items()]
+    if any(v.kind == "equipment" for v in visits):
+        data["providers"].append(dict(EQUIPMENT_PROVIDER))
     data["workers"] = [
         {"id": w.id, "provider_id": w.provider_id, "name": w.name, "skills": sorted(w.skills),
          "gender": w.gender, "shift": window(w.shift.start_s, w.shift.end_s),
@@ -1064,7 +1328,9 @@ def _plan_dict(clients: list[_ClientDraft], visits: list[_VisitDraft], workers: 
     data["clients"] = [
         {"id": c.id, "name": f"Client {c.id[1:]}", "location": {"lat": float(lat[c.site]), "lon": float(lon[c.site])},
          "postcode": c.postcode, "gender_preference": c.gender_preference,
-         "preferred_worker_ids": list(c.preferred), "excluded_worker_ids": list(c.excluded)}
+         "preferred_worker_ids": list(c.preferred), "excluded_worker_ids": list(c.excluded),
+         **({"equipment": [{"item": item, **({} if at is None else {"installed_from": format_hhmm(at)})}
+                           for item, at in c.equipment]} if c.equipment else {})}
         for c in clients
     ]
     data["visits"] = [
@@ -1072,7 +1338,8 @@ def _plan_dict(clients: list[_ClientDraft], visits: list[_VisitDraft], workers: 
          "provider_id": v.provider_id, "window": window(v.start_s, v.end_s),
          "duration_min": v.duration_min, "required_skills": sorted(v.skills),
          "workers_required": v.workers_required, "priority": v.priority, "demand": v.demand,
-         "tasks": list(v.tasks), **link(v)}
+         "tasks": list(v.tasks), **link(v), **({"installs": v.installs} if v.installs else {}),
+         **({"needs_equipment": list(v.needs)} if v.needs else {})}
         for n, v in enumerate(ordered, start=1)
     ]
     data["history"] = [{"client_id": c.id, "worker_id": wid, "visits": n} for c in clients for wid, n in c.regulars]

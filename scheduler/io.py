@@ -26,6 +26,7 @@ from scheduler.model import (
     DEFAULT_WEEKLY_CAP_MIN,
     BreakRule,
     Client,
+    Equipment,
     HistoryEntry,
     Location,
     MinimumWage,
@@ -312,6 +313,36 @@ class _Record:
             return None
         return self._sub(name, VisitLink, visit_id=visit_id, min_gap_min=low, max_gap_min=high)
 
+    def equipment(self, name: str) -> tuple[Equipment, ...]:
+        """Read a client's equipment: objects ``{item, installed_from}``, or in CSV ``item`` / ``item@HH:MM`` items."""
+        value = self.get(name)
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [dict(zip(("item", "installed_from"), part.strip().split("@", 1), strict=False))
+                     for part in value.split(LIST_SEPARATOR) if part.strip()]
+        if not isinstance(value, list):
+            self.fail(name, f"{name} should be a list of {{'item', 'installed_from'}} objects, got {value!r}")
+            return ()
+        out = []
+        for i, raw in enumerate(value):
+            where = f"{name}[{i}]"
+            if not isinstance(raw, Mapping):
+                self.fail(where, f"{where} should be {{'item': …, 'installed_from': 'HH:MM'}}, got {raw!r}")
+                continue
+            sub = _Record(self.kind, {f"{where}.{k}": v for k, v in raw.items()}, self.id, self.problems)
+            item = sub.text(f"{where}.item", required=True)
+            start = sub.get(f"{where}.installed_from")
+            try:
+                installed = None if start is None else parse_hhmm(start)
+            except (TypeError, ValueError) as exc:
+                sub.fail(f"{where}.installed_from", f"{where} installed_from: {exc}")
+            if not sub.ok or item is None:
+                self.ok = False
+                continue
+            out.append(Equipment(item, installed))
+        return tuple(out)
+
     def pay(self, name: str) -> PayModel | None:
         value = self.mapping(name)
         if value is None:
@@ -387,7 +418,7 @@ def _client(r: _Record) -> Client | None:
         postcode=r.text("postcode", default=""), name=r.text("name", default=""),
         gender_preference=pref.lower() if pref else None,
         preferred_worker_ids=r.strings("preferred_worker_ids"),
-        excluded_worker_ids=frozenset(r.strings("excluded_worker_ids")),
+        excluded_worker_ids=frozenset(r.strings("excluded_worker_ids")), equipment=r.equipment("equipment"),
         extra=r.extra(_KNOWN_FIELDS["clients"]),
     )
 
@@ -401,7 +432,9 @@ def _visit(r: _Record) -> Visit | None:
         workers_required=r.integer("workers_required", default=1),
         priority=r.text("priority", default="normal"), demand=r.integer("demand", default=0),
         tasks=r.strings("tasks"), pinned_worker_id=r.text("pinned_worker_id"),
-        after=r.link("after"), before=r.link("before"), extra=r.extra(_KNOWN_FIELDS["visits"]),
+        after=r.link("after"), before=r.link("before"),
+        needs_equipment=frozenset(r.strings("needs_equipment")), installs=r.text("installs"),
+        extra=r.extra(_KNOWN_FIELDS["visits"]),
     )
 
 
@@ -750,7 +783,11 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     data["clients"] = [
         {"id": c.id, "name": c.name, "location": loc(c.location), "postcode": c.postcode,
          "gender_preference": c.gender_preference, "preferred_worker_ids": list(c.preferred_worker_ids),
-         "excluded_worker_ids": sorted(c.excluded_worker_ids), **c.extra}
+         "excluded_worker_ids": sorted(c.excluded_worker_ids),
+         **optional("client", equipment=[{"item": e.item, **({} if e.installed_from is None else
+                                                             {"installed_from": _hhmm_exact(e.installed_from)})}
+                                         for e in c.equipment]),
+         **c.extra}
         for c in plan.clients
     ]
     data["visits"] = [
@@ -758,7 +795,8 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
          "window": window(v.window), "duration_min": v.duration_min,
          "required_skills": sorted(v.required_skills), "workers_required": v.workers_required,
          "priority": v.priority, "demand": v.demand, "tasks": list(v.tasks),
-         **optional("visit", pinned_worker_id=v.pinned_worker_id, after=link(v.after), before=link(v.before)),
+         **optional("visit", pinned_worker_id=v.pinned_worker_id, after=link(v.after), before=link(v.before),
+                    needs_equipment=sorted(v.needs_equipment), installs=v.installs),
          **v.extra}
         for v in plan.visits
     ]

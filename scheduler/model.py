@@ -216,6 +216,22 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class Equipment:
+    """A piece of equipment a client rents (a hoist, a bath lift, a key safe, a personal alarm).
+
+    ``installed_from`` is when it is in place on the plan's date (seconds since
+    midnight), or ``None`` when it was installed on an earlier day.
+    """
+
+    item: str
+    installed_from: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.item:
+            raise PlanError([Problem("equipment", None, "item", "item is empty")])
+
+
+@dataclass(frozen=True, slots=True)
 class Provider:
     """An organisation whose workers visit clients: a care agency, a hairdresser…"""
 
@@ -297,12 +313,16 @@ class Client:
     gender_preference: str | None = None
     preferred_worker_ids: tuple[str, ...] = ()
     excluded_worker_ids: frozenset[str] = frozenset()
+    equipment: tuple[Equipment, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         problems = []
         if not self.id:
             problems.append(("id", "id is empty"))
+        items = [e.item for e in self.equipment]
+        for item in sorted({i for i in items if items.count(i) > 1}):
+            problems.append(("equipment", f"equipment lists {item!r} twice"))
         if self.gender_preference is not None and self.gender_preference not in GENDER_PREFERENCES:
             problems.append(
                 (
@@ -332,6 +352,8 @@ class Visit:
     pinned_worker_id: str | None = None
     after: VisitLink | None = None
     before: VisitLink | None = None
+    needs_equipment: frozenset[str] = frozenset()
+    installs: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -340,6 +362,10 @@ class Visit:
             problems.append(("id", "id is empty"))
         if self.kind not in PROVIDER_KINDS:
             problems.append(("kind", f"kind {self.kind!r} is not one of {', '.join(PROVIDER_KINDS)}"))
+        if self.installs is not None and self.kind != "equipment":
+            problems.append(("installs", f"only an equipment visit installs an item; this one is {self.kind!r}"))
+        if self.installs is not None and self.installs in self.needs_equipment:
+            problems.append(("needs_equipment", f"the visit installs {self.installs!r}, so it cannot need it"))
         if self.duration_min < 1:
             problems.append(("duration_min", f"duration_min {self.duration_min} is not at least 1"))
         elif self.duration_min > 24 * 60:

@@ -168,6 +168,12 @@ RECORDS: dict[str, RecordSpec] = {r.kind: r for r in (
         FieldSpec("worker_id", "text", "The worker.", required=True),
         FieldSpec("visits", "integer", "Visits in the last 28 days.", required=True, minimum=0),
     )),
+    RecordSpec("equipment", "A piece of equipment a client rents (hoist, bath lift, key safe, personal alarm).", (
+        FieldSpec("item", "text", "What it is; visits name it in needs_equipment and installs.", required=True,
+                  example="hoist"),
+        FieldSpec("installed_from", "time", "In place from this time on the plan's date; null: installed on an "
+                                            "earlier day."),
+    )),
     RecordSpec("provider", "A provider (care agency, hairdresser, delivery firm, equipment firm).", (
         FieldSpec("id", "text", "Unique id.", required=True),
         FieldSpec("name", "text", "Name.", default=""),
@@ -213,6 +219,8 @@ RECORDS: dict[str, RecordSpec] = {r.kind: r for r in (
                   choices=GENDER_PREFERENCES),
         FieldSpec("preferred_worker_ids", "text", "Workers they know (continuity of care).", many=True, default=()),
         FieldSpec("excluded_worker_ids", "text", "Workers who must not visit them.", many=True, default=()),
+        FieldSpec("equipment", "equipment", "Equipment they rent that is in place (or is from a time today).",
+                  many=True, default=()),
     ), keeps_extra=True),
     RecordSpec("visit", "A visit to a client, to start inside its window.", (
         FieldSpec("id", "text", "Unique id.", required=True),
@@ -233,6 +241,11 @@ RECORDS: dict[str, RecordSpec] = {r.kind: r for r in (
         FieldSpec("pinned_worker_id", "text", "This worker must serve it (one of the two if double-handed)."),
         FieldSpec("after", "link", "Start that long after the other visit ends."),
         FieldSpec("before", "link", "End that long before the other visit starts."),
+        FieldSpec("needs_equipment", "text", "Items that must be in place at the client before it starts (hoist...): "
+                                             "installed on an earlier day, from a time today, or by a served "
+                                             "installation visit that ends first.", many=True, default=()),
+        FieldSpec("installs", "text", "An equipment visit that installs this item: it is in place from the "
+                                      "visit's end."),
     ), keeps_extra=True),
     RecordSpec("plan", "A plan: one day's demand and workforce (docs/CONTRACT.md).", (
         FieldSpec("date", "date", "The day, YYYY-MM-DD.", required=True),

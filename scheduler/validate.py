@@ -18,7 +18,7 @@ from scheduler.eligibility import eligibility
 from scheduler.errors import PlanError, Problem, UnknownReferenceError
 from scheduler.model import Plan, Visit
 from scheduler.roster import LockedStop, Roster, Route
-from scheduler.rules import ROSTER_RULES, RosterView, TravelOracle, Violation
+from scheduler.rules import ROSTER_RULES, RosterView, TravelOracle, Violation, equipment
 from scheduler.timeutil import DAY_S, format_hhmm
 
 __all__ = ["Gap", "TravelOracle", "Violation", "check_roster", "free_places", "free_slot", "validate_plan"]
@@ -240,8 +240,12 @@ def free_places(plan: Plan, routes: Sequence[Route], visit: Visit, travel: Trave
         for s in r.stops:
             starts[s.visit_id] = min(s.start, starts.get(s.visit_id, s.start))
     lo, hi, links = link_bounds(plan, visit, starts)
+    ready = equipment.available_from(plan, visit, equipment.served_ends(routes))
+    if ready is None:
+        return  # equipment it needs is not in place, nor installed by a served visit
+    lo = max(lo, ready)
     answers = [Answer(wid, tuple(WorkerDay(plan, plan.worker(wid), busy.get(wid), travel, not_before=not_before)
-                                 .places(visit, within=(lo, hi) if links else None)))
+                                 .places(visit, within=(lo, hi) if links or ready else None)))
                for wid in elig.worker_ids]
     if visit.workers_required == 1:
         for answer in answers:

@@ -20,7 +20,7 @@ import time
 
 from scheduler.day import Day, NodeData, link_window
 from scheduler.errors import PlanError, Problem
-from scheduler.rules import double_handed_limit
+from scheduler.rules import double_handed_limit, equipment
 from scheduler.shifts import break_needs, gaps, stints
 from scheduler.timeutil import format_hhmm
 from solver.model import HORIZON_MIN as HORIZON, RoutingModel
@@ -70,7 +70,7 @@ class _Constructor:
             first.setdefault(visit.id, node)
         self.links: dict[int, list[tuple[int, int, int | None, bool]]] = {}
         for visit in plan.visits:
-            for a_id, b_id, gap_lo, gap_hi in visit.links():
+            for a_id, b_id, gap_lo, gap_hi in (*visit.links(), *equipment.links(plan, visit)):
                 if a_id in first and b_id in first:
                     a, b = first[a_id], first[b_id]
                     self.links.setdefault(a, []).append((b, gap_lo, gap_hi, True))
@@ -309,4 +309,8 @@ def construct_routes(model: RoutingModel, allowed: list[list[int]], *, rounds: i
                     f"{format_hhmm(model.node_lock[x][1] * 60)}, but no second eligible "
                     "worker can join at that minute: unlock it or add a worker on shift then")
             for x, v in stranded)
-    return best[1]
+    # A visit that needs equipment only an installation left out would put in place is left out too.
+    served = {model.node_visit[x].id for x in placed}
+    waiting = {vid for vid in served
+               if equipment.available_from(model.plan, model.plan.visit(vid), dict.fromkeys(served, 0)) is None}
+    return [[x for x in nodes if model.node_visit[x].id not in waiting] for nodes in best[1]]

@@ -8,6 +8,7 @@ from scheduler.day import WorkerDay, link_bounds
 from scheduler.eligibility import eligibility
 from scheduler.model import Plan, Visit
 from scheduler.roster import Route, Unassigned
+from scheduler.rules.equipment import served_ends, unmet
 from scheduler.text import counted
 from scheduler.timeutil import format_hhmm
 from scheduler.validate import free_slot
@@ -41,8 +42,11 @@ def explain_visit(plan: Plan, visit: Visit, routes: Sequence[Route], travel: Pla
     Returns
     -------
     tuple of (code, reason)
-        ``code`` is ``unreachable``, ``capacity``, ``linked``, ``search`` or ``busy``.
+        ``code`` is ``equipment``, ``unreachable``, ``capacity``, ``linked``, ``search`` or ``busy``.
     """
+    lacking = unmet(plan, visit, served_ends(routes)) if visit.needs_equipment else None
+    if lacking:
+        return "equipment", lacking
     elig = eligibility(plan, visit)
     window = f"{visit.window} ({visit.duration_min} min)"
     pair = "both workers of this double-handed visit" if visit.workers_required == 2 else "it"

@@ -16,6 +16,7 @@ import numpy as np
 
 from scheduler.errors import NetworkError
 from scheduler.generate import DEFAULT_DATE, DayProfile, generate_plan
+from scheduler.generate import generate_week as generate_week_on_sites
 from scheduler.model import TRAVEL_MODES, Plan
 from solver.network import RoadNetwork, load_network
 
@@ -124,3 +125,57 @@ def generate_day(
     log.info("generating %d visits on %d sites of %s (seed %d)", n_visits, len(sites), network.name, seed)
     return generate_plan(network.lat[sites], network.lon[sites], seed=seed, n_visits=n_visits,
                          n_workers=n_workers, date=date, network=str(network_path), profile=profile)
+
+
+def generate_week(
+    network_path: str | Path,
+    *,
+    seed: int = DEFAULT_SEED,
+    n_visits: int = 300,
+    start: dt.date | str = DEFAULT_DATE,
+    days: int = 7,
+    cache_dir: Path | None = None,
+    radius_m: float = SITE_RADIUS_M,
+    profile: DayProfile | None = None,
+    network_file: str | Path | None = None,
+) -> list[Plan]:
+    """Generate a week of plans on a road network file, one per date (:func:`scheduler.generate.generate_week`).
+
+    Parameters
+    ----------
+    network_path
+        OSM XML or GraphML file, written into each plan's ``network`` as given.
+    seed
+        Seed of the generator: the same seed and network give equal plans.
+    n_visits
+        Visits of the week's base day (each date has every care call and a share of the rest).
+    start
+        The first date.
+    days
+        Number of dates.
+    cache_dir
+        Network cache folder, or ``None``.
+    radius_m
+        Sites lie within this distance of the network's centroid (metres).
+    profile
+        Shares and load targets, or ``None`` for the defaults (equipment installations on).
+    network_file
+        Where to read the network from, if not ``network_path`` (see :func:`generate_day`).
+
+    Returns
+    -------
+    list of Plan
+        One validated plan per date, in date order.
+
+    Raises
+    ------
+    NetworkError
+        If the network cannot be read or has no suitable sites.
+    ValueError
+        If ``days`` or ``n_visits`` is out of range.
+    """
+    network = load_network(network_file if network_file is not None else network_path, cache_dir=cache_dir)
+    sites = candidate_sites(network, radius_m=radius_m)
+    log.info("generating %d days from %s on %s (seed %d)", days, start, network.name, seed)
+    return generate_week_on_sites(network.lat[sites], network.lon[sites], seed=seed, n_visits=n_visits,
+                                  start=start, days=days, network=str(network_path), profile=profile)

@@ -22,6 +22,7 @@ from scheduler.rules.continuity import Continuity
 from scheduler.rules.date import DateRule
 from scheduler.rules.double_handed import DoubleHandedRule
 from scheduler.rules.double_handed_limit import DoubleHandedLimit
+from scheduler.rules.equipment import EquipmentRule
 from scheduler.rules.exclusions import ExclusionRule
 from scheduler.rules.fair_workload import FairWorkload
 from scheduler.rules.gender import GenderRule
@@ -48,7 +49,7 @@ __all__ = [
 #: The rules that decide from the worker and the visit alone, in the order eligibility applies them.
 WORKER_RULES: tuple[WorkerRule, ...] = (
     ProviderRule(), SkillsRule(), ExclusionRule(), GenderRule(), CapacityRule(), WorkingTimeRule(), ShiftRule(),
-    DoubleHandedLimit(),
+    DoubleHandedLimit(), EquipmentRule(),
 )
 
 _worker = {rule.code: rule for rule in WORKER_RULES}
@@ -58,8 +59,8 @@ ROSTER_RULES: tuple[Rule, ...] = (
     DateRule(), ReferenceRule(), WindowRule(), DurationRule(), _worker["shift"], AvailabilityRule(), OrderRule(),
     TravelRule(), _worker["no_provider"], _worker["skill"], _worker["excluded"], _worker["gender"],
     _worker["capacity"], MaxVisitsRule(), _worker["working_time"], BreakRule(), ReasonRule(), CoverageRule(),
-    DoubleHandedRule(), _worker["double_handed_limit"], LinkRule(), PastRule(), LockedRule(), OffRule(),
-    PinnedRule(), MandatoryRule(), MinimumWageRule(),
+    DoubleHandedRule(), _worker["double_handed_limit"], LinkRule(), _worker["equipment"], PastRule(), LockedRule(),
+    OffRule(), PinnedRule(), MandatoryRule(), MinimumWageRule(),
 )
 
 #: Rules that are costs of the search, never violations of a roster (their ``check`` finds nothing).
@@ -69,6 +70,7 @@ SOFT_RULES: tuple[Rule, ...] = (Continuity(), FairWorkload())
 UNASSIGNED_CODES: tuple[str, ...] = (
     "no_provider", "skill", "excluded", "gender", "capacity", "working_time", "shift", "pinned", "unreachable",
     "linked", "busy", "search", "past", "double_handed_limit",
+    "equipment",
 )
 
 #: The one set of reason codes: each violation's ``rule`` and each unassigned visit's ``code``, with its meaning.
@@ -95,6 +97,8 @@ CODES: dict[str, str] = {
     "double_handed_limit": "a worker makes more double-handed visits than max_double_handed; unassigned: every "
                            "worker who could serve it has reached that limit",
     "linked": "linked visits break the gap of their link; unassigned: the link leaves no worker room",
+    "equipment": "a visit starts before equipment it needs is in place; unassigned: nothing puts the equipment "
+                 "in place in its window",
     "past": "a new stop (or departure) before the re-plan time; unassigned: the visit's time has gone",
     "locked": "a stop to keep is moved or dropped, or a stop marked locked is not one to keep",
     "off": "a worker who went off starts a new visit",

@@ -35,11 +35,11 @@ class Violation:
     ``date``, ``reference``, ``window``, ``duration``, ``shift``, ``availability``,
     ``order``, ``travel``, ``no_provider``, ``skill``, ``excluded``, ``gender``,
     ``capacity``, ``max_visits``, ``working_time``, ``break``, ``reason``,
-    ``coverage``, ``double_handed``, ``double_handed_limit``, ``linked``, ``past``,
+    ``coverage``, ``double_handed``, ``double_handed_limit``, ``linked``, ``equipment``, ``past``,
     ``locked``, ``off``, ``pinned``, ``mandatory``, ``minimum_wage``. Where a rule also explains an
     unassigned visit, its code is the same (``no_provider``, ``skill``, ``excluded``,
     ``gender``, ``capacity``, ``working_time``, ``shift``, ``pinned``, ``linked``,
-    ``past``, ``double_handed_limit``).
+    ``past``, ``double_handed_limit``, ``equipment``).
     """
 
     rule: str

@@ -16,6 +16,7 @@ from solver.constraints import (
     continuity,
     double_handed,
     double_handed_limit,
+    equipment,
     fair_workload,
     links,
     max_visits,
@@ -39,6 +40,7 @@ HOOKS: tuple[Callable[[ModelBuild], None], ...] = (
     priority.add,
     double_handed.add,
     links.add,
+    equipment.add,
     double_handed_limit.add,
     minimum_wage.add,
 )

@@ -60,7 +60,7 @@ def _reader_fields() -> dict[str, set[str]]:
     kept = {kind: {f.name for f in spec.fields if f.attribute is None} for kind, spec in schema.RECORDS.items()}
     out = {kind: set(io._KNOWN_FIELDS[name]) | kept[kind] for name, kind in schema.PLAN_LISTS.items()}
     out["plan"] = set(io._PLAN_FIELDS) | kept["plan"]
-    for kind in ("location", "window", "link", "pay", "break", "history", "wage"):
+    for kind in ("location", "window", "link", "pay", "break", "history", "wage", "equipment"):
         out[kind] = set(schema.all_fields(kind))
     return out
 

@@ -113,6 +113,12 @@ def _case_double_handed_limit() -> Case:
                                          "w2": [_leg("v1", "08:05"), _leg("v2", "09:00")]}))
 
 
+def _case_equipment() -> Case:
+    plan = make_plan(clients=[client(equipment=[{"item": "hoist", "installed_from": "09:00"}])],
+                     visits=[visit(needs_equipment=["hoist"])])
+    return _one(plan)
+
+
 #: For each rule code: a plan and roster breaking that rule and no other.
 CASES: dict[str, Callable[[], Case]] = {
     "date": _case_date,
@@ -139,6 +145,7 @@ CASES: dict[str, Callable[[], Case]] = {
     "double_handed": _case_double_handed,
     "double_handed_limit": _case_double_handed_limit,
     "linked": _case_linked,
+    "equipment": _case_equipment,
     "past": lambda: _one(make_plan(), locked_before=parse_hhmm("09:00")),
     "locked": lambda: _one(make_plan(), locked=[LockedStop("v1", "w1", parse_hhmm("08:06"))]),
     "off": lambda: _one(make_plan(workers=[worker(off_from="08:00")])),
@@ -190,6 +197,7 @@ REFUSED: dict[str, Callable[[], Plan]] = {
     "shift": lambda: make_plan(workers=[worker(shift=("12:00", "16:00"))]),
     "double_handed_limit": lambda: make_plan(workers=[worker("w1", max_double_handed=0), worker("w2")],
                                              visits=[visit(workers_required=2)]),
+    "equipment": lambda: make_plan(visits=[visit(needs_equipment=["hoist"])]),
 }
 
 

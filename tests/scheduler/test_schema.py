@@ -16,7 +16,8 @@ from scheduler.io import plan_from_dict, plan_to_dict
 
 #: The domain record of each described record kind.
 DOMAIN = {"location": model.Location, "window": model.TimeWindow, "link": model.VisitLink, "pay": model.PayModel,
-          "break": model.BreakRule, "history": model.HistoryEntry, "wage": model.MinimumWage, "provider": model.Provider,
+          "break": model.BreakRule, "history": model.HistoryEntry, "wage": model.MinimumWage,
+          "equipment": model.Equipment, "provider": model.Provider,
           "worker": model.Worker, "client": model.Client, "visit": model.Visit, "plan": model.Plan}
 #: Attributes of a domain record that are not fields of the JSON form.
 NOT_FIELDS = {"extra", "source", "_providers", "_workers", "_clients", "_visits", "_familiar"}
@@ -29,7 +30,8 @@ def _full_plan() -> dict:
         "providers": [{"id": "care-1", "name": "Care One", "kind": "care", "weekly_cap_min": 2400, "max_double_handed": 3,
                        "pay": {"model": "hourly", "hourly_rate": 13.5, "per_visit_rate": 9.0,
                                "paid_time": "span"},
-                       "break": {"after_min": 300, "duration_min": 30, "window": {"start": "11:00", "end": "13:00"}}}],
+                       "break": {"after_min": 300, "duration_min": 30, "window": {"start": "11:00", "end": "13:00"}}},
+                      {"id": "eq-1", "kind": "equipment"}],
         "workers": [{"id": "w1", "provider_id": "care-1", "name": "Ann", "skills": ["hoist"], "gender": "f",
                      "shift": {"start": "07:00", "end": "19:00"}, "start_location": {"lat": 52.2, "lon": 0.12},
                      "end_location": {"lat": 52.21, "lon": 0.13}, "travel_mode": "walk", "capacity": 5,
@@ -40,11 +42,15 @@ def _full_plan() -> dict:
                     {"id": "w3", "provider_id": "care-1", "shift": {"start": "07:00", "end": "19:00"},
                      "start_location": {"lat": 52.2, "lon": 0.12}}],
         "clients": [{"id": "c1", "name": "Bea", "location": {"lat": 52.205, "lon": 0.125}, "postcode": "CB1 2AB",
-                     "gender_preference": "f", "preferred_worker_ids": ["w1"], "excluded_worker_ids": ["w3"]}],
+                     "gender_preference": "f", "preferred_worker_ids": ["w1"], "excluded_worker_ids": ["w3"],
+                     "equipment": [{"item": "hoist", "installed_from": "07:30"}, {"item": "key_safe"}]}],
         "visits": [{"id": "v1", "client_id": "c1", "kind": "care", "provider_id": "care-1",
                     "window": {"start": "08:00", "end": "09:00"}, "duration_min": 30, "required_skills": ["hoist"],
                     "workers_required": 2, "priority": "mandatory", "demand": 1, "tasks": ["wash"],
-                    "pinned_worker_id": "w1", "before": {"visit_id": "v2", "min_gap_min": 60, "max_gap_min": 240}},
+                    "pinned_worker_id": "w1", "before": {"visit_id": "v2", "min_gap_min": 60, "max_gap_min": 240},
+                    "needs_equipment": ["hoist"]},
+                   {"id": "v3", "client_id": "c1", "kind": "equipment", "window": {"start": "09:00", "end": "12:00"},
+                    "duration_min": 60, "installs": "bath_lift"},
                    {"id": "v2", "client_id": "c1", "kind": "care", "window": {"start": "12:00", "end": "13:00"},
                     "duration_min": 20, "after": {"visit_id": "v1", "min_gap_min": 60, "max_gap_min": 240}}],
         "history": [{"client_id": "c1", "worker_id": "w1", "visits": 6}],
