@@ -6,7 +6,7 @@ the endpoint. Ownership (a provider's or worker's own data) is checked in the
 routes, which answer 404 for anybody else's data.
 
 Refused attempts go to the audit log: every 401 and 403, and every 404 answered
-to a provider or worker key (among them, asks for other people's data), as
+to a provider, worker or resident key (among them, asks for other people's data), as
 ``refused_401``, ``refused_403`` and ``refused_404`` rows naming the method and
 path (and, for a well-formed key that is unknown or revoked, its key id).
 """
@@ -114,7 +114,7 @@ async def get_principal(
     try:
         yield who
     except NotFound:
-        if who.kind in ("provider", "worker"):
+        if who.kind in ("provider", "worker", "resident"):
             await _refused(db, request, who, status.HTTP_404_NOT_FOUND)
         raise
 
@@ -143,3 +143,7 @@ Staff = Annotated[Principal, Depends(require("coordinator", "planner"))]
 Coordinator = Annotated[Principal, Depends(require("coordinator"))]
 ProviderReader = Annotated[Principal, Depends(require("coordinator", "provider"))]
 DayReader = Annotated[Principal, Depends(require("coordinator", "provider", "worker"))]
+#: Every role that reads rosters on the board (not the front door's: they see offers and bookings only).
+BoardReader = Annotated[Principal, Depends(require("coordinator", "planner", "provider", "worker"))]
+#: Offers and bookings: the contact centre, a resident (their own only) and coordinators.
+FrontDoor = Annotated[Principal, Depends(require("coordinator", "frontdoor", "resident"))]

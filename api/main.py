@@ -24,7 +24,8 @@ from api.db import Database, migrate
 from api.guards import NulGuard
 from api.jobs import JobRunner
 from api.models import PlanIn
-from api.routes import audit, board, days, health, jobs, plans, rosters, scenarios
+from api.frontdoor import PublishedDays
+from api.routes import audit, board, days, frontdoor, health, jobs, plans, rosters, scenarios
 
 log = logging.getLogger("homecare.api")
 
@@ -33,7 +34,8 @@ Plan a day of home visits and serve the rosters.
 
 Authenticate with an API key (`homecare keys create --role ROLE`) sent as `X-API-Key: hc_...`
 or `Authorization: Bearer hc_...`. Roles: `coordinator`, `planner`, `provider:<provider id>`,
-`worker:<provider id>:<worker id>`. Providers and workers see only the roster a coordinator published
+`worker:<provider id>:<worker id>`, `frontdoor` (the council's contact centre: offers and bookings for any
+resident) and `resident:<client id>` (their own offers and bookings only). Providers and workers see only the roster a coordinator published
 (`POST /rosters/{id}/publish`).
 A role that may never use an endpoint gets 403; another provider's or worker's data answers 404.
 The coordinator board, a page over these endpoints, is at `/board`.
@@ -73,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.db = db
         app.state.runner = runner
         app.state.cache = ParsedCache()
+        app.state.frontdoor_days = PublishedDays()
         try:
             yield
         finally:
@@ -84,7 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                          lifespan=lifespan, static_url=DOCS_STATIC,
                          swagger_ui_parameters={"validatorUrl": None})  # no badge from swagger.io
     errors.install(app)
-    for module in (health, plans, jobs, rosters, days, scenarios, audit, board):
+    for module in (health, plans, jobs, rosters, days, scenarios, audit, board, frontdoor):
         app.include_router(module.router)
     # The coordinator board's script and style (the page itself is GET /board).
     app.mount("/board/static", StaticFiles(directory=board.STATIC_DIR), name="board-static")

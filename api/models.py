@@ -16,7 +16,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
-from sqlalchemy import JSON, BigInteger, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from scheduler import schema
@@ -114,6 +114,47 @@ class RosterPublication(Base):
     roster_id: Mapped[str] = mapped_column(ForeignKey("rosters.id"), index=True)
     published_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     published_by: Mapped[str | None] = mapped_column(String(32), default=None)
+
+
+class OfferRecord(Base):
+    """An offer quoted at the front door (``POST /offers``): the request, the offer, and the rosters it was quoted on.
+
+    ``rosters`` maps each date of the offer to the roster published for its
+    provider when it was quoted. Offers are kept until ``expires_at``; booking
+    one re-checks it against the roster published then.
+    """
+
+    __tablename__ = "offers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    client_id: Mapped[str | None] = mapped_column(String(200), index=True, default=None)
+    provider_id: Mapped[str] = mapped_column(String(200))
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    offer: Mapped[dict[str, Any]] = mapped_column(JSON)
+    rosters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    created_by: Mapped[str | None] = mapped_column(String(32), default=None)
+
+
+class BookingRecord(Base):
+    """A booked offer: its visits (one per date), state ``booked`` or ``cancelled``, who booked it and with
+    which ``Idempotency-Key`` (unique per key holder: the same key answers the same booking)."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (UniqueConstraint("created_by", "idempotency_key", name="uq_bookings_idempotency"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    offer_id: Mapped[str] = mapped_column(ForeignKey("offers.id"), unique=True)
+    client_id: Mapped[str] = mapped_column(String(200), index=True)
+    provider_id: Mapped[str] = mapped_column(String(200))
+    visits: Mapped[list[Any]] = mapped_column(JSON)
+    rosters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(20), default="booked")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class JobRecord(Base):
@@ -216,6 +257,50 @@ class MessagePublic(BaseModel):
     detail: str
 
 
+class OffersPublic(BaseModel):
+    """Ranked offers (each with its ``id`` to book), or none and ``reason`` in the resident's words."""
+
+    offers: list[dict[str, Any]]
+    reason: str | None = None
+    codes: dict[str, str] = Field(default_factory=dict)
+
+
+class StalePublic(BaseModel):
+    """A booking refused because the roster changed: why, and fresh offers for the same request and dates."""
+
+    detail: str
+    offers: list[dict[str, Any]]
+    reason: str | None = None
+
+
+class BookingCreate(BaseModel):
+    """Book an offer of ``POST /offers``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    offer_id: str = Field(min_length=1, max_length=32)
+
+
+class BookingPublic(BaseModel):
+    """A booking: its visits (date, visit id, window, start; workers and provider not for residents)."""
+
+    id: str
+    offer_id: str
+    client_id: str
+    provider_id: str | None = None
+    state: str
+    created_at: dt.datetime
+    cancelled_at: dt.datetime | None = None
+    visits: list[dict[str, Any]]
+
+
+class BookingsPublic(BaseModel):
+    """A page of bookings."""
+
+    data: list[BookingPublic]
+    count: int
+
+
 class MePublic(BaseModel):
     """The API key making the request."""
 
@@ -312,7 +397,7 @@ class PlanSummary(BaseModel):
     network: str | None
     visits: int
     workers: int
-    purpose: Literal["submitted", "reoptimise", "scenario"]
+    purpose: Literal["submitted", "reoptimise", "scenario", "frontdoor"]
     base_plan_id: str | None
     changes: dict[str, Any] | None
     created_at: dt.datetime
@@ -449,7 +534,7 @@ class RosterSummary(BaseModel):
     id: str
     plan_id: str
     job_id: str
-    purpose: Literal["solve", "reoptimise", "scenario"]
+    purpose: Literal["solve", "reoptimise", "scenario", "frontdoor"]
     previous_roster_id: str | None
     date: dt.date
     created_at: dt.datetime

@@ -6,8 +6,11 @@ only its SHA-256 is stored, so a copy of the database reveals no usable key.
 Secrets are random, not passwords, so a fast hash is enough; comparison is in
 constant time.
 
-Roles: ``coordinator``, ``planner``, ``provider:<provider id>`` and
-``worker:<provider id>:<worker id>``.
+Roles: ``coordinator``, ``planner``, ``provider:<provider id>``,
+``worker:<provider id>:<worker id>``, and for the front door (offers and
+bookings, ``api.routes.frontdoor``) ``frontdoor`` (the council's contact
+centre: any resident, sees providers) and ``resident:<client id>`` (their own
+offers, bookings and visits only; never worker ids or other clients).
 
 A worker is named by its provider **and** its id: worker ids are unique inside
 one plan only, and two agencies planning the same date may both have a ``w1``.
@@ -33,9 +36,10 @@ KEY_PREFIX = "hc"
 MAX_ROLE_LENGTH = 200
 _KEY = re.compile(r"^hc_([0-9a-f]{12})_([A-Za-z0-9_-]{20,100})$")
 _ID = r"[^\s:]{1,200}"
-_ROLE = re.compile(rf"^(coordinator|planner|provider:({_ID})|worker:({_ID}):({_ID}))$")
+_ROLE = re.compile(rf"^(coordinator|planner|frontdoor|provider:({_ID})|worker:({_ID}):({_ID})|resident:({_ID}))$")
 _OLD_WORKER_ROLE = re.compile(rf"^worker:({_ID})$")
-ROLE_FORMS = "coordinator, planner, provider:<provider id>, worker:<provider id>:<worker id>"
+ROLE_FORMS = ("coordinator, planner, provider:<provider id>, worker:<provider id>:<worker id>, frontdoor, "
+              "resident:<client id>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +52,7 @@ class Principal:
 
     @property
     def kind(self) -> str:
-        """``coordinator``, ``planner``, ``provider`` or ``worker``."""
+        """``coordinator``, ``planner``, ``provider``, ``worker``, ``frontdoor`` or ``resident``."""
         return self.role.split(":", 1)[0]
 
     @property
@@ -64,6 +68,12 @@ class Principal:
         """The worker of a ``worker:`` key, else ``None``."""
         match = _ROLE.match(self.role)
         return match[4] if match else None
+
+    @property
+    def client_id(self) -> str | None:
+        """The client of a ``resident:`` key, else ``None``."""
+        match = _ROLE.match(self.role)
+        return match[5] if match else None
 
     @property
     def subject(self) -> str | None:
@@ -105,7 +115,7 @@ def check_role(role: str) -> str:
     ------
     ValueError
         If it is none of ``coordinator``, ``planner``, ``provider:<provider id>``,
-        ``worker:<provider id>:<worker id>``, or is too long. The message of the
+        ``worker:<provider id>:<worker id>``, ``frontdoor``, ``resident:<client id>``, or is too long. The message of the
         old form ``worker:<worker id>`` names the form to use instead.
     """
     if len(role) > MAX_ROLE_LENGTH:

@@ -34,7 +34,7 @@ from api.board import (
     visible_roster,
 )
 from api.crud import ParsedCache, aware
-from api.deps import AnyKey, CacheDep, DatabaseDep, SessionDep, SettingsDep
+from api.deps import BoardReader, CacheDep, DatabaseDep, SessionDep, SettingsDep
 from api.errors import NotFound
 from api.intake import plan_network_path
 from api.models import BoardPublic, MessagePublic, RosterRecord
@@ -107,7 +107,7 @@ def _board(session: Session, cache: ParsedCache, who: Principal, record: RosterR
 
 @router.get("/day", response_model=BoardPublic, responses=NOT_FOUND, summary="The day's roster on the board")
 def read_board_day(date: Annotated[dt.date, Query(description="The day, YYYY-MM-DD.")], session: SessionDep,
-                   db: DatabaseDep, cache: CacheDep, who: AnyKey) -> Response:
+                   db: DatabaseDep, cache: CacheDep, who: BoardReader) -> Response:
     """Return the day's published roster as the board shows it to the caller.
 
     For a provider or worker key, the roster published for their provider; for
@@ -128,7 +128,7 @@ def read_board_day(date: Annotated[dt.date, Query(description="The day, YYYY-MM-
 
 @router.get("/rosters/{roster_id}", response_model=BoardPublic, responses=NOT_FOUND,
             summary="A roster on the board")
-def read_board(roster_id: str, session: SessionDep, db: DatabaseDep, cache: CacheDep, who: AnyKey) -> Response:
+def read_board(roster_id: str, session: SessionDep, db: DatabaseDep, cache: CacheDep, who: BoardReader) -> Response:
     """Return a roster as the board shows it: rows, unassigned visits, KPIs and what changed.
 
     Coordinators and planners see every worker of any roster; a provider its own
@@ -145,7 +145,7 @@ def read_board(roster_id: str, session: SessionDep, db: DatabaseDep, cache: Cach
     "description": "GeoJSON FeatureCollection: roads, routes, homes and stops."}},
     response_class=Response, summary="A roster's routes over the road network, as GeoJSON")
 def read_board_map(roster_id: str, session: SessionDep, db: DatabaseDep, cache: CacheDep, settings: SettingsDep,
-                   who: AnyKey) -> Response:
+                   who: BoardReader) -> Response:
     """Return the routes the caller may see, and the roads around them, as GeoJSON (lon, lat).
 
     Routes follow the roads the solver costed (:func:`solver.geometry.route_paths`);

@@ -17,7 +17,7 @@ from tests.api.support import LiveServer, create_keys
 
 #: Keys of the shared server. agency-x reuses care-1's worker id w1 (see ``support.agency_plan``).
 ROLES = ["coordinator", "planner", "provider:care-1", "provider:care-2", "provider:agency-x",
-         "worker:care-1:w1", "worker:care-2:w3", "worker:agency-x:w1"]
+         "worker:care-1:w1", "worker:care-2:w3", "worker:agency-x:w1", "frontdoor", "resident:c1"]
 
 
 @pytest.fixture(scope="session")

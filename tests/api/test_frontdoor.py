@@ -1,0 +1,191 @@
+"""The front door in the service: offers, bookings (idempotent, re-checked, raced), cancelling, and its roles.
+
+A server of its own (bookings publish new rosters, which the shared server's
+other tests must not see): plan A of ``support.two_provider_plan`` for
+tomorrow, solved and published. Every roster a booking or a cancellation
+publishes is checked with ``check_roster`` (``support.assert_valid_roster``).
+Runs on PostgreSQL too (``HOMECARE_TEST_DATABASE_URL``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.support import LiveServer, assert_valid_roster, create_keys, solve, submit, two_provider_plan
+
+FD, RES, OTHER, C = "frontdoor", "resident:c2", "resident:c4", "coordinator"
+PROV, W = "provider:care-1", "worker:care-1:w1"
+ROLES = [C, FD, RES, OTHER, PROV, W, "planner"]
+DATE = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)).isoformat()
+ASK = {"client_id": "c2", "kind": "care", "duration_min": 30, "preferred_times": [{"start": "13:30", "end": "15:30"}]}
+
+
+@pytest.fixture(scope="module")
+def front(server_factory) -> tuple[LiveServer, dict[str, str]]:
+    """A server with plan A published for tomorrow, and a key per role of :data:`ROLES`."""
+    server = server_factory("frontdoor")
+    keys = create_keys(server.db_url, ROLES)
+    server.start()
+    with server.client(keys[C]) as api:
+        solve(api, submit(api, two_provider_plan(DATE)), time_limit_s=0.5, publish=True)
+    return server, keys
+
+
+@pytest.fixture
+def as_(front):
+    server, keys = front
+    clients: list[httpx.Client] = []
+
+    def make(role: str) -> httpx.Client:
+        clients.append(server.client(keys[role]))
+        return clients[-1]
+
+    yield make
+    for c in clients:
+        c.close()
+
+
+def _offers(api: httpx.Client, ask: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    response = api.post("/offers", json=ask or ASK)
+    assert response.status_code == 200, response.text
+    offers = response.json()["offers"]
+    assert offers, response.json()
+    return offers
+
+
+def _book(api: httpx.Client, offer_id: str, key: str) -> httpx.Response:
+    return api.post("/bookings", json={"offer_id": offer_id}, headers={"Idempotency-Key": key})
+
+
+def _check_published(coordinator: httpx.Client, roster_id: str, network: Any) -> dict[str, Any]:
+    """Check a roster the service published with check_roster; return it."""
+    roster = coordinator.get(f"/rosters/{roster_id}").json()
+    plan = coordinator.get(f"/plans/{roster['plan_id']}").json()["plan"]
+    assert_valid_roster(plan, roster["roster"], network)
+    return roster
+
+
+def _provider_visit_ids(api: httpx.Client, provider: str) -> set[str]:
+    response = api.get(f"/providers/{provider}/visits", params={"date": DATE})
+    assert response.status_code == 200, response.text
+    return {v["visit_id"] for v in response.json()["data"]}
+
+
+def test_frontdoor_offers_are_ranked_stored_and_a_resident_sees_no_workers(as_):
+    """The contact centre sees providers and workers; a resident sees neither, and only asks for themselves."""
+    offers = _offers(as_(FD))
+    assert [o["n"] for o in offers] == list(range(1, len(offers) + 1))
+    assert all(o["id"].startswith("of_") and o["slots"][0]["worker_ids"] and o["provider_id"] for o in offers)
+    assert all(o["slots"][0]["date"] == DATE for o in offers)
+    assert all("13:30" <= o["window"]["start"] < "15:30" for o in offers)
+    mine = as_(RES).post("/offers", json={k: v for k, v in ASK.items() if k != "client_id"})
+    assert mine.status_code == 200, mine.text
+    assert mine.json()["offers"] and "worker_ids" not in mine.text and "provider_id" not in mine.text
+    other = as_(OTHER).post("/offers", json=ASK)  # c4 asking for c2
+    assert other.status_code == 404 and "not found" in other.json()["detail"]
+    bad = as_(FD).post("/offers", json={**ASK, "workers_required": 3, "kind": "gardening"})
+    assert bad.status_code == 422
+    fields = {p["field"] for p in bad.json()["detail"]}
+    assert {"workers_required", "kind"} <= fields, bad.json()
+    assert as_(PROV).post("/offers", json=ASK).status_code == 403
+
+
+def test_frontdoor_booking_lands_in_the_live_roster_once_per_key_and_cancels(as_, london_network):
+    """A booking shows at once in the provider's list, the worker's day and calendar; the same key books
+    once; cancelling takes it out again; every roster published passes check_roster."""
+    fd, coordinator = as_(FD), as_(C)
+    offer = _offers(fd)[0]
+    provider, worker = offer["provider_id"], offer["slots"][0]["worker_ids"][0]
+    first = _book(fd, offer["id"], "key-1")
+    assert first.status_code == 201, first.text
+    booking = first.json()
+    visit_id = booking["visits"][0]["visit_id"]
+    assert booking["state"] == "booked" and booking["visits"][0]["window"] == offer["window"]
+    again = _book(fd, offer["id"], "key-1")
+    assert again.status_code == 200 and again.json()["id"] == booking["id"]
+    assert visit_id in _provider_visit_ids(coordinator, provider)
+    day = coordinator.get(f"/workers/{worker}/day", params={"date": DATE, "provider_id": provider}).json()
+    stop = next(s for s in day["stops"] if s["visit_id"] == visit_id)
+    assert stop["start"] == offer["slots"][0]["start"]
+    ics = coordinator.get(f"/workers/{worker}/day.ics", params={"date": DATE, "provider_id": provider})
+    assert visit_id in ics.text
+    roster = _check_published(coordinator, day["roster_id"], london_network)
+    assert roster["state"] == "published"
+    assert len([b for b in fd.get("/bookings").json()["data"] if b["offer_id"] == offer["id"]]) == 1
+    assert fd.post("/bookings", json={"offer_id": offer["id"]},
+                   headers={"Idempotency-Key": "key-2"}).status_code == 409  # booked already
+    gone = fd.delete(f"/bookings/{booking['id']}")
+    assert gone.status_code == 200 and gone.json()["state"] == "cancelled"
+    assert visit_id not in _provider_visit_ids(coordinator, provider)
+    after = coordinator.get(f"/workers/{worker}/day", params={"date": DATE, "provider_id": provider}).json()
+    assert after["roster_id"] != day["roster_id"]
+    _check_published(coordinator, after["roster_id"], london_network)
+
+
+def test_frontdoor_a_stale_offer_is_refused_with_fresh_offers(as_):
+    """An offer quoted before its place was taken is re-checked, not booked: 409 with fresh, bookable offers."""
+    fd = as_(FD)
+    ask = {**ASK, "preferred_times": [{"start": "14:00", "end": "15:00"}]}
+    one, two = _offers(fd, ask)[0], _offers(fd, ask)[0]
+    assert one["slots"] == two["slots"]  # the same place, quoted twice
+    assert _book(fd, one["id"], "stale-1").status_code == 201
+    refused = _book(fd, two["id"], "stale-2")
+    assert refused.status_code == 409, refused.text
+    fresh = refused.json()["offers"]
+    assert fresh and all(o["id"] != two["id"] for o in fresh)
+    assert _book(fd, fresh[0]["id"], "stale-3").status_code == 201  # a fresh offer is bookable at once
+
+
+def test_frontdoor_two_bookings_racing_for_one_place_one_wins(as_, front, london_network):
+    """Two bookings of the same place at the same moment: exactly one is booked, the other gets 409."""
+    fd = as_(FD)
+    ask = {**ASK, "client_id": "c3", "preferred_times": [{"start": "10:00", "end": "11:00"}]}
+    one, two = _offers(fd, ask)[0], _offers(fd, ask)[0]
+    assert one["slots"] == two["slots"]
+    server, keys = front
+    answers: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def go(offer_id: str, key: str) -> None:
+        with server.client(keys[FD]) as api:
+            barrier.wait()
+            answers.append(_book(api, offer_id, key).status_code)
+
+    threads = [threading.Thread(target=go, args=(o["id"], f"race-{i}")) for i, o in enumerate((one, two))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers) == [201, 409]
+    coordinator = as_(C)
+    provider = one["provider_id"]
+    visits = coordinator.get(f"/providers/{provider}/visits", params={"date": DATE}).json()
+    _check_published(coordinator, visits["roster_id"], london_network)
+
+
+def test_frontdoor_a_resident_sees_and_cancels_only_their_own(as_):
+    """A resident lists their own bookings, never another client's, and another's booking looks missing."""
+    fd, res, other = as_(FD), as_(RES), as_(OTHER)
+    offer = _offers(res, {k: v for k, v in ASK.items() if k != "client_id"} | {
+        "preferred_times": [{"start": "08:00", "end": "16:00"}]})[-1]
+    made = _book(res, offer["id"], "own-1")
+    assert made.status_code == 201, made.text
+    assert "worker_ids" not in made.text and made.json()["provider_id"] is None
+    mine = res.get("/bookings").json()["data"]
+    assert mine and {b["client_id"] for b in mine} == {"c2"}
+    assert other.get("/bookings").json()["data"] == [] or {b["client_id"] for b in other.get(
+        "/bookings").json()["data"]} == {"c4"}
+    assert other.get("/bookings", params={"client_id": "c2"}).status_code == 404
+    assert other.delete(f"/bookings/{made.json()['id']}").status_code == 404
+    assert _book(other, offer["id"], "steal").status_code == 404
+    assert {b["client_id"] for b in fd.get("/bookings", params={"client_id": "c2"}).json()["data"]} == {"c2"}
+    assert res.delete(f"/bookings/{made.json()['id']}").json()["state"] == "cancelled"
+    for role in (PROV, W, "planner"):
+        assert as_(role).get("/bookings").status_code == 403
+    assert res.get(f"/board/day?date={DATE}").status_code == 403
+    assert res.get(f"/providers/care-1/visits?date={DATE}").status_code == 403
