@@ -121,8 +121,8 @@ def _safe_url(url: str) -> str:
 
 @keys_app.command("create")
 def keys_create(
-    role: Annotated[str, typer.Option(help="coordinator, planner, provider:<provider id> or "
-                                           "worker:<provider id>:<worker id>.")],
+    role: Annotated[str, typer.Option(help="coordinator, planner, provider:<provider id>, "
+                                           "worker:<provider id>:<worker id>, frontdoor or resident:<client id>.")],
     name: Annotated[str, typer.Option(help="Who holds the key (shown in the audit log).")] = "",
     db: DbOption = None,
 ) -> None:

@@ -10,7 +10,9 @@ Runs on PostgreSQL too (``HOMECARE_TEST_DATABASE_URL``).
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -189,3 +191,55 @@ def test_frontdoor_a_resident_sees_and_cancels_only_their_own(as_):
         assert as_(role).get("/bookings").status_code == 403
     assert res.get(f"/board/day?date={DATE}").status_code == 403
     assert res.get(f"/providers/care-1/visits?date={DATE}").status_code == 403
+
+
+def _readme_block() -> str:
+    """The bash block of the README's front-door walkthrough."""
+    from tests.helpers import ROOT
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("### The front door: offers and bookings"):]
+    return section[section.index("```bash\n") + len("```bash\n"):section.index("\n```", section.index("```bash"))]
+
+
+def test_frontdoor_readme_walkthrough_works_as_written(server_factory, tmp_path, london_network):
+    """The README's curl walkthrough (offers, booking, provider list and calendar, resident, cancel) runs as
+    written against a server with the Cambridge day published (as the walkthrough before it leaves it)."""
+    import json
+    import os
+    import subprocess
+
+    from tests.helpers import ROOT
+
+    server = server_factory("readme")
+    keys = create_keys(server.db_url, [C])
+    server.start()
+    plan = json.loads((ROOT / "fixtures/plans/cambridge_weekday.json").read_text())
+    with server.client(keys[C]) as api:
+        solve(api, submit(api, plan), time_limit_s=3.0, publish=True)
+    script = ("set -euo pipefail\njson() { python3 -c \"import json,sys; print(json.load(sys.stdin)$1)\"; }\n"
+              + _readme_block().replace("localhost:8000", server.url.removeprefix("http://")))
+    env = {**os.environ, "KEY": keys[C], "HOMECARE_DATABASE_URL": server.db_url,
+           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    run = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    offer, visit, calendar, resident, state = run.stdout.strip().splitlines()
+    assert "'green'" in offer and "'slots'" in offer
+    assert visit.startswith("booked-")  # the provider's visit list named the booked visit
+    assert visit in calendar and calendar != visit  # a line of the worker's calendar
+    assert visit in resident and "worker_ids" not in resident and "provider_id" not in resident
+    assert state == "cancelled"
+    with server.client(keys[C]) as api:
+        rosters = [r for r in api.get("/rosters", params={"date": plan["date"]}).json()["data"]
+                   if r["purpose"] == "frontdoor"]
+        assert len(rosters) == 2  # the booking's and the cancellation's
+        for r in rosters:
+            _check_published(api, r["id"], network_for_plan(plan))
+
+
+def network_for_plan(plan: dict[str, Any]) -> Any:
+    """The road network a bundled plan names."""
+    from scheduler.io import plan_from_dict
+    from solver import network_for
+
+    return network_for(plan_from_dict(plan))
