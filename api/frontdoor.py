@@ -38,11 +38,26 @@ from api.crud import ParsedCache
 from api.db import Database
 from api.errors import Conflict, NotFound
 from api.intake import plan_network_path
-from api.models import AuditRecord, BookingRecord, OfferRecord, RosterPublication, RosterRecord, utcnow
+from api.models import (
+    AuditRecord,
+    BookingRecord,
+    OfferRecord,
+    RosterPublication,
+    RosterRecord,
+    utcnow,
+)
 from api.security import Principal
 from scheduler.errors import PlanError, Problem
 from scheduler.io import plan_to_dict, roster_to_dict
-from scheduler.offers import NewClient, Offer, OfferRequest, Quote, mark_green, rank, request_from_dict
+from scheduler.offers import (
+    NewClient,
+    Offer,
+    OfferRequest,
+    Quote,
+    mark_green,
+    rank,
+    request_from_dict,
+)
 from solver.offers import Published
 
 #: Days searched when a request names no dates: today and the next six.
@@ -178,8 +193,9 @@ def default_dates(*, session: Session, today: dt.date) -> list[dt.date]:
 
 def _for_provider(request: OfferRequest, provider_id: str, days: Sequence[Published],
                   known: Sequence[Published]) -> OfferRequest:
-    """The request asked of one provider: only its workers; a client its plans lack comes as a new client
-    (their home, postcode, name and gender preference as another plan of the dates has them)."""
+    """Return the request asked of one provider: only its workers; a client its plans lack comes as a new client
+    (their home, postcode, name and gender preference as another plan of the dates has them).
+    """
     request = dataclasses.replace(request, provider_id=provider_id)
     cid = request.client_id
     if cid is None or any(c.id == cid for d in days for c in d.plan.clients):

@@ -119,7 +119,8 @@ def read_bookings(session: SessionDep, db: DatabaseDep, who: FrontDoor,
                   client_id: Annotated[str | None, Query(description="Only this client's (not for residents).")] = None,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0) -> BookingsPublic:
     """Return bookings newest first with their visits (date, window, start): a resident's own, or every
-    booking (of ``client_id``) for the contact centre and coordinators."""
+    booking (of ``client_id``) for the contact centre and coordinators.
+    """
     if who.kind == "resident" and client_id not in (None, who.client_id):
         raise NotFound("client", client_id or "")
     rows, count = frontdoor.list_bookings(session=session, who=who, client_id=client_id, limit=limit, offset=offset)
@@ -133,7 +134,8 @@ def read_bookings(session: SessionDep, db: DatabaseDep, who: FrontDoor,
 def delete_booking(booking_id: str, request: Request, db: DatabaseDep, cache: CacheDep, settings: SettingsDep,
                    who: FrontDoor) -> BookingPublic:
     """Take the booking's visits out of the rosters published now (published anew at once); every other stop
-    stays as it was. Cancelling a cancelled booking changes nothing."""
+    stays as it was. Cancelling a cancelled booking changes nothing.
+    """
     record = frontdoor.cancel_booking(db=db, cache=cache, days=_days(request), settings=settings,
                                       booking_id=booking_id, who=who)
     return _booking(record, who)

@@ -18,7 +18,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.support import LiveServer, assert_valid_roster, create_keys, solve, submit, two_provider_plan
+from tests.api.support import (
+    LiveServer,
+    assert_valid_roster,
+    create_keys,
+    solve,
+    submit,
+    two_provider_plan,
+)
 
 FD, RES, OTHER, C = "frontdoor", "resident:c2", "resident:c4", "coordinator"
 PROV, W = "provider:care-1", "worker:care-1:w1"
@@ -29,7 +36,7 @@ ASK = {"client_id": "c2", "kind": "care", "duration_min": 30, "preferred_times":
 
 @pytest.fixture(scope="module")
 def front(server_factory) -> tuple[LiveServer, dict[str, str]]:
-    """A server with plan A published for tomorrow, and a key per role of :data:`ROLES`."""
+    """Start a server with plan A published for tomorrow, and a key per role of :data:`ROLES`."""
     server = server_factory("frontdoor")
     keys = create_keys(server.db_url, ROLES)
     server.start()
@@ -40,6 +47,7 @@ def front(server_factory) -> tuple[LiveServer, dict[str, str]]:
 
 @pytest.fixture
 def as_(front):
+    """Return an HTTP client of the front-door server for a role; closed after the test."""
     server, keys = front
     clients: list[httpx.Client] = []
 
@@ -99,7 +107,8 @@ def test_frontdoor_offers_are_ranked_stored_and_a_resident_sees_no_workers(as_):
 
 def test_frontdoor_booking_lands_in_the_live_roster_once_per_key_and_cancels(as_, london_network):
     """A booking shows at once in the provider's list, the worker's day and calendar; the same key books
-    once; cancelling takes it out again; every roster published passes check_roster."""
+    once; cancelling takes it out again; every roster published passes check_roster.
+    """
     fd, coordinator = as_(FD), as_(C)
     offer = _offers(fd)[0]
     provider, worker = offer["provider_id"], offer["slots"][0]["worker_ids"][0]
@@ -194,7 +203,7 @@ def test_frontdoor_a_resident_sees_and_cancels_only_their_own(as_):
 
 
 def _readme_block() -> str:
-    """The bash block of the README's front-door walkthrough."""
+    """Return the bash block of the README's front-door walkthrough."""
     from tests.helpers import ROOT
 
     text = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -204,7 +213,8 @@ def _readme_block() -> str:
 
 def test_frontdoor_readme_walkthrough_works_as_written(server_factory, tmp_path, london_network):
     """The README's curl walkthrough (offers, booking, provider list and calendar, resident, cancel) runs as
-    written against a server with the Cambridge day published (as the walkthrough before it leaves it)."""
+    written against a server with the Cambridge day published (as the walkthrough before it leaves it).
+    """
     import json
     import os
     import subprocess
@@ -238,7 +248,7 @@ def test_frontdoor_readme_walkthrough_works_as_written(server_factory, tmp_path,
 
 
 def network_for_plan(plan: dict[str, Any]) -> Any:
-    """The road network a bundled plan names."""
+    """Return the road network a bundled plan names."""
     from scheduler.io import plan_from_dict
     from solver import network_for
 
