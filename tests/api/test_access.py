@@ -28,6 +28,7 @@ import pytest
 from tests.api.support import (
     LiveServer,
     agency_plan,
+    assert_valid_roster,
     csv_plan_files,
     solve,
     submit,
@@ -191,7 +192,7 @@ CASES: dict[str, list[Case]] = {
 
 
 @pytest.fixture(scope="module")
-def world(server: LiveServer, keys: dict[str, str]) -> dict[str, Any]:
+def world(server: LiveServer, keys: dict[str, str], london_network) -> dict[str, Any]:
     """Plans A and B solved and published by a coordinator; a finished job and scenario; a planner's draft."""
     with server.client(keys[C]) as api:
         data = two_provider_plan(DATE)
@@ -206,6 +207,11 @@ def world(server: LiveServer, keys: dict[str, str]) -> dict[str, Any]:
         draft = solve(api, submit(api, two_provider_plan(DATE)), time_limit_s=0.5)
     booked_offer, booking = _booked_and_cancelled(server, keys)
     with server.client(keys[C]) as api:  # a and b are the published rosters again, b published last
+        for made in api.get("/rosters", params={"date": DATE}).json()["data"]:
+            if made["purpose"] == "frontdoor":  # the booking's and the cancellation's
+                roster = api.get(f"/rosters/{made['id']}").json()
+                assert_valid_roster(api.get(f"/plans/{made['plan_id']}").json()["plan"], roster["roster"],
+                                    london_network)
         for roster_id in (job["roster_id"], agency["roster_id"]):
             assert api.post(f"/rosters/{roster_id}/publish", json={}).status_code == 200
     return {"booked_offer": booked_offer, "booking": booking, "plan": plan_id, "job": job["id"], "a": job["roster_id"], "b": agency["roster_id"],

@@ -138,7 +138,16 @@ def test_frontdoor_booking_lands_in_the_live_roster_once_per_key_and_cancels(as_
     _check_published(coordinator, after["roster_id"], london_network)
 
 
-def test_frontdoor_a_stale_offer_is_refused_with_fresh_offers(as_):
+def _check_day(coordinator: httpx.Client, network: Any) -> None:
+    """Check every roster published for tomorrow with check_roster (the bookings' and cancellations')."""
+    rosters = coordinator.get("/rosters", params={"date": DATE}).json()["data"]
+    made = [r for r in rosters if r["purpose"] == "frontdoor"]
+    assert made
+    for r in made:
+        _check_published(coordinator, r["id"], network)
+
+
+def test_frontdoor_a_stale_offer_is_refused_with_fresh_offers(as_, london_network):
     """An offer quoted before its place was taken is re-checked, not booked: 409 with fresh, bookable offers."""
     fd = as_(FD)
     ask = {**ASK, "preferred_times": [{"start": "14:00", "end": "15:00"}]}
@@ -150,6 +159,7 @@ def test_frontdoor_a_stale_offer_is_refused_with_fresh_offers(as_):
     fresh = refused.json()["offers"]
     assert fresh and all(o["id"] != two["id"] for o in fresh)
     assert _book(fd, fresh[0]["id"], "stale-3").status_code == 201  # a fresh offer is bookable at once
+    _check_day(as_(C), london_network)
 
 
 def test_frontdoor_two_bookings_racing_for_one_place_one_wins(as_, front, london_network):
@@ -179,7 +189,7 @@ def test_frontdoor_two_bookings_racing_for_one_place_one_wins(as_, front, london
     _check_published(coordinator, visits["roster_id"], london_network)
 
 
-def test_frontdoor_a_resident_sees_and_cancels_only_their_own(as_):
+def test_frontdoor_a_resident_sees_and_cancels_only_their_own(as_, london_network):
     """A resident lists their own bookings, never another client's, and another's booking looks missing."""
     fd, res, other = as_(FD), as_(RES), as_(OTHER)
     offer = _offers(res, {k: v for k, v in ASK.items() if k != "client_id"} | {
@@ -200,6 +210,7 @@ def test_frontdoor_a_resident_sees_and_cancels_only_their_own(as_):
         assert as_(role).get("/bookings").status_code == 403
     assert res.get(f"/board/day?date={DATE}").status_code == 403
     assert res.get(f"/providers/care-1/visits?date={DATE}").status_code == 403
+    _check_day(as_(C), london_network)
 
 
 def _readme_block() -> str:
