@@ -41,6 +41,19 @@ def test_units_roles():
         check_role("provider:" + "p" * 195)
 
 
+def test_units_front_door_roles():
+    """frontdoor and resident:<client id> are roles; a resident names one client and no provider or worker."""
+    for role in ("frontdoor", "resident:c005"):
+        assert check_role(role) == role
+    resident = Principal("k", "n", "resident:c005")
+    assert (resident.kind, resident.client_id, resident.provider_id, resident.worker_id) == (
+        "resident", "c005", None, None)
+    assert Principal("k", "n", "frontdoor").client_id is None
+    for role in ("resident", "resident:", "resident:a:b", "resident:a b", "frontdoor:x"):
+        with pytest.raises(ValueError, match="is not one of"):
+            check_role(role)
+
+
 def test_units_settings_from_environment(monkeypatch, tmp_path):
     """HOMECARE_* variables set the settings; the SQLite path is the default database."""
     monkeypatch.setenv("HOMECARE_DB_PATH", str(tmp_path / "x.db"))
