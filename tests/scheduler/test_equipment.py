@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from scheduler.day import WorkerDay
 from scheduler.eligibility import eligibility
 from scheduler.errors import PlanError
 from scheduler.io import plan_from_dict, plan_to_dict
@@ -142,8 +143,7 @@ def test_free_room_for_a_mandatory_transfer_waits_for_the_installation():
 # --------------------------------------------------------------------------- the worker-day engine
 
 def _carer_day(plan):  # noqa: ANN001, ANN202
-    from scheduler.day import WorkerDay
-
+    """Return w1's empty day in the plan."""
     return WorkerDay(plan, plan.worker("w1"), None, FixedTravel(300, 1500))
 
 
@@ -173,8 +173,6 @@ def test_the_engine_refuses_for_equipment_when_the_day_is_full_after_the_install
     data = _plan(care_window=("08:00", "14:00"))
     data["visits"].append(visit("a", window=("13:00", "13:00"), duration_min=180))
     plan = plan_from_dict(data)
-    from scheduler.day import WorkerDay
-
     day = WorkerDay(plan, plan.worker("w1"), make_roster(plan, {"w1": [stop("a", "13:00", 180, travel_s=300,
                                                                               travel_m=1500)]}).route("w1"),
                     FixedTravel(300, 1500))
