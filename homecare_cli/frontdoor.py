@@ -229,7 +229,8 @@ def book_offer(
             console.print(f"no offer: {fresh.reason}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_INVALID)
     try:
-        written = _write(list(booking.days), out_dir)
+        # An installation also changes the later dates' plans (the item is in place there).
+        written = _write([*booking.days, *booking.later], out_dir)
     except OSError as exc:
         raise _fail(f"--out {out_dir}: cannot write ({exc.strerror or exc})") from None
     for slot, vid in zip(chosen.slots, booking.visit_ids, strict=True):

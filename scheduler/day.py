@@ -27,7 +27,8 @@ Two layers:
     day: stints (a visit lies inside one; travel to a day's first visit within
     it), the rest break a first visit in a long stint would call for, a
     re-plan's lock time and ``off_from`` (:mod:`scheduler.roster`), links to
-    visits already placed (:func:`link_bounds`) and, for a double-handed visit,
+    visits already placed (:func:`link_bounds`), the equipment a visit needs
+    (in place, or installed by a served visit: :mod:`scheduler.rules.equipment`) and, for a double-handed visit,
     a start shared with the other worker (:func:`pairs`). :meth:`WorkerDay.ask`
     gives every :class:`Place` (position, earliest and latest whole-minute
     start, extra travel) or a :class:`~scheduler.rules.base.Refusal` with the
@@ -45,7 +46,7 @@ from typing import Any
 
 from scheduler.model import Location, Plan, Visit, Worker
 from scheduler.roster import Route, Stop, plan_locked_before, worker_off_from
-from scheduler.rules import double_handed_limit
+from scheduler.rules import double_handed_limit, equipment
 from scheduler.rules.base import Refusal
 from scheduler.shifts import arrive, break_needs, earliest_start, gaps, latest_start, stints
 from scheduler.text import counted
@@ -647,21 +648,37 @@ class WorkerDay:
                     b = min(b, bottom + self.after_s - dur - tt[here][self.day.end_loc])
         return a, b
 
-    def ask(self, visit: Visit, *, starts: Mapping[str, int] | None = None, at: int | None = None) -> Answer:
+    def ask(self, visit: Visit, *, starts: Mapping[str, int] | None = None, at: int | None = None,
+            ends: Mapping[str, int] | None = None, why: bool = True) -> Answer:
         """Return every place for ``visit`` in this day, or the :class:`Refusal` saying why there is none.
 
         ``starts`` are the placed visits' starts (seconds), for the visit's links;
-        ``at`` is the start of the other worker of a double-handed visit.
+        ``at`` is the start of the other worker of a double-handed visit;
+        ``ends`` are the served visits' ends (seconds, :func:`scheduler.rules.equipment.served_ends`),
+        for the equipment the visit needs: it starts once every item is in place
+        (:func:`scheduler.rules.equipment.available_from`), and is refused (code
+        ``equipment``) when an item is neither in place nor installed by a served
+        visit. Without ``starts`` (``ends``) links (equipment) are not asked.
+        Without ``why`` a day with no place gives no refusal but the equipment's
+        (quicker, for callers that only want the places).
         """
         lo, hi, links = link_bounds(self.plan, visit, starts) if starts is not None else (0, DAY_S, ())
-        found = self.places(visit, within=(lo, hi) if links else None, at=at)
+        ready = 0
+        if ends is not None and visit.needs_equipment:
+            ready = equipment.available_from(self.plan, visit, ends)
+            if ready is None:
+                return Answer(self.worker.id, (), Refusal("equipment", equipment.unmet(self.plan, visit, ends) or ""))
+        within = (max(lo, ready), hi) if links or ready else None
+        found = self.places(visit, within=within, at=at)
         if found:
             return Answer(self.worker.id, tuple(found))
-        return Answer(self.worker.id, (), self._refusal(visit, (lo, hi) if links else None, links, at))
+        if not why:
+            return Answer(self.worker.id, ())
+        return Answer(self.worker.id, (), self._refusal(visit, (lo, hi) if links else None, links, at, ready))
 
     def _refusal(self, visit: Visit, within: tuple[int, int] | None, links: Sequence[Link],
-                 at: int | None) -> Refusal:
-        """Why the visit has no place in the day: the first rule that leaves none."""
+                 at: int | None, ready: int = 0) -> Refusal:
+        """Why the visit has no place in the day: the first rule that leaves none (``ready``: its equipment's time)."""
         w, day = self.worker, self.day
         if w.capacity is not None and day.load + visit.demand > w.capacity:
             return Refusal("capacity", f"carries {day.load} of capacity {w.capacity} already; "
@@ -698,6 +715,12 @@ class WorkerDay:
                             (f"starts {k.gap_lo}-{k.gap_hi if k.gap_hi is not None else '…'} min after "
                              f"{k.other_id} ends ({format_hhmm(k.at)})") for k in links})
             return Refusal("linked", "no gap for its link: it " + "; ".join(words))
+        if ready:
+            lo, hi = within if within is not None else (0, DAY_S)
+            within = (max(lo, ready), hi)
+            if not self.places(visit, limits=False, within=within):
+                return Refusal("equipment", f"the equipment it needs is in place only from {format_hhmm(ready)}, "
+                               "and there is no room after that")
         timed = self.places(visit, limits=False, within=within, at=at)
         if not timed:
             return Refusal("busy", f"not free at {format_hhmm(at or 0)}, when the other worker of the pair starts")

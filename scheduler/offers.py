@@ -30,6 +30,7 @@ from scheduler.model import (
     GENDER_PREFERENCES,
     PROVIDER_KINDS,
     Client,
+    Equipment,
     Location,
     Plan,
     TimeWindow,
@@ -40,7 +41,7 @@ from scheduler.timeutil import DAY_S, format_hhmm
 __all__ = [
     "GREEN_MAX_S", "GREEN_QUARTILE_MAX_S", "RESIDENT_WORDS", "SLOT_MIN", "WEEKDAYS", "NewClient", "Offer",
     "OfferRequest", "Quote", "Recurrence", "Slot", "booked_plan", "in_residents_words", "mark_green", "rank",
-    "recurring_dates", "request_from_dict", "slot_starts",
+    "recurring_dates", "request_from_dict", "slot_starts", "with_equipment",
 ]
 
 #: The start-window length each kind of service offers by default (minutes), like a delivery slot.
@@ -53,7 +54,7 @@ GREEN_MAX_S = 300
 GREEN_QUARTILE_MAX_S = 600
 
 _KNOWN = {"client_id", "client", "kind", "duration_min", "required_skills", "workers_required", "dates",
-          "preferred_times", "provider_id", "slot_min", "recurrence"}
+          "preferred_times", "provider_id", "slot_min", "recurrence", "needs_equipment", "installs"}
 
 
 # --------------------------------------------------------------------------- the request
@@ -84,7 +85,10 @@ class OfferRequest:
     Exactly one of ``client_id`` (a client of the plans) and ``new_client`` is
     set. ``dates`` are the dates to search; ``preferred_times`` the parts of the
     day a start window must lie in (seconds since midnight; empty: any time);
-    ``slot_min`` the start-window length (minutes).
+    ``slot_min`` the start-window length (minutes). ``needs_equipment``: items
+    that must be in place at the client before the visit starts (a hoist for a
+    transfer); ``installs``: the item an ``equipment`` visit puts in place (its
+    technician needs the item as a skill).
     """
 
     kind: str
@@ -98,6 +102,8 @@ class OfferRequest:
     preferred_times: tuple[TimeWindow, ...] = ()
     provider_id: str | None = None
     recurrence: Recurrence | None = None
+    needs_equipment: frozenset[str] = frozenset()
+    installs: str | None = None
 
     @property
     def slot_s(self) -> int:
@@ -115,7 +121,8 @@ def request_from_dict(data: Mapping[str, Any], *, dates: Iterable[dt.date] = ())
         ``postcode``, ``name``, ``gender_preference``, ``id``}, ``kind``,
         ``duration_min``, ``required_skills``, ``workers_required`` (1 or 2),
         ``dates`` (``YYYY-MM-DD``), ``preferred_times`` ([{start, end}] ``HH:MM``),
-        ``provider_id``, ``slot_min``, ``recurrence`` {``weekdays``, ``every_n_weeks``}.
+        ``provider_id``, ``slot_min``, ``recurrence`` {``weekdays``, ``every_n_weeks``},
+        ``needs_equipment`` (items), ``installs`` (an item; kind ``equipment`` only).
     dates
         The dates searched when the request names none (the quoter's: every date
         with a published roster).
@@ -159,13 +166,19 @@ def request_from_dict(data: Mapping[str, Any], *, dates: Iterable[dt.date] = ())
     wanted = _dates(r, data.get("dates"))
     times = r.windows("preferred_times")
     repeat = _recurrence(r, r.mapping("recurrence"))
+    needs = frozenset(r.strings("needs_equipment"))
+    installs = r.text("installs")
+    if installs is not None and kind is not None and kind != "equipment":
+        r.fail("installs", f"only an equipment visit installs an item; this request is {kind!r}")
+    if installs is not None and installs in needs:
+        r.fail("needs_equipment", f"the visit installs {installs!r}, so it cannot need it")
     if problems:
         raise PlanError(problems)
     return OfferRequest(
         kind=kind, duration_min=duration, dates=tuple(sorted(set(wanted if wanted is not None else dates))),
         slot_min=slot, client_id=client_id, new_client=new, required_skills=frozenset(r.strings("required_skills")),
         workers_required=workers, preferred_times=tuple(sorted(times, key=lambda w: w.start)),
-        provider_id=r.text("provider_id"), recurrence=repeat)
+        provider_id=r.text("provider_id"), recurrence=repeat, needs_equipment=needs, installs=installs)
 
 
 def _new_client(r: _Record, raw: Mapping[str, Any] | None) -> NewClient | None:
@@ -274,11 +287,33 @@ def _free_id(plan: Plan, prefix: str, taken: Any) -> str:
 
 def asked_visit(plan: Plan, request: OfferRequest, client: Client, window: TimeWindow, *,
                 visit_id: str | None = None, provider_id: str | None = None) -> Visit:
-    """Return the visit a request asks for, starting inside ``window`` (a new id unless given: ``booked-N``)."""
+    """Return the visit a request asks for, starting inside ``window`` (a new id unless given: ``booked-N``).
+
+    An installation (``installs``) needs its item as a skill of the technician, as generated plans give them.
+    """
     vid = visit_id or _free_id(plan, "booked-", plan.has_visit)
+    skills = request.required_skills | ({request.installs} if request.installs is not None else set())
     return Visit(vid, client.id, request.kind, window, request.duration_min,
-                 provider_id=provider_id or request.provider_id, required_skills=request.required_skills,
-                 workers_required=request.workers_required, extra={"booked": True})
+                 provider_id=provider_id or request.provider_id, required_skills=frozenset(skills),
+                 workers_required=request.workers_required, needs_equipment=request.needs_equipment,
+                 installs=request.installs, extra={"booked": True})
+
+
+def with_equipment(plan: Plan, client_id: str, item: str, installed_from: int | None) -> Plan:
+    """Return the plan with ``item`` in the client's equipment, in place from ``installed_from`` (``None``: all day).
+
+    A plan where the client already has the item in place no later keeps it; one without the client is returned as is.
+    """
+    clients, changed = [], False
+    for c in plan.clients:
+        if c.id == client_id:
+            have = next((e for e in c.equipment if e.item == item), None)
+            if have is None or (have.installed_from is not None
+                                and (installed_from is None or installed_from < have.installed_from)):
+                kept = tuple(e for e in c.equipment if e.item != item)
+                c, changed = dataclasses.replace(c, equipment=(*kept, Equipment(item, installed_from))), True
+        clients.append(c)
+    return dataclasses.replace(plan, clients=tuple(clients)) if changed else plan
 
 
 def booked_plan(plan: Plan, client: Client, visit: Visit) -> Plan:
@@ -480,15 +515,18 @@ RESIDENT_WORDS: dict[str, str] = {
     "no_roster": "there is no timetable for {day} yet",
     "recurrence": "no one time is free on every date of your repeat; try fewer days or other times",
     "no_dates": "none of the dates you asked for has a timetable yet",
+    "equipment": "{items} has to be installed first: book the installation",
 }
 
 
-def in_residents_words(code: str, *, kind: str, date: dt.date | None = None) -> str:
+def in_residents_words(code: str, *, kind: str, date: dt.date | None = None, items: Iterable[str] = ()) -> str:
     """Return what a resident is told for a reason code (:data:`RESIDENT_WORDS`), with the kind and date filled in.
 
+    ``items`` is the equipment the visit needs (``{items}``: "a hoist", "a hoist and a bath lift").
     An unknown code reads as "fully booked".
     """
     worker = WORKER_WORDS.get(kind, "worker")
     day = f"{date:%A} {date.day} {date:%B}" if date is not None else "that day"
     text = RESIDENT_WORDS.get(code, RESIDENT_WORDS["busy"])
-    return text.format(worker=worker, workers=worker + "s", day=day)
+    things = " and ".join(f"a {i.replace('_', ' ')}" for i in sorted(items)) or "the equipment"
+    return text.format(worker=worker, workers=worker + "s", day=day, items=things)

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass
 
-from scheduler.day import Answer, WorkerDay, link_bounds, pairs
+from scheduler.day import WorkerDay, pairs
 from scheduler.eligibility import eligibility
 from scheduler.errors import PlanError, Problem, UnknownReferenceError
 from scheduler.model import Plan, Visit
@@ -204,8 +204,9 @@ def free_places(plan: Plan, routes: Sequence[Route], visit: Visit, travel: Trave
     rule of the day (:class:`scheduler.day.WorkerDay`): window, stints and gaps in
     availability, rest breaks (and the break a first visit in a long stint calls
     for), travel both ways, capacity, ``max_visits``, the day's working time,
-    the re-plan's lock time and ``off_from``, and the visit's links to visits
-    already served. For a double-handed visit, two workers have room at one
+    the re-plan's lock time and ``off_from``, the visit's links to visits
+    already served and the equipment it needs (in place, or installed by a
+    served visit). For a double-handed visit, two workers have room at one
     common minute.
 
     Parameters
@@ -239,14 +240,9 @@ def free_places(plan: Plan, routes: Sequence[Route], visit: Visit, travel: Trave
     for r in routes:
         for s in r.stops:
             starts[s.visit_id] = min(s.start, starts.get(s.visit_id, s.start))
-    lo, hi, links = link_bounds(plan, visit, starts)
-    ready = equipment.available_from(plan, visit, equipment.served_ends(routes))
-    if ready is None:
-        return  # equipment it needs is not in place, nor installed by a served visit
-    lo = max(lo, ready)
-    answers = [Answer(wid, tuple(WorkerDay(plan, plan.worker(wid), busy.get(wid), travel, not_before=not_before)
-                                 .places(visit, within=(lo, hi) if links or ready else None)))
-               for wid in elig.worker_ids]
+    ends = equipment.served_ends(routes)
+    answers = [WorkerDay(plan, plan.worker(wid), busy.get(wid), travel, not_before=not_before)
+               .ask(visit, starts=starts, ends=ends, why=False) for wid in elig.worker_ids]
     if visit.workers_required == 1:
         for answer in answers:
             for p in answer.places:

@@ -47,9 +47,11 @@ from scheduler.offers import (
     rank,
     recurring_dates,
     slot_starts,
+    with_equipment,
 )
 from scheduler.roster import Roster, compute_kpis
 from scheduler.rules import TravelOracle
+from scheduler.rules.equipment import available_from, served_ends
 from scheduler.timeutil import DAY_S
 from scheduler.validate import check_roster
 from solver.matrix import TravelMatrix, _fastest_path_lengths
@@ -84,6 +86,9 @@ class Booking:
     Booked: ``days`` are the new plan and roster of each date of the offer (the
     visits ``visit_ids``, for client ``client_id``). Stale (``stale``): nothing
     was booked; ``fresh`` are the offers quoted against the rosters as they are now.
+    ``later``: for an installation, the other days given after its (first) date,
+    their plans with the item in the client's equipment (installed earlier) and
+    their rosters as they were; they are to be published too.
     """
 
     days: tuple[Published, ...] = ()
@@ -91,6 +96,7 @@ class Booking:
     client_id: str | None = None
     stale: bool = False
     fresh: Quote | None = None
+    later: tuple[Published, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -278,7 +284,8 @@ def quote(request: OfferRequest, days: Sequence[Published], *, network: RoadNetw
     if request.recurrence is not None and found and all(per_day[d.date] for d in found):
         return Quote((), in_residents_words("recurrence", kind=request.kind), codes)
     first = min(codes)
-    return Quote((), in_residents_words(codes[first], kind=request.kind, date=first), codes)
+    return Quote((), in_residents_words(codes[first], kind=request.kind, date=first,
+                                        items=request.needs_equipment), codes)
 
 
 def _client(request: OfferRequest, days: Sequence[Published]) -> Client:
@@ -444,15 +451,18 @@ def warm(days: Iterable[Published]) -> None:
 
 def _answers(plan: Plan, visit: Visit, day: Published, worker_ids: Sequence[str], *,
              why: bool = False) -> tuple[dict[str, WorkerDay], list[Answer]]:
-    """Each worker's places for ``visit`` in the day (and, with ``why``, the refusal of a day with none)."""
+    """Each worker's places for ``visit`` in the day (and, with ``why``, the refusal of a day with none).
+
+    A visit that needs equipment starts once it is in place: installed earlier, or by an installation the
+    roster serves (from its end); with neither, every day refuses it (code ``equipment``).
+    """
     lock, days, loan = _worker_days(plan, day, worker_ids)
     with lock:
         home = plan.visit_location(visit)
         lent = _lend([days[wid] for wid in worker_ids], loan, home) if loan is not None else []
         try:
-            if why:
-                return days, [days[wid].ask(visit) for wid in worker_ids]
-            return days, [Answer(wid, tuple(days[wid].places(visit))) for wid in worker_ids]
+            ends = served_ends(day.roster.routes) if visit.needs_equipment else None
+            return days, [days[wid].ask(visit, ends=ends, why=why) for wid in worker_ids]
         finally:
             if loan is not None:
                 _give_back(lent, loan, home)
@@ -616,7 +626,29 @@ def book(request: OfferRequest, offer: Offer, days: Sequence[Published], *, netw
             raise SolverError(f"booking {visit.id} on {plan.date} breaks the roster: {broken[0]} "
                               f"(and {len(broken) - 1} more); please report it")
         out.append(Published(plan, booked, day.travel))
-    return Booking(tuple(out), tuple(p.plan.visits[-1].id for p in out), client.id)
+    later: tuple[Published, ...] = ()
+    if request.installs is not None:
+        out, later = _installed(request.installs, client.id, out, days)
+    return Booking(tuple(out), tuple(p.plan.visits[-1].id for p in out), client.id, later=later)
+
+
+def _installed(item: str, client_id: str, booked: Sequence[Published], days: Sequence[Published]
+               ) -> tuple[list[Published], tuple[Published, ...]]:
+    """Put a booked installation's item in the client's equipment: from its end on its (first) date, then all day.
+
+    Returns the booked days and the other days given after the first date, whose plans gain the item.
+    """
+    first = min(p.date for p in booked)
+    out = []
+    for p in booked:
+        visit = p.plan.visits[-1]
+        end = min(s.end for r in p.roster.routes for s in r.stops if s.visit_id == visit.id)
+        plan = with_equipment(p.plan, client_id, item, end if p.date == first else None)
+        out.append(dataclasses.replace(p, plan=plan))
+    mine = {p.date for p in booked}
+    later = tuple(dataclasses.replace(d, plan=with_equipment(d.plan, client_id, item, None)) for d in days
+                  if d.date > first and d.date not in mine and any(c.id == client_id for c in d.plan.clients))
+    return out, later
 
 
 def _still(plan: Plan, visit: Visit, day: Published, slot: Slot) -> list[tuple[str, int]] | None:
@@ -644,7 +676,8 @@ def cancel(visit_id: str, day: Published) -> Published:
     Raises
     ------
     PlanError
-        If the plan has no such visit, or another visit links to it (record ``visit``).
+        If the plan has no such visit, another visit links to it, or (an
+        installation) a served visit needs the item it puts in (record ``visit``).
     """
     plan, roster = day.plan, day.roster
     if not plan.has_visit(visit_id):
@@ -654,8 +687,36 @@ def cancel(visit_id: str, day: Published) -> Published:
         raise PlanError([Problem("visit", visit_id, "id", f"visit {linked[0]!r} is linked to it; cancel or "
                                  "unlink that first")])
     kept = dataclasses.replace(plan, visits=tuple(v for v in plan.visits if v.id != visit_id))
+    if plan.visit(visit_id).installs is not None:
+        kept = _uninstalled(kept, plan.visit(visit_id), roster)
     routes = tuple(remove_stop(kept, r, visit_id, day.travel, roster.locked_before)
                    if any(s.visit_id == visit_id for s in r.stops) else r for r in roster.routes)
     left = tuple(u for u in roster.unassigned if u.visit_id != visit_id)
     return Published(kept, dataclasses.replace(roster, routes=routes, unassigned=left,
                                                kpis=compute_kpis(kept, routes, left)), day.travel)
+
+
+def _uninstalled(kept: Plan, visit: Visit, roster: Roster) -> Plan:
+    """Return ``kept`` (the plan without the installation ``visit``) without the item booking it put in place.
+
+    The client's equipment loses the item when it was in place from the visit's end (as :func:`book` put it).
+
+    Raises
+    ------
+    PlanError
+        If a served visit needs the item and nothing else puts it in place by its start (record ``visit``).
+    """
+    ends = served_ends(roster.routes)
+    end = ends.pop(visit.id, None)
+    client = kept.client(visit.client_id)
+    if end is not None and any(e.item == visit.installs and e.installed_from == end for e in client.equipment):
+        client = dataclasses.replace(client, equipment=tuple(e for e in client.equipment if e.item != visit.installs))
+        kept = dataclasses.replace(kept, clients=tuple(client if c.id == client.id else c for c in kept.clients))
+    starts = {st.visit_id: st.start for r in roster.routes for st in r.stops}
+    for other in kept.visits:
+        if other.client_id == visit.client_id and visit.installs in other.needs_equipment and other.id in starts:
+            ready = available_from(kept, other, ends)
+            if ready is None or ready > starts[other.id]:
+                raise PlanError([Problem("visit", visit.id, "id", f"visit {other.id!r} needs the "
+                                         f"{visit.installs} it installs; cancel that first")])
+    return kept

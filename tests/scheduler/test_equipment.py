@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from scheduler.day import WorkerDay
 from scheduler.eligibility import eligibility
 from scheduler.errors import PlanError
 from scheduler.io import plan_from_dict, plan_to_dict
@@ -137,3 +138,47 @@ def test_free_room_for_a_mandatory_transfer_waits_for_the_installation():
 
     assert "at 10:00" in free_slot(plan, served.routes, plan.visit("v1"), FixedTravel(300, 1500))
     assert free_slot(plan, unserved.routes, plan.visit("v1"), FixedTravel(300, 1500)) is None
+
+
+# --------------------------------------------------------------------------- the worker-day engine
+
+def _carer_day(plan):  # noqa: ANN001, ANN202
+    """Return w1's empty day in the plan."""
+    return WorkerDay(plan, plan.worker("w1"), None, FixedTravel(300, 1500))
+
+
+def test_the_engine_starts_a_transfer_once_the_installation_has_ended():
+    """Asked with the served installations' ends, the carer's day offers the transfer from 10:00, not 08:05."""
+    plan = plan_from_dict(_plan())
+
+    answer = _carer_day(plan).ask(plan.visit("v1"), ends={"e1": 10 * 3600})
+
+    assert answer.refusal is None and answer.places
+    assert min(p.earliest for p in answer.places) == 10 * 3600
+
+
+def test_the_engine_refuses_a_transfer_when_nothing_installs_the_hoist():
+    """No served installation and no hoist in place: refused with code equipment and the rule's sentence."""
+    plan = plan_from_dict(_plan())
+
+    answer = _carer_day(plan).ask(plan.visit("v1"), ends={})
+
+    assert not answer.places and answer.refusal is not None
+    assert answer.refusal.code == "equipment" and "'e1'" in answer.refusal.message
+    assert "serve the installation first" in answer.refusal.message
+
+
+def test_the_engine_refuses_for_equipment_when_the_day_is_full_after_the_installation():
+    """Free before the 13:30 installation's end, busy after it: the refusal says equipment, not busy."""
+    data = _plan(care_window=("08:00", "14:00"))
+    data["visits"].append(visit("a", window=("13:00", "13:00"), duration_min=180))
+    plan = plan_from_dict(data)
+    day = WorkerDay(plan, plan.worker("w1"), make_roster(plan, {"w1": [stop("a", "13:00", 180, travel_s=300,
+                                                                              travel_m=1500)]}).route("w1"),
+                    FixedTravel(300, 1500))
+
+    answer = day.ask(plan.visit("v1"), ends={"e1": 13 * 3600 + 1800})
+
+    assert not answer.places and answer.refusal is not None and answer.refusal.code == "equipment"
+    assert "from 13:30" in answer.refusal.message
+    assert day.ask(plan.visit("v1"), ends={"e1": 9 * 3600}).places  # earlier, there is room
