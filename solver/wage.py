@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from scheduler.day import WorkerDay
+from scheduler.day import Day, NodeData, WorkerDay
 from scheduler.eligibility import eligibility
 from scheduler.model import Plan
 from scheduler.pay import WorkerPay, worker_pay
@@ -30,7 +30,7 @@ from scheduler.roster import (
 )
 from scheduler.rules.continuity import strangeness
 from scheduler.rules.minimum_wage import OWN_TIME_GAP_MIN, objective_weight
-from scheduler.shifts import gaps, latest_start, stints
+from scheduler.shifts import gaps, stints
 from scheduler.validate import TravelOracle, Violation, check_roster
 from solver.decode import timed_route
 from solver.repair import insert_stop
@@ -261,26 +261,34 @@ def _gain(plan: Plan, here: Route, other: Route, visit_id: str, visit, place, tr
 
 
 def _later(plan: Plan, route: Route, travel: TravelOracle, kept: set[str]) -> Route | None:
-    """Return ``route`` with each free visit at its latest start before the next stop, or ``None`` if none moves."""
+    """Return ``route`` with each free visit at its latest start before the next stop, or ``None`` if none moves.
+
+    The latest starts are the worker-day engine's (:class:`scheduler.day.Day`, its backward pass), with
+    tied and kept visits and the day's last visit fixed, each free visit no earlier than now and inside
+    the stint it is in, travel rounded up to whole minutes as the search counts it.
+    """
     worker = plan.worker(route.worker_id)
     stops = list(route.stops)
     if not all(plan.has_visit(s.visit_id) for s in stops):
         return None
-    blocks = sorted([(g.start, g.end) for g in gaps(worker)] + [(b.start, b.end) for b in route.breaks])
     tied = _tied(plan) | kept
-    starts = [s.start for s in stops]
-    moved = False
-    for n in range(len(stops) - 2, -1, -1):  # the last visit keeps its start
-        visit = plan.visit(stops[n].visit_id)
-        if visit.id in tied or stops[n].locked:
-            continue
-        leg_s = travel.leg(worker, plan.visit_location(visit), plan.visit_location(plan.visit(stops[n + 1].visit_id)))[0]
-        latest = latest_start(starts[n + 1], -(-leg_s // 60) * 60, visit.window.end, visit.duration_s, blocks)
-        latest = min(latest, next((p.end for p in stints(worker) if p.start <= starts[n] < p.end), latest)
-                     - visit.duration_s) // 60 * 60
-        if latest > starts[n]:
-            starts[n], moved = latest, True
-    if not moved:
+    data = NodeData({}, {}, {}, {}, {}, {})
+    for n, st in enumerate(stops):
+        visit = plan.visit(st.visit_id)
+        data.loc[st.visit_id] = plan.visit_location(visit)
+        data.dur[st.visit_id], data.demand[st.visit_id] = visit.duration_s, 0
+        stint_end = next((p.end for p in stints(worker) if p.start <= st.start < p.end), visit.window.end)
+        data.lo[st.visit_id] = st.start
+        data.hi[st.visit_id] = min(visit.window.end, stint_end - visit.duration_s) // 60 * 60
+        if visit.id in tied or st.locked or n == len(stops) - 1:  # the last visit keeps its start
+            data.fixed[st.visit_id] = data.hi[st.visit_id] = st.start
+    places = {worker.start_location, worker.end_location, *data.loc.values()}
+    tt = {a: {b: -(-travel.leg(worker, a, b)[0] // 60) * 60 for b in places} for a in places}
+    day = Day(data, start_loc=worker.start_location, end_loc=worker.end_location, ready=stints(worker)[0].start,
+              bound=stints(worker)[-1].end, tt=tt, nodes=[s.visit_id for s in stops],
+              blocks=[(g.start, g.end) for g in gaps(worker)] + [(b.start, b.end) for b in route.breaks])
+    starts = [max(s.start, t) for s, t in zip(stops, day.latest, strict=True)]
+    if starts == [s.start for s in stops]:
         return None
     retimed = [dataclasses.replace(s, start=t, end=t + s.end - s.start) for s, t in zip(stops, starts, strict=True)]
     return timed_route(plan, worker, retimed, route.breaks, travel)
