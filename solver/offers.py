@@ -402,11 +402,12 @@ def _lend(days: Iterable[WorkerDay], loan: _Loan, client: Location) -> list[tupl
         places = [wd.worker.start_location, wd.worker.end_location,
                   *(loan.own.visit_location(loan.own.visit(s.visit_id)) for s in wd.stops)]
         if isinstance(travel, PointTravel) and travel.location == client:
-            row = wd.tt[client]
-            row[client] = 0
+            home = wd.key(client)
+            row = wd.tt[home]
+            row[home] = 0
             for x in places:
-                row[x] = travel.leg(wd.worker, client, x)[0]
-                wd.tt[x][client] = travel.leg(wd.worker, x, client)[0]
+                row[wd.key(x)] = travel.leg(wd.worker, client, x)[0]
+                wd.tt[wd.key(x)][home] = travel.leg(wd.worker, x, client)[0]
         lent.append((wd, places))
     return lent
 
@@ -416,9 +417,10 @@ def _give_back(lent: Iterable[tuple[WorkerDay, list[Location]]], loan: _Loan, cl
     for wd, places in lent:
         wd.plan = loan.own
         if isinstance(loan.travel, PointTravel) and loan.travel.location == client:
-            wd.tt.pop(client, None)
+            home = wd.key(client)
+            wd.tt.pop(home, None)
             for x in places:
-                wd.tt[x].pop(client, None)
+                wd.tt[wd.key(x)].pop(home, None)
 
 
 #: Per travel and mode: the matrix as Python rows and the location index (read once, for every worker day).
