@@ -35,14 +35,15 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from scheduler.pay import DEFAULT_OWN_TIME_GAP_MIN, pay_report
+from scheduler.pay import DEFAULT_OWN_TIME_GAP_MIN, pay_report, worker_pay
 from scheduler.rules.base import Violation
 
 if TYPE_CHECKING:  # pragma: no cover - types only
     from scheduler.model import MinimumWage, Plan, Worker
+    from scheduler.roster import Route
 
-__all__ = ["OWN_TIME_GAP_MIN", "PENALTY_S_PER_POUND", "MinimumWageRule", "WageTerms", "objective_weight",
-           "wage_terms"]
+__all__ = ["OWN_TIME_GAP_MIN", "PENALTY_S_PER_POUND", "DayPay", "MinimumWageRule", "WageTerms", "day_pay",
+           "objective_weight", "wage_terms"]
 
 #: Waits at least this long (minutes) are the worker's own time, in the search as in the report.
 OWN_TIME_GAP_MIN = DEFAULT_OWN_TIME_GAP_MIN
@@ -107,6 +108,33 @@ def objective_weight(setting: MinimumWage) -> Fraction:
     per_pound = {"penalty": Fraction(PENALTY_S_PER_POUND),
                  "price": 3600 / Fraction(setting.travel_hour_value).limit_denominator(10_000)}.get(setting.mode)
     return Fraction(0) if per_pound is None else per_pound / (100 * UNITS_PER_PENNY)
+
+
+@dataclass(frozen=True, slots=True)
+class DayPay:
+    """One worker's day against the minimum wage: whether it is below (as :meth:`MinimumWageRule.check` says in
+    mode ``hard``) and the shortfall in pounds (0 when not below), as ``homecare pay`` reports them."""
+
+    below: bool
+    shortfall: float
+
+
+#: A day with no visit, or of a worker whose provider has no pay model: nothing owed.
+_PAID = DayPay(False, 0.0)
+
+
+def day_pay(plan: Plan, route: Route) -> DayPay:
+    """Return the route's day against the plan's minimum wage, counted as the rule and the pay report count it.
+
+    A quote asks it of a worker's route with the offered visit in it (timed as
+    booking would time it), to leave out in mode ``hard`` an offer that would
+    put the worker below, and to price the shortfall it changes in the others.
+    A worker whose provider has no pay model, and an empty day, owe nothing.
+    """
+    if not route.stops:
+        return _PAID
+    row = worker_pay(plan, route, own_time_gap_min=OWN_TIME_GAP_MIN)
+    return _PAID if row is None else DayPay(row.below_minimum, row.shortfall)
 
 
 class MinimumWageRule:
