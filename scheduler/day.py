@@ -263,15 +263,18 @@ class Day:
         out = []
         nodes, earliest, latest = self.nodes, self.earliest, self.latest
         n = len(nodes)
+        # Blocked time matters only to a visit or journey that reaches it: before the first block
+        # starts or after the last ends, the plain bounds are the exact ones.
+        first_block = blocks[0][0] if blocks else 0
+        last_block = max(b for _, b in blocks) if blocks else 0
         for p in range(n + 1):
             if p == 0:
                 prev_loc, ready = self.start_loc, self.ready
             else:
                 prev_loc, ready = loc[nodes[p - 1]], earliest[p - 1] + dur[nodes[p - 1]]
-            if blocks:
+            lo = max(lo_x, ready + tt[prev_loc][lx])
+            if blocks and lo + dx > first_block and ready < last_block:
                 lo = earliest_start(ready, tt[prev_loc][lx], lo_x, dx, blocks)
-            else:
-                lo = max(lo_x, ready + tt[prev_loc][lx])
             if lo > hi_x:
                 break  # later positions only start later
             bound = latest[p] if p < n else self.bound
@@ -279,10 +282,9 @@ class Day:
                 continue  # no room before the next stop, whatever the travel (the latest start is lower still)
             next_loc = loc[nodes[p]] if p < n else self.end_loc
             on = tt[lx][next_loc]
-            if blocks:
+            hi = min(hi_x, bound - on - dx)
+            if blocks and hi < last_block and bound > first_block:
                 hi = latest_start(bound, on, hi_x, dx, blocks)
-            else:
-                hi = min(hi_x, bound - on - dx)
             if lo > hi:
                 continue
             if work_cap is not None and (
