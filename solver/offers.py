@@ -53,7 +53,8 @@ from scheduler.roster import Roster, Route, Stop, compute_kpis, make_route
 from scheduler.shifts import gaps, stints
 from scheduler.rules import TravelOracle
 from scheduler.rules.equipment import available_from, served_ends
-from scheduler.rules.minimum_wage import DayPay, day_pay, wage_terms
+from scheduler.pay import WorkingTime
+from scheduler.rules.minimum_wage import DayPay, day_pay, day_time, wage_terms
 from scheduler.timeutil import DAY_S
 from scheduler.validate import check_roster
 from solver.decode import just_in_time
@@ -525,6 +526,10 @@ def _day_slots(request: OfferRequest, day: Published, client: Client
     return {}, _why(request, _answers(plan, visit, day, elig.worker_ids, why=True)[1])
 
 
+#: Per published roster: its plan, routes and each worker's route, working time and pay as published.
+_PAY: dict[int, tuple[Roster, Plan, dict[str, Route], dict[str, tuple[Route, WorkingTime, DayPay]]]] = {}
+
+
 class _Wage:
     """The plan's minimum wage as a quote asks it (:func:`scheduler.rules.minimum_wage.day_pay`).
 
@@ -543,17 +548,33 @@ class _Wage:
         self.plan, self.visit, self.day = plan, visit, day
         self.hard, self.prices = mode == "hard", mode in ("penalty", "price")
         self.refused = False
-        self._routes: dict[str, Route] | None = None
         self._risky: dict[str, bool] = {}
         self._after: dict[tuple[str, int, int], DayPay] = {}
-        self._before: dict[str, DayPay] = {}
         self._kept: dict[str, list[Stop]] = {}
         self._blocks: dict[str, list[tuple[int, int]]] = {}
 
     def _route(self, worker_id: str) -> Route:
-        if self._routes is None:
-            self._routes = {r.worker_id: r for r in self.day.roster.routes}
-        return self._routes.get(worker_id) or make_route(worker_id, ())
+        """The worker's published route, its stops of visits in the plan (as booking counts positions)."""
+        return self._published(worker_id)[0]
+
+    def _published(self, worker_id: str) -> tuple[Route, WorkingTime, DayPay]:
+        """The worker's published route, its working time and its pay: once per published day and worker."""
+        roster = self.day.roster
+        kept = _PAY.get(id(roster))
+        if kept is None or kept[0] is not roster or kept[1] is not self.day.plan:
+            if len(_PAY) >= _DAYS_KEPT:
+                _PAY.clear()
+            kept = _PAY[id(roster)] = (roster, self.day.plan, {r.worker_id: r for r in roster.routes}, {})
+        routes, done = kept[2], kept[3]
+        hit = done.get(worker_id)
+        if hit is None:
+            route = routes.get(worker_id) or make_route(worker_id, ())
+            if not all(self.plan.has_visit(st.visit_id) for st in route.stops):
+                route = dataclasses.replace(route, stops=tuple(st for st in route.stops
+                                                               if self.plan.has_visit(st.visit_id)))
+            time = day_time(self.plan, route)
+            hit = done[worker_id] = (route, time, day_pay(self.plan, route, time=time))
+        return hit
 
     def risky(self, worker_id: str) -> bool:
         """Whether the worker's pay could fall below the minimum wage at all."""
@@ -591,32 +612,29 @@ class _Wage:
             departure, arrival = just_in_time(start, -(-leg_s // 60) * 60, ready, blocks)
             end = start + visit.duration_s
             timed = [Stop(visit.id, arrival, start, end, leg_s, leg_m, visit.client_id, departure=departure)]
-            back_s = route.end_travel_s
             if position < len(stops):
                 nxt = stops[position]
                 leg_s, leg_m = travel.leg(worker, here, self.plan.visit_location(self.plan.visit(nxt.visit_id)))
                 departure, arrival = just_in_time(nxt.start, -(-leg_s // 60) * 60, end, blocks)
                 timed.append(dataclasses.replace(nxt, arrival=arrival, travel_s=leg_s, travel_m=leg_m,
                                                  departure=departure))
-            else:
-                back_s = travel.leg(worker, here, worker.end_location)[0]
-            booked = dataclasses.replace(route, stops=(*stops[:position], *timed, *stops[position + 1:]),
-                                         end_travel_s=back_s)
-            hit = self._after[key] = day_pay(self.plan, booked)
+            hit = self._after[key] = day_pay(self.plan, route, old=stops[max(0, position - 1):position + 1],
+                                             new=[*stops[max(0, position - 1):position], *timed],
+                                             time=self._time(worker_id))
         return hit
+
+    def _time(self, worker_id: str) -> WorkingTime:
+        return self._published(worker_id)[1]
 
     def _stops(self, worker_id: str) -> list[Stop]:
         hit = self._kept.get(worker_id)
         if hit is None:
-            hit = self._kept[worker_id] = [st for st in self._route(worker_id).stops if self.plan.has_visit(st.visit_id)]
+            hit = self._kept[worker_id] = list(self._route(worker_id).stops)
         return hit
 
     def before(self, worker_id: str) -> DayPay:
         """The worker's day as published."""
-        hit = self._before.get(worker_id)
-        if hit is None:
-            hit = self._before[worker_id] = day_pay(self.plan, self._route(worker_id))
-        return hit
+        return self._published(worker_id)[2]
 
     def allows(self, worker_ids: Sequence[str], positions: Sequence[int], start: int) -> bool:
         """Whether no worker of the offer ends the day below the minimum wage (mode ``hard``)."""
