@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -450,9 +451,19 @@ def _fast_legs(travel: TravelOracle, mode: str) -> Callable[[Location, Location]
 
 
 def warm(days: Iterable[Published]) -> None:
-    """Build every worker's day of each published day now (as a publish would), so that the first quote is quick."""
+    """Build every worker's day of each published day now (as a publish would), so that the first quote is quick.
+
+    Then everything alive is moved out of the cyclic garbage collector's sight
+    (:func:`gc.freeze`): the published days are long-lived and large (plans,
+    worker days, travel rows), and without it every full collection walks them
+    again, tens of milliseconds that land on whichever quote triggers it (the
+    double-handed p99 in ``benchmarks/quote.py`` halves). Reference counting
+    still frees them once unused; only garbage in reference cycles among them
+    would stay, and these structures hold none.
+    """
     for day in days:
         _worker_days(day.plan, day, [w.id for w in day.plan.workers])
+    gc.freeze()
 
 
 def _answers(plan: Plan, visit: Visit, day: Published, worker_ids: Sequence[str], *,
