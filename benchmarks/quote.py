@@ -143,12 +143,18 @@ def main() -> None:
     ap.add_argument("--record", type=Path, help="write the quotes of --answers fixed requests here, then stop")
     ap.add_argument("--check", type=Path, help="compare the quotes of the same requests with this file, then stop")
     ap.add_argument("--answers", type=int, default=400, help="fixed requests for --record and --check")
+    ap.add_argument("--wage-mode", choices=("penalty", "hard", "price", "off"),
+                    help="publish the week with this minimum_wage mode (default: the generated plan's, penalty)")
     args = ap.parse_args()
 
     t = time.perf_counter()
     week, network = _week(args.visits, args.seed, args.time_limit, args.days)
+    if args.wage_mode:
+        week = [dataclasses.replace(d, plan=dataclasses.replace(
+            d.plan, minimum_wage=dataclasses.replace(d.plan.minimum_wage, mode=args.wage_mode))) for d in week]
     print(f"week ready in {time.perf_counter() - t:.1f} s: {args.days} dates x {len(week[0].plan.visits)} visits, "
-          f"{len(week[0].plan.workers)} workers; {platform.processor() or platform.machine()}, "
+          f"{len(week[0].plan.workers)} workers, minimum_wage {week[0].plan.minimum_wage.mode}; "
+          f"{platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     t = time.perf_counter()
     warm(week)
