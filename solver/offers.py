@@ -497,23 +497,36 @@ def _day_slots(request: OfferRequest, day: Published, client: Client
     preferred = request.preferred_times
     known = set(client.preferred_worker_ids)
     wage = _Wage(plan, visit, day)
+    # Mode hard: every candidate of a window is kept, and the best the minimum wage allows is taken at the end
+    # (the fewest questions of the rule: in order, until one is allowed).
+    held: dict[tuple[int, str], list[tuple[int, bool, int, tuple[str, ...], tuple[int, ...]]]] = {}
 
     def offer(wids: tuple[str, ...], positions: tuple[int, ...], lo: int, hi: int, extra: int) -> None:
         provider_id = plan.worker(wids[0]).provider_id
         is_known = None
         for t, start in slot_starts(lo, hi, request.slot_s, preferred):
             key = (t, provider_id)
+            if is_known is None:
+                is_known = any(w in known or plan.familiar(client.id, w) for w in wids)
+            if wage.hard:
+                held.setdefault(key, []).append((extra, not is_known, start, wids, positions))
+                continue
             old = best.get(key)
             if old is not None and extra > old.extra_travel_s:
                 continue
-            if is_known is None:
-                is_known = any(w in known or plan.familiar(client.id, w) for w in wids)
             if old is None or (extra, not is_known, start, wids) < (old.extra_travel_s, not old.known_worker,
                                                                     old.start, old.worker_ids):
-                if wage.hard and not wage.allows(wids, positions, start):
-                    continue
                 best[key] = Slot(plan.date, t, t + request.slot_s, start, wids, positions, extra,
                                  _cost(plan, provider_id, extra), is_known, provider_id)
+
+    def allowed() -> None:
+        for (t, provider_id), candidates in held.items():
+            candidates.sort(key=lambda c: c[:4])
+            for extra, unknown, start, wids, positions in candidates:
+                if wage.allows(wids, positions, start):
+                    best[(t, provider_id)] = Slot(plan.date, t, t + request.slot_s, start, wids, positions, extra,
+                                                  _cost(plan, provider_id, extra), not unknown, provider_id)
+                    break
 
     if request.workers_required == 1:
         for a in answers:
@@ -530,6 +543,7 @@ def _day_slots(request: OfferRequest, day: Published, client: Client
             if pair is not None:
                 (c1, w1, p1, lo1, hi1), (c2, w2, p2, lo2, hi2) = sorted(pair, key=lambda c: c[1])
                 offer((w1, w2), (p1.position, p2.position), max(lo1, lo2), min(hi1, hi2), c1 + c2)
+    allowed()
     if best:
         return (wage.priced(best) if wage.prices else best), None
     if wage.refused:
