@@ -50,12 +50,12 @@ from scheduler.offers import (
     slot_starts,
     with_equipment,
 )
+from scheduler.pay import WorkingTime
 from scheduler.roster import Roster, Route, Stop, compute_kpis, make_route
-from scheduler.shifts import gaps, stints
 from scheduler.rules import TravelOracle
 from scheduler.rules.equipment import available_from, served_ends
-from scheduler.pay import WorkingTime
 from scheduler.rules.minimum_wage import DayPay, day_pay, day_time, wage_terms
+from scheduler.shifts import gaps, stints
 from scheduler.timeutil import DAY_S
 from scheduler.validate import check_roster
 from solver.decode import just_in_time
@@ -579,11 +579,11 @@ class _Wage:
         self._blocks: dict[str, list[tuple[int, int]]] = {}
 
     def _route(self, worker_id: str) -> Route:
-        """The worker's published route, its stops of visits in the plan (as booking counts positions)."""
+        """Return the worker's published route, its stops of visits in the plan (as booking counts positions)."""
         return self._published(worker_id)[0]
 
     def _published(self, worker_id: str) -> tuple[Route, WorkingTime, DayPay]:
-        """The worker's published route, its working time and its pay: once per published day and worker."""
+        """Return the worker's published route, working time and pay (once per published day and worker)."""
         roster = self.day.roster
         kept = _PAY.get(id(roster))
         if kept is None or kept[0] is not roster or kept[1] is not self.day.plan:
@@ -610,7 +610,7 @@ class _Wage:
         return hit
 
     def after(self, worker_id: str, position: int, start: int) -> DayPay:
-        """The worker's day with the visit before stop ``position``, starting at ``start``.
+        """Return the worker's day with the visit before stop ``position``, starting at ``start``.
 
         Booking (:func:`solver.repair.insert_stop`, :func:`solver.decode.timed_route`)
         keeps every stop's start and end and times each leg just in time
@@ -658,7 +658,7 @@ class _Wage:
         return hit
 
     def before(self, worker_id: str) -> DayPay:
-        """The worker's day as published."""
+        """Return the worker's day as published."""
         return self._published(worker_id)[2]
 
     def allows(self, worker_ids: Sequence[str], positions: Sequence[int], start: int) -> bool:
@@ -669,12 +669,12 @@ class _Wage:
         return ok
 
     def change(self, worker_ids: Sequence[str], positions: Sequence[int], start: int) -> float:
-        """The workers' shortfall with the visit less without it (pounds)."""
+        """Return the workers' shortfall with the visit less without it (pounds)."""
         return sum(self.after(w, p, start).shortfall - self.before(w).shortfall
                    for w, p in zip(worker_ids, positions, strict=True) if self.risky(w))
 
     def priced(self, slots: dict[tuple[int, str], Slot]) -> dict[tuple[int, str], Slot]:
-        """The slots with the shortfall they change in their ``extra_cost``."""
+        """Return the slots with the shortfall they change in their ``extra_cost``."""
         out = {}
         for key, s in slots.items():
             more = self.change(s.worker_ids, s.positions, s.start)

@@ -112,8 +112,11 @@ def objective_weight(setting: MinimumWage) -> Fraction:
 
 @dataclass(frozen=True, slots=True)
 class DayPay:
-    """One worker's day against the minimum wage: whether it is below (as :meth:`MinimumWageRule.check` says in
-    mode ``hard``) and the shortfall in pounds (0 when not below), as ``homecare pay`` reports them."""
+    """One worker's day against the minimum wage, as ``homecare pay`` reports it.
+
+    ``below``: whether it is below (as :meth:`MinimumWageRule.check` says in mode
+    ``hard``); ``shortfall``: pounds short (0 when not below).
+    """
 
     below: bool
     shortfall: float

@@ -74,8 +74,10 @@ def test_a_double_handed_visit_is_not_offered_when_only_one_carer_is_free():
 
 
 def test_the_double_handed_limit_leaves_a_carer_out_of_pairs():
-    """w2 may do one double-handed visit a day (max_double_handed 1) and does one at 08:30: no pair in the
-    afternoon, though both are free; with a limit of 2, pairs; alone, w2 still comes."""
+    """w2 may do one double-handed visit a day and does one at 08:30: no pair in the afternoon.
+
+    Both are free then; with a limit of 2 they pair; alone, w2 still comes.
+    """
     times = [{"start": "14:00", "end": "15:00"}]
     visits = [visit("v1", "c1", window=("10:00", "10:00"), duration_min=60),
               visit("vd", "c3", window=("08:30", "08:30"), workers_required=2)]
@@ -160,8 +162,11 @@ def test_hard_minimum_wage_offers_only_what_books_and_books_nothing_it_refuses()
 
 @pytest.mark.parametrize("mode", ["penalty", "price"])
 def test_the_cost_of_an_offer_includes_the_shortfall_it_changes(mode):
-    """Paid £12 an hour of visits (below £12.71 with travel): each offer's cost is its travel at £12/h plus the
-    change in the worker's shortfall, to the penny as the pay report counts it after booking."""
+    """Paid £12 an hour of visits (below £12.71 with travel): an offer's cost carries the shortfall it changes.
+
+    Each offer costs its travel at £12/h plus the change in the worker's shortfall, to the penny
+    as the pay report counts it after booking.
+    """
     pay = {"model": "hourly", "hourly_rate": 12.0, "paid_time": "contact"}
     day = published(two_carers(pay=pay, mode=mode), {"w1": [("v1", "10:00"), ("v3", "12:00")]})
     off = published(two_carers(pay=pay), {"w1": [("v1", "10:00"), ("v3", "12:00")]})
@@ -180,5 +185,5 @@ def test_the_cost_of_an_offer_includes_the_shortfall_it_changes(mode):
         changed += abs(more) >= 0.01
     assert changed
     # With the rule off the same offers cost their travel alone.
-    plain = {(o.date, o.window_start, o.slots[0].worker_ids): o.extra_cost for o in quote(req, [off]).offers}
-    assert any(plain[(o.date, o.window_start, o.slots[0].worker_ids)] != o.extra_cost for o in q.offers)
+    plain = {(o.window_start, o.slots[0].worker_ids): o.extra_cost for o in quote(req, [off]).offers}
+    assert any(plain[(o.window_start, o.slots[0].worker_ids)] != o.extra_cost for o in q.offers)
