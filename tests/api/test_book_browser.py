@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -23,14 +24,22 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.support import LiveServer, assert_valid_roster, create_keys, solve, submit, two_provider_plan
+from tests.api.support import (
+    LiveServer,
+    assert_valid_roster,
+    create_keys,
+    solve,
+    submit,
+    two_provider_plan,
+)
 from tests.api.test_board_browser import ARTIFACTS, TIMEOUT_MS, browser  # noqa: F401  (the shared chromium)
-from tests.helpers import LONDON, ROOT
+from tests.chromium import axe_path
+from tests.helpers import LONDON
 
 FD, RES, C = "frontdoor", "resident:c2", "coordinator"
 DATE = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)).isoformat()
-#: axe-core, installed by ``python -m tests.chromium`` (``npm ci`` in tests/).
-AXE = ROOT / "tests" / "node_modules" / "axe-core" / "axe.min.js"
+#: axe-core, installed by ``python -m tests.chromium`` (``npm ci`` in tests/), or ``$HOMECARE_AXE``.
+AXE = axe_path(os.environ)[0]
 #: The rules checked: every WCAG 2.0, 2.1 and 2.2 rule of levels A and AA.
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
@@ -60,13 +69,15 @@ def axe_source() -> str:
 class Page:
     """One page of /book signed in with a key, with the console errors it logged."""
 
-    def __init__(self, browser: Any, server: LiveServer, key: str) -> None:
-        self.context = browser.new_context(viewport={"width": 1100, "height": 1000}, locale="en-GB")
+    def __init__(self, chromium: Any, server: LiveServer, key: str) -> None:
+        self.context = chromium.new_context(viewport={"width": 1100, "height": 1000}, locale="en-GB")
         self.page = self.context.new_page()
         self.page.set_default_timeout(TIMEOUT_MS)
         self.errors: list[str] = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.requests: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.goto(f"{server.url}/book")
         self.key = key
 
@@ -176,7 +187,8 @@ def _check_roster(coordinator: httpx.Client, roster_id: str, network: Any) -> No
     assert_valid_roster(coordinator.get(f"/plans/{roster['plan_id']}").json()["plan"], roster["roster"], network)
 
 
-def test_book_browser_resident_asks_books_by_keyboard_sees_and_cancels(open_page, api, axe_source, london_network):
+def test_book_browser_resident_asks_books_by_keyboard_sees_and_cancels(open_page, api, axe_source, front,
+                                                                       london_network):
     """A resident: times by day with green marked in words; booked by Tab and Enter alone; the visit is in
     their upcoming visits and the provider's list (roster valid); cancelled after a confirmation, it is gone.
     Axe finds nothing on the sign-in, times and upcoming views; no worker or provider is ever shown.
@@ -246,6 +258,9 @@ def test_book_browser_resident_asks_books_by_keyboard_sees_and_cancels(open_page
     _check_roster(coordinator, after["roster_id"], london_network)
     text = page.page.locator("body").inner_text()
     assert not re.search(r"\bw[123]\b|care-[12]|provider", text), text
+    # Everything came from the service: no CDN, no web font.
+    assert page.requests and all(u.startswith(f"{front[0].url}/") or u.startswith("data:") for u in page.requests), \
+        page.requests
     assert page.errors == []
 
 

@@ -14,8 +14,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.support import LiveServer, assert_valid_roster, create_keys, publish_roster, solve, submit, \
-    two_provider_plan
+from tests.api.support import (
+    LiveServer,
+    assert_valid_roster,
+    create_keys,
+    publish_roster,
+    solve,
+    submit,
+    two_provider_plan,
+)
 
 FD, RES, OTHER, C, PROV = "frontdoor", "resident:c2", "resident:c4", "coordinator", "provider:care-1"
 ROLES = [C, FD, RES, OTHER, PROV, "planner", "worker:care-1:w1"]
