@@ -38,6 +38,8 @@ from tests.helpers import LONDON
 
 FD, RES, C = "frontdoor", "resident:c2", "coordinator"
 DATE = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)).isoformat()
+#: A week after DATE, published too, for weekly repeats.
+NEXT_WEEK = (dt.date.fromisoformat(DATE) + dt.timedelta(days=7)).isoformat()
 #: axe-core, installed by ``python -m tests.chromium`` (``npm ci`` in tests/), or ``$HOMECARE_AXE``.
 AXE = axe_path(os.environ)[0]
 #: The rules checked: every WCAG 2.0, 2.1 and 2.2 rule of levels A and AA.
@@ -46,14 +48,16 @@ WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 @pytest.fixture(scope="module")
 def front(server_factory, london_network) -> tuple[LiveServer, dict[str, str]]:
-    """A server with plan A published for tomorrow, and keys of the front door, a resident and a coordinator."""
+    """A server with plan A published for tomorrow and a week later, and keys of the front door, a resident
+    and a coordinator."""
     server = server_factory("book")
-    keys = create_keys(server.db_url, [FD, RES, C, "resident:c3"])
+    keys = create_keys(server.db_url, [FD, RES, C, "resident:c4"])
     server.start()
     with server.client(keys[C]) as api:
-        data = two_provider_plan(DATE)
-        job = solve(api, submit(api, data), time_limit_s=0.5, publish=True)
-        assert_valid_roster(data, api.get(f"/rosters/{job['roster_id']}").json()["roster"], london_network)
+        for date in (DATE, NEXT_WEEK):
+            data = two_provider_plan(date)
+            job = solve(api, submit(api, data), time_limit_s=0.5, publish=True)
+            assert_valid_roster(data, api.get(f"/rosters/{job['roster_id']}").json()["roster"], london_network)
     return server, keys
 
 
@@ -252,7 +256,7 @@ def test_book_browser_resident_asks_books_by_keyboard_sees_and_cancels(open_page
     page.page.keyboard.press("Enter")
     page.wait_status("Cancelled:")
     assert page.page.locator("#upcoming li.visit[data-booking]").count() == 0
-    assert page.page.locator("#upcoming li.visit[data-visit=v2]").count() == 1  # their care stays
+    assert page.page.locator(f"#upcoming li.visit[data-visit=v2][data-date='{DATE}']").count() == 1  # care stays
     after = _provider_visits(coordinator, provider)
     assert visit_id not in {v["visit_id"] for v in after["data"]}
     _check_roster(coordinator, after["roster_id"], london_network)
@@ -332,3 +336,56 @@ def test_book_browser_a_time_taken_meanwhile_shows_fresh_times(open_page, api, l
         _check_roster(coordinator, listed["roster_id"], london_network)
     # chromium logs the 409 it was answered as a failed load; nothing else may be logged.
     assert [e for e in page.errors if "status of 409 (Conflict)" not in e] == []
+
+
+def test_book_browser_an_impossible_request_says_why_in_the_residents_words(open_page, api):
+    """Nobody works in the evening: no times, and the page says the service's reason, in the live region too."""
+    page = open_page(RES)
+    page.sign_in()
+    _ask(page, times="17:00-22:00")
+    reason = api(RES).post("/offers", json={"kind": "care", "duration_min": 30, "dates": [DATE], "preferred_times": [
+        {"start": "17:00", "end": "22:00"}]}).json()["reason"]
+    assert reason and reason.startswith("no carer is working at the times you asked for on")
+    assert page.page.locator("#slots li.slot").count() == 0
+    assert page.page.locator("#slots-reason").inner_text() == f"No times found: {reason}."
+    assert page.wait_status("No times found:") == f"No times found: {reason}."
+    assert page.focused()["id"] == "slots-title"
+    assert page.errors == []
+
+
+def test_book_browser_a_weekly_repeat_books_every_date_and_cancels_them_together(open_page, api, london_network):
+    """The resident ticks tomorrow's weekday (Space) and looks at 8 days: each time is offered on both dates;
+    booking one puts both visits in their upcoming visits under one booking, and cancelling takes out both.
+    """
+    page = open_page("resident:c4")
+    page.sign_in()
+    weekday = dt.date.fromisoformat(DATE).strftime("%a").lower()
+    page.page.focus(f"#day-{weekday}")
+    page.page.keyboard.press("Space")
+    assert page.page.is_checked(f"#day-{weekday}")
+    _ask(page, times="12:00-17:00", days=8)
+    slots = _slots(page)
+    assert slots and {s["date"] for s in slots} == {DATE}  # listed under the first date
+    later = dt.date.fromisoformat(NEXT_WEEK).strftime("%-d %B")
+    assert all("and the same time on" in s["text"] and later in s["text"] for s in slots), slots[0]
+    page.page.locator(f"li.slot[data-offer={slots[0]['offer']}] button.book").press("Enter")
+    page.wait_status("Booked:")
+    booked = page.page.locator("#upcoming li.visit[data-booking]")
+    assert booked.count() == 2
+    assert {booked.nth(i).get_attribute("data-date") for i in range(2)} == {DATE, NEXT_WEEK}
+    assert len({booked.nth(i).get_attribute("data-booking") for i in range(2)}) == 1
+    coordinator = api(C)
+    booking = api(FD).get("/bookings", params={"client_id": "c4"}).json()["data"]
+    assert [b["state"] for b in booking] == ["booked"]
+    mine = booking[0]
+    assert sorted(v["date"] for v in mine["visits"]) == [DATE, NEXT_WEEK]
+    for v in mine["visits"]:
+        listed = coordinator.get(f"/providers/{mine['provider_id']}/visits", params={"date": v["date"]}).json()
+        assert v["visit_id"] in {r["visit_id"] for r in listed["data"]}
+        _check_roster(coordinator, listed["roster_id"], london_network)
+    booked.first.locator("button.cancel").press("Enter")
+    page.page.wait_for_selector("#confirm[open]")
+    page.page.locator("#confirm-yes").press("Enter")
+    page.wait_status("Cancelled:")
+    assert page.page.locator("#upcoming li.visit[data-booking]").count() == 0
+    assert page.errors == []
