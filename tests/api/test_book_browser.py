@@ -33,6 +33,7 @@ from tests.api.support import (
     two_provider_plan,
 )
 from tests.api.test_board_browser import ARTIFACTS, TIMEOUT_MS, browser  # noqa: F401  (the shared chromium)
+from tests.api.test_upcoming import role_clients
 from tests.chromium import axe_path
 from tests.helpers import LONDON
 
@@ -150,16 +151,7 @@ def open_page(browser, front) -> Iterator[Any]:  # noqa: F811
 @pytest.fixture
 def api(front) -> Iterator[Any]:
     """Return an HTTP client of the server for a role; closed after the test."""
-    server, keys = front
-    clients: list[httpx.Client] = []
-
-    def make(role: str) -> httpx.Client:
-        clients.append(server.client(keys[role]))
-        return clients[-1]
-
-    yield make
-    for c in clients:
-        c.close()
+    yield from role_clients(*front)
 
 
 def _ask(page: Page, *, times: str, first_day: str = DATE, days: int = 1) -> None:

@@ -9,6 +9,7 @@ with ``check_roster`` (``support.assert_valid_roster``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -62,19 +63,26 @@ def world(server_factory, london_network) -> tuple[LiveServer, dict[str, str], d
     return server, keys, found
 
 
-@pytest.fixture
-def as_(world):
-    """Return an HTTP client of the server for a role; closed after the test."""
-    server, keys, _ = world
+def role_clients(server: LiveServer, keys: dict[str, str]) -> Iterator[Callable[[str], httpx.Client]]:
+    """Yield a maker of HTTP clients of ``server`` by role; every client is closed afterwards (for fixtures)."""
     clients: list[httpx.Client] = []
 
     def make(role: str) -> httpx.Client:
         clients.append(server.client(keys[role]))
         return clients[-1]
 
-    yield make
-    for c in clients:
-        c.close()
+    try:
+        yield make
+    finally:
+        for c in clients:
+            c.close()
+
+
+@pytest.fixture
+def as_(world) -> Iterator[Callable[[str], httpx.Client]]:
+    """Return an HTTP client of the server for a role; closed after the test."""
+    server, keys, _ = world
+    yield from role_clients(server, keys)
 
 
 def _upcoming(api: httpx.Client, **params: str) -> dict[str, Any]:
