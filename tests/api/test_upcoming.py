@@ -174,3 +174,21 @@ def test_upcoming_reads_each_providers_own_published_roster(as_, world, london_n
         assert _upcoming(as_(RES))["data"] == []  # care-1's roster now has no visit of c2
     finally:
         publish_roster(coordinator, rosters[f"{DATE} id"])  # the world's roster again, for every provider
+
+
+def test_upcoming_the_book_page_and_its_files_are_served_with_no_key_and_nothing_from_elsewhere(world):
+    """GET /book and its script and style: no key needed, the board's content policy, no other host named."""
+    import re
+
+    server = world[0]
+    page = httpx.get(f"{server.url}/book")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")
+    for name, kind in (("book.js", "text/javascript"), ("book.css", "text/css")):
+        asset = httpx.get(f"{server.url}/book/static/{name}")
+        assert asset.status_code == 200 and asset.headers["content-type"].startswith(kind), name
+        assert f"/book/static/{name}" in page.text
+        assert not re.search(r"https?://|@import|fonts\.", asset.text), name
+    assert not re.search(r"https?://", page.text)
+    assert httpx.get(f"{server.url}/book/static/board.js").status_code == 404  # only the page's own files
+    assert httpx.get(f"{server.url}/book/static/..%2Fmain.py").status_code == 404
