@@ -223,6 +223,10 @@ def test_book_browser_resident_asks_books_by_keyboard_sees_and_cancels(open_page
     target = next(s for s in slots if s["green"])
     now = page.tab_to(lambda f: f["offer"] == target["offer"] and f["tag"] == "BUTTON")
     assert now["text"].startswith("Book")
+    ring = page.page.evaluate("() => { const s = getComputedStyle(document.activeElement); "
+                              "return [s.outlineStyle, parseFloat(s.outlineWidth)]; }")
+    assert ring[0] == "solid" and ring[1] >= 3, ring  # the focus is plain to see
+    assert page.page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)") >= 18
     page.page.keyboard.press("Enter")
     page.wait_status("Booked:")
     booking_id = page.page.locator("#upcoming li.visit[data-booking]").get_attribute("data-booking")
