@@ -185,6 +185,10 @@ CASES: dict[str, list[Case]] = {
     "GET /bookings": [
         Case("list bookings", "/bookings", (200, 403, 403, 403, 403, 403, 200, 200)),
         Case("c2's bookings", "/bookings", (200, 403, 403, 403, 403, 403, 200, 404), params={"client_id": "c2"})],
+    "GET /upcoming": [
+        Case("c1's upcoming visits", "/upcoming", (200, 403, 403, 403, 403, 403, 200, 200), params={"client_id": "c1"}),
+        Case("c2's upcoming visits", "/upcoming", (200, 403, 403, 403, 403, 403, 200, 404), params={"client_id": "c2"}),
+        Case("no client named", "/upcoming", (422, 403, 403, 403, 403, 403, 422, 200))],
     "DELETE /bookings/{booking_id}": [
         Case("cancel a missing booking", "/bookings/bk_none", (404, 403, 403, 403, 403, 403, 404, 404)),
         Case("cancel c2's cancelled booking", "/bookings/{booking}", (200, 403, 403, 403, 403, 403, 200, 404))],
