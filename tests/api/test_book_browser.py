@@ -15,8 +15,6 @@ rules: zero violations); ``python -m tests.chromium`` installs axe-core from
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -32,19 +30,20 @@ from tests.api.support import (
     submit,
     two_provider_plan,
 )
-from tests.api.test_board_browser import ARTIFACTS, TIMEOUT_MS, browser  # noqa: F401  (the shared chromium)
+from tests.api.test_board_browser import (  # noqa: F401  (browser, axe_source: the shared fixtures)
+    ARTIFACTS,
+    TIMEOUT_MS,
+    assert_accessible,
+    axe_source,
+    browser,
+)
 from tests.api.test_upcoming import role_clients
-from tests.chromium import axe_path
 from tests.helpers import LONDON
 
 FD, RES, C = "frontdoor", "resident:c2", "coordinator"
 DATE = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)).isoformat()
 #: A week after DATE, published too, for weekly repeats.
 NEXT_WEEK = (dt.date.fromisoformat(DATE) + dt.timedelta(days=7)).isoformat()
-#: axe-core, installed by ``python -m tests.chromium`` (``npm ci`` in tests/), or ``$HOMECARE_AXE``.
-AXE = axe_path(os.environ)[0]
-#: The rules checked: every WCAG 2.0, 2.1 and 2.2 rule of levels A and AA.
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
 @pytest.fixture(scope="module")
@@ -60,15 +59,6 @@ def front(server_factory, london_network) -> tuple[LiveServer, dict[str, str]]:
             job = solve(api, submit(api, data), time_limit_s=0.5, publish=True)
             assert_valid_roster(data, api.get(f"/rosters/{job['roster_id']}").json()["roster"], london_network)
     return server, keys
-
-
-@pytest.fixture(scope="module")
-def axe_source() -> str:
-    """The axe-core script to inject."""
-    if not AXE.is_file():
-        pytest.fail(f"no axe-core at {AXE}: run `python -m tests.chromium` (it runs `npm ci` in tests/), "
-                    "or `npm ci --prefix tests`.", pytrace=False)
-    return AXE.read_text(encoding="utf-8")
 
 
 class Page:
@@ -119,13 +109,7 @@ class Page:
 
     def axe(self, source: str, view: str) -> None:
         """Run axe-core's WCAG 2 A/AA rules on the page as it is; no violation may be found."""
-        if not self.page.evaluate("() => typeof window.axe !== 'undefined'"):
-            self.page.evaluate(source + "\n;0")
-        result = self.page.evaluate("(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG)
-        violations = [{"id": v["id"], "impact": v["impact"], "help": v["help"],
-                       "nodes": [n["target"] for n in v["nodes"]][:5]} for v in result["violations"]]
-        assert violations == [], f"axe on the {view}: {json.dumps(violations, indent=1)}"
-        assert result["passes"], f"axe checked nothing on the {view}"
+        assert_accessible(self.page, source, view)
 
     def screenshot(self, name: str) -> None:
         """Save a full-page screenshot as a test artefact."""
