@@ -125,6 +125,58 @@ class PublishedDays:
         return day
 
 
+# --------------------------------------------------------------------------- a roster solved elsewhere
+
+#: Roster purpose of a roster imported with ``POST /plans/{id}/rosters`` (``homecare publish-week``).
+IMPORTED = "import"
+
+
+def import_roster(*, session: Session, db: Database, cache: ParsedCache, days: PublishedDays, settings: Settings, plan_id: str,
+                  data: Any, who: Principal) -> RosterRecord:
+    """Store a roster solved elsewhere (contract JSON) for a stored plan, as a draft, once it passes every rule.
+
+    The roster is read (``roster_from_dict``) and checked against the plan with
+    the service's own travel (``scheduler.validate.check_roster``, travel times
+    included); its KPIs are recomputed. The day is kept for quoting
+    (:class:`PublishedDays`), so offers over it answer at once once it is published.
+
+    Raises
+    ------
+    NotFound
+        No such plan.
+    PlanError
+        The roster is malformed, is of another date, or breaks a rule: every problem
+        (record ``roster`` for a broken rule, naming the rule and the record).
+    """
+    from scheduler.io import roster_from_dict
+    from scheduler.roster import compute_kpis
+    from scheduler.validate import check_roster
+    from solver import travel_for
+
+    plan = cache.plan(session=session, plan_id=plan_id)
+    if plan is None:
+        raise NotFound("plan", plan_id)
+    if not isinstance(data, Mapping):
+        raise PlanError([Problem("roster", None, "body", "the roster must be a JSON object (contract form)")])
+    roster = roster_from_dict(data)
+    if roster.date != plan.date:
+        raise PlanError([Problem("roster", None, "date", f"date {roster.date} is not the plan's date {plan.date}")])
+    travel = travel_for(plan, days.network(plan, settings), cache_dir=settings.solver_cache_dir())
+    broken = check_roster(plan, roster, travel=travel)
+    if broken:
+        raise PlanError([Problem("roster", None, v.rule, str(v)) for v in broken])
+    roster = dataclasses.replace(roster, kpis=compute_kpis(plan, roster.routes, roster.unassigned))
+    body = roster_to_dict(roster)
+    roster_id = crud.new_id("ro")
+    record = RosterRecord(id=roster_id, plan_id=plan_id, job_id=IMPORTED, purpose=IMPORTED, previous_roster_id=None,
+                          date=plan.date, created_at=utcnow(), kpis=body["kpis"], violations=[], data=body)
+    with db.write() as session:
+        session.add(record)
+        _audit(session, who, "import_roster", f"roster {roster_id} of plan {plan_id}", ())
+    days.put(roster_id, Published(plan, roster, travel))
+    return record
+
+
 # --------------------------------------------------------------------------- who may ask for whom
 
 def own_request(data: Any, who: Principal) -> Any:

@@ -264,3 +264,94 @@ def network_for_plan(plan: dict[str, Any]) -> Any:
     from solver import network_for
 
     return network_for(plan_from_dict(plan))
+
+
+def _solved_week(api: httpx.Client, folder: Path, dates: list[str]) -> tuple[Path, Path]:
+    """Write plan-D.json and roster-D.json per date into folder/plans and folder/rosters: two_provider_plan
+    solved by the service as a draft (a roster solved elsewhere, as far as publishing is concerned).
+    """
+    import json
+
+    plans, rosters = folder / "plans", folder / "rosters"
+    plans.mkdir(parents=True)
+    rosters.mkdir(parents=True)
+    for d in dates:
+        data = two_provider_plan(d)
+        job = solve(api, submit(api, data), time_limit_s=0.5)
+        (plans / f"plan-{d}.json").write_text(json.dumps(data))
+        roster = api.get(f"/rosters/{job['roster_id']}").json()["roster"]
+        (rosters / f"roster-{d}.json").write_text(json.dumps(roster))
+    return plans, rosters
+
+
+def test_frontdoor_publish_week_publishes_each_date_once_and_keeps_bookings(server_factory, tmp_path,
+                                                                           london_network):
+    """publish_week stores and publishes each date's roster; bookings land on it; a re-run changes nothing."""
+    from homecare_cli.publish import publish_week
+
+    server = server_factory("publish")
+    keys = create_keys(server.db_url, [C, FD])
+    server.start()
+    day1, day2 = DATE, (dt.date.fromisoformat(DATE) + dt.timedelta(days=1)).isoformat()
+    with server.client(keys[C]) as api, server.client(keys[FD]) as fd:
+        plans, rosters = _solved_week(api, tmp_path, [day1, day2])
+        assert fd.post("/offers", json={**ASK, "dates": [day2]}).json()["offers"] == []  # nothing published yet
+        done = publish_week(api, plans, rosters)
+        assert [(d.date.isoformat(), d.state) for d in done] == [(day1, "published"), (day2, "published")]
+        for d in done:
+            roster = _check_published(api, d.roster_id, london_network)
+            assert roster["purpose"] == "import" and sorted(roster["published_for"]) == ["care-1", "care-2"]
+            assert d.providers == ("care-1", "care-2")
+        offer = _offers(fd, {**ASK, "dates": [day2]})[0]
+        booked = _book(fd, offer["id"], "week-1")
+        assert booked.status_code == 201, booked.text
+        again = publish_week(api, plans, rosters)
+        assert [d.state for d in again] == ["unchanged", "unchanged"], again
+        assert "bookings since" in again[1].message and "bookings since" not in again[0].message
+        visits = api.get(f"/providers/{offer['provider_id']}/visits", params={"date": day2}).json()
+        assert booked.json()["visits"][0]["visit_id"] in {v["visit_id"] for v in visits["data"]}  # kept
+        imported = [r for r in api.get("/rosters", params={"date": day2}).json()["data"] if r["purpose"] == "import"]
+        assert len(imported) == 1  # nothing stored twice
+
+
+def test_frontdoor_publish_week_says_what_is_wrong_without_a_traceback(server_factory, tmp_path):
+    """A bad key (401), a key of another role (403), no service, a roster breaking a rule (the file and the
+    rule named), another roster published already (refused without --replace): clear answers, exit 1 or 2.
+    """
+    import json
+
+    from typer.testing import CliRunner
+
+    from homecare_cli.main import app
+    from homecare_cli.publish import PublishError, publish_week
+    from tests.api.support import free_port
+
+    server = server_factory("publish-bad")
+    keys = create_keys(server.db_url, [C, FD])
+    server.start()
+    with server.client(keys[C]) as api:
+        plans, rosters = _solved_week(api, tmp_path, [DATE])
+        solve(api, submit(api, two_provider_plan(DATE)), time_limit_s=0.5, publish=True)  # a coordinator's own
+        refused = publish_week(api, plans, rosters)
+        assert refused[0].state == "refused" and "--replace" in refused[0].message
+        file = rosters / f"roster-{DATE}.json"
+        roster = json.loads(file.read_text())
+        stop = roster["routes"][0]["stops"][0]
+        stop["start"], stop["end"] = "03:00", "03:30"  # before its window (and its worker's shift)
+        file.write_text(json.dumps(roster))
+        broken = publish_week(api, plans, rosters, replace=True)
+        assert broken[0].state == "invalid" and str(file) in broken[0].message, broken
+        assert any(f"visit {stop['visit_id']!r}" in p and "[window]" in p for p in broken[0].problems), broken
+    with server.client("hc_000000000000_" + "A" * 43) as api, pytest.raises(PublishError, match="refused the key"):
+        publish_week(api, plans, rosters)
+    with server.client(keys[FD]) as api, pytest.raises(PublishError, match="needs a coordinator"):
+        publish_week(api, plans, rosters)
+    with httpx.Client(base_url=f"http://127.0.0.1:{free_port()}") as api, pytest.raises(
+            PublishError, match="cannot reach the roster service"):
+        publish_week(api, plans, rosters)
+    cli = CliRunner()
+    run = cli.invoke(app, ["publish-week", str(plans), str(rosters), "--url", server.url, "--key", keys[FD]])
+    assert run.exit_code == 2 and "needs a coordinator" in run.output and "Traceback" not in run.output
+    run = cli.invoke(app, ["publish-week", str(plans), str(rosters), "--url", server.url, "--key", keys[C],
+                           "--replace"])
+    assert run.exit_code == 1 and "invalid" in run.output and "[window]" in run.output, run.output
