@@ -281,9 +281,12 @@ def quote_all(*, session: Session, cache: ParsedCache, days: PublishedDays, sett
 
     request = request_from_dict(data, dates=default_dates(session=session, today=today))
     current = current_publications(session=session, dates=request.dates)
-    providers = sorted({p for _, p in current if request.provider_id in (None, p)})
     every = {r: days.day(session=session, cache=cache, settings=settings, roster_id=r)
              for r in sorted(set(current.values()))}
+    # Only providers of the request's kind: a visit naming a provider is offered to its workers whatever their
+    # kind, and a care worker with a technician's skill must not be offered an installation.
+    kinds = {pr.id: pr.kind for d in every.values() for pr in d.plan.providers}
+    providers = sorted({p for _, p in current if request.provider_id in (None, p) and kinds.get(p) == request.kind})
     known = list(every.values())
     offers: list[tuple[Offer, dict[str, str]]] = []
     misses: list[Quote] = []

@@ -74,7 +74,9 @@ def _book(api: httpx.Client, offer_id: str, key: str) -> httpx.Response:
 
 def _check_published(coordinator: httpx.Client, roster_id: str, network: Any) -> dict[str, Any]:
     """Check a roster the service published with check_roster; return it."""
-    roster = coordinator.get(f"/rosters/{roster_id}").json()
+    answer = coordinator.get(f"/rosters/{roster_id}")
+    assert answer.status_code == 200, answer.text
+    roster = answer.json()
     plan = coordinator.get(f"/plans/{roster['plan_id']}").json()["plan"]
     assert_valid_roster(plan, roster["roster"], network)
     return roster
@@ -355,3 +357,67 @@ def test_frontdoor_publish_week_says_what_is_wrong_without_a_traceback(server_fa
     run = cli.invoke(app, ["publish-week", str(plans), str(rosters), "--url", server.url, "--key", keys[C],
                            "--replace"])
     assert run.exit_code == 1 and "invalid" in run.output and "[window]" in run.output, run.output
+
+
+def _kit_plan(date: str) -> dict[str, Any]:
+    """A carer with the hoist skill (care-1's w1) and a hoist technician (kit-1's t1); c1 has no hoist yet."""
+    from tests.api.support import LONDON_NETWORK
+    from tests.helpers import client, plan_dict, provider, visit, worker
+
+    return plan_dict(
+        date=date, network=LONDON_NETWORK,
+        providers=[provider("care-1"), provider("kit-1", "equipment", name="County Equipment Service")],
+        workers=[worker("w1", skills=["hoist"]), worker("t1", "kit-1", start_location="goodge_st", skills=["hoist"])],
+        clients=[client("c1", location="fitzroy_sq"), client("c2", location="gordon_sq", postcode="WC1H 0AA")],
+        visits=[visit("v2", "c2", provider_id="care-1", window=("09:00", "09:30"))])
+
+
+def test_frontdoor_an_installation_puts_the_hoist_in_place_on_later_dates(server_factory, london_network):
+    """Booking a hoist installation publishes the later dates' plans with the hoist: a transfer there is offered
+    only after it. Cancelling the installation is refused (409) while a booked transfer needs it; once the
+    transfer is cancelled, the installation cancels and the later date's transfer is no longer offered.
+    """
+    server = server_factory("kit")
+    keys = create_keys(server.db_url, [C, FD])
+    server.start()
+    day1, day2 = DATE, (dt.date.fromisoformat(DATE) + dt.timedelta(days=1)).isoformat()
+    transfer = {"client_id": "c1", "kind": "care", "duration_min": 30, "required_skills": ["hoist"],
+                "needs_equipment": ["hoist"], "dates": [day2]}
+    with server.client(keys[C]) as api, server.client(keys[FD]) as fd:
+        for d in (day1, day2):
+            solve(api, submit(api, _kit_plan(d)), time_limit_s=0.5, publish=True)
+        before = fd.post("/offers", json=transfer).json()
+        assert before["offers"] == [] and before["codes"] == {day2: "equipment"}, before
+        installs = _offers(fd, {"client_id": "c1", "kind": "equipment", "duration_min": 60, "installs": "hoist",
+                                "required_skills": ["hoist"], "dates": [day1]})
+        assert {o["provider_id"] for o in installs} == {"kit-1"}  # never care-1's w1, who has the hoist skill
+        install = installs[0]
+        installed = _book(fd, install["id"], "hoist-1")
+        assert installed.status_code == 201, installed.text
+        later = api.get("/providers/care-1/visits", params={"date": day2}).json()["roster_id"]
+        roster = _check_published(api, later, london_network)
+        assert roster["purpose"] == "frontdoor"
+        plan = api.get(f"/plans/{roster['plan_id']}").json()["plan"]
+        assert next(c for c in plan["clients"] if c["id"] == "c1")["equipment"] == [
+            {"item": "hoist"}]  # installed on an earlier day: all day
+        offers = _offers(fd, transfer)
+        moved = _book(fd, offers[0]["id"], "transfer-1")
+        assert moved.status_code == 201, moved.text
+        _check_published(api, api.get("/providers/care-1/visits", params={"date": day2}).json()["roster_id"],
+                         london_network)
+        refused = fd.delete(f"/bookings/{installed.json()['id']}")
+        assert refused.status_code == 409, refused.text
+        assert moved.json()["visits"][0]["visit_id"] in refused.json()["detail"] and day2 in refused.json()["detail"]
+        assert fd.delete(f"/bookings/{moved.json()['id']}").json()["state"] == "cancelled"
+        assert fd.delete(f"/bookings/{installed.json()['id']}").json()["state"] == "cancelled"
+        after = fd.post("/offers", json=transfer).json()
+        assert after["offers"] == [] and after["codes"] == {day2: "equipment"}, after
+        for d in (day1, day2):
+            _check_day_of(api, d, london_network)
+
+
+def _check_day_of(coordinator: httpx.Client, date: str, network: Any) -> None:
+    """Check every roster the front door published on a date with check_roster."""
+    for r in coordinator.get("/rosters", params={"date": date}).json()["data"]:
+        if r["purpose"] == "frontdoor":
+            _check_published(coordinator, r["id"], network)
