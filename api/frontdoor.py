@@ -500,7 +500,10 @@ def _book_in(edits: _Edits, *, days: PublishedDays, settings: Settings, current:
     known = [edits.day(r) for r in sorted(set(current.values()))]
     asked = _for_provider(request, provider, pdays, known)
     later = {r: edits.day(r) for (d, _), r in sorted(current.items()) if d > dates[0] and d not in roster_ids}
-    result = book(asked, offer, [*pdays, *later.values()], network=days.network(pdays[0].plan, settings))
+    gone = {v for ch in edits.changes.values() for v in ch.get("cancelled", ())}  # a reschedule's old visits
+    result = book(asked, offer, [*pdays, *later.values()], network=days.network(pdays[0].plan, settings),
+                  visit_ids=[_free_id(edits.day(roster_ids[s.date]).plan, gone) for s in offer.slots]  # type: ignore[index]
+                  if gone else None)
     if not result.ok:
         return Stale(f"offer {offer_rec.id!r} no longer fits the roster published now")
     visits = []
@@ -512,6 +515,14 @@ def _book_in(edits: _Edits, *, days: PublishedDays, settings: Settings, current:
     if request.installs is not None and result.client_id is not None:
         equipment = _put_in_place(edits, current, result, request.installs, later, roster_ids[dates[0]])
     return _Booked(result.client_id or "", visits, roster_ids, equipment)  # type: ignore[arg-type]
+
+
+def _free_id(plan: Any, taken: set[str]) -> str:
+    """``booked-N`` free in the plan and not among ``taken`` (a new visit never takes the id of the one it replaces)."""
+    n = 1
+    while plan.has_visit(f"booked-{n}") or f"booked-{n}" in taken:
+        n += 1
+    return f"booked-{n}"
 
 
 def _put_in_place(edits: _Edits, current: Mapping[tuple[dt.date, str], str], result: Any, item: str,
@@ -703,6 +714,80 @@ def cancel_booking(*, db: Database, cache: ParsedCache, days: PublishedDays, set
         _audit(session, who, "cancel_booking", f"booking {booking_id}", [record.client_id])
     _keep(days, stored, edits)
     return record
+
+
+def reschedule_booking(*, db: Database, cache: ParsedCache, days: PublishedDays, settings: Settings,
+                       booking_id: str, offer_id: str, key: str, who: Principal) -> tuple[BookingRecord, bool] | Stale:
+    """Book another offer for a booking's client and cancel the booking, in one transaction: both or neither.
+
+    The offer is booked into the rosters without the old booking's visits first
+    (the old visit's place does not block the new one); when it no longer fits
+    there as quoted (it was quoted with the old visit in the roster, on the same
+    worker's day), it is booked as quoted and the old visits are taken out after
+    it. Either way every other stop stays as it was. The old booking becomes
+    ``rescheduled`` (``replaced_by`` the new one, which ``replaces`` it). The same
+    ``Idempotency-Key`` and offer answer the same new booking.
+
+    Raises
+    ------
+    NotFound
+        No such booking or offer, or a resident's key and another client's.
+    Conflict
+        The booking is not booked (cancelled, or rescheduled already), the offer is for
+        another client or booked already, the key was used for something else, or an
+        installation is involved (cancel it and book anew).
+    """
+    with db.write() as session:
+        old = session.get(BookingRecord, booking_id)
+        if old is None or not may_see_booking(who, old):
+            raise NotFound("booking", booking_id)
+        offer_rec, offer, request = _offer(session, offer_id, who)
+        old_offer = session.get(OfferRecord, old.offer_id)
+        old_installs = old_offer is not None and isinstance(old_offer.request, Mapping) and \
+            old_offer.request.get("installs") is not None
+        dates = list(request.dates)
+        _lock(session, [*dates, *_booking_dates(old)])
+        done = _already(session, offer_rec, key, who)
+        if isinstance(done, BookingRecord):
+            if done.replaces != booking_id:
+                raise Conflict(f"Idempotency-Key {key!r} was used for booking {done.id}, not a reschedule of "
+                               f"{booking_id}; use a new key")
+            return done, False
+        if old.state != "booked":
+            raise Conflict(f"booking {booking_id} is {old.state}" + (f" (to {old.replaced_by})" if old.replaced_by
+                                                                     else "") + "; there is nothing to reschedule")
+        if (offer_rec.client_id or "") != old.client_id:
+            raise Conflict(f"offer {offer_id!r} is for another client than booking {booking_id}")
+        if request.installs is not None or old_installs or old.equipment:
+            raise Conflict("an installation is not rescheduled in one call: cancel it, then book another offer")
+        if done is not None:
+            return done
+        current = current_publications(session=session, dates=[*dates, *_booking_dates(old)])
+        edits = _Edits(session, cache, days, settings)
+        _cancel_in(edits, current, old)
+        booked = _book_in(edits, days=days, settings=settings, current=current, offer_rec=offer_rec, offer=offer,
+                          request=request)
+        if isinstance(booked, Stale):  # quoted with the old visit in place: book as quoted, then take it out
+            edits = _Edits(session, cache, days, settings)
+            booked = _book_in(edits, days=days, settings=settings, current=current, offer_rec=offer_rec,
+                              offer=offer, request=request)
+            if isinstance(booked, Stale):
+                return booked
+            _cancel_in(edits, current, old)
+        new_id = crud.new_id("bk")
+        stored = edits.store(session, db=db, current=current, who=who, booking_id=new_id)
+        now = utcnow()
+        record = BookingRecord(id=new_id, offer_id=offer_id, client_id=booked.client_id,
+                               provider_id=offer.provider_id, visits=booked.visits,
+                               rosters={d.isoformat(): stored[r] for d, r in booked.rosters.items()},
+                               state="booked", created_at=now, created_by=who.key_id, idempotency_key=key,
+                               replaces=booking_id)
+        session.add(record)
+        old.state, old.cancelled_at, old.replaced_by = "rescheduled", now, new_id
+        _audit(session, who, "reschedule_booking", f"booking {booking_id} to {new_id} of offer {offer_id}",
+               [record.client_id])
+    _keep(days, stored, edits)
+    return record, True
 
 
 def list_bookings(*, session: Session, who: Principal, client_id: str | None, limit: int,

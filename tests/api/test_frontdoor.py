@@ -421,3 +421,82 @@ def _check_day_of(coordinator: httpx.Client, date: str, network: Any) -> None:
     for r in coordinator.get("/rosters", params={"date": date}).json()["data"]:
         if r["purpose"] == "frontdoor":
             _check_published(coordinator, r["id"], network)
+
+
+def test_frontdoor_reschedule_moves_a_booking_in_one_step_or_not_at_all(server_factory, london_network):
+    """Rescheduling books the new offer and cancels the old booking together (the old one points to the new);
+    the same key answers the same booking; a stale offer is 409 with fresh offers and the booking stays; a
+    resident reschedules only their own; the audit log records it.
+    """
+    server = server_factory("reschedule")
+    keys = create_keys(server.db_url, [C, FD, RES, OTHER])
+    server.start()
+    with server.client(keys[C]) as api:
+        solve(api, submit(api, two_provider_plan(DATE)), time_limit_s=0.5, publish=True)
+    with server.client(keys[C]) as api, server.client(keys[FD]) as fd, server.client(keys[RES]) as res, \
+            server.client(keys[OTHER]) as other:
+        first = _book(fd, _offers(fd)[0]["id"], "r-1").json()  # c2, 13:30-15:30
+        morning = {**ASK, "preferred_times": [{"start": "10:00", "end": "12:00"}]}
+        move, twin = _offers(fd, morning)[0], _offers(fd, morning)[0]
+        assert move["slots"] == twin["slots"]
+        taken = _book(fd, twin["id"], "r-2")  # c2's second booking takes the place first
+        assert taken.status_code == 201, taken.text
+        stale = fd.post(f"/bookings/{first['id']}/reschedule", json={"offer_id": move["id"]},
+                        headers={"Idempotency-Key": "r-3"})
+        assert stale.status_code == 409 and stale.json()["offers"], stale.text
+        still = {b["id"]: b for b in fd.get("/bookings").json()["data"]}[first["id"]]
+        assert still["state"] == "booked" and still["replaced_by"] is None  # neither happened
+        old_visit = first["visits"][0]["visit_id"]
+        assert old_visit in _provider_visit_ids(api, first["provider_id"])
+        assert other.post(f"/bookings/{first['id']}/reschedule", json={"offer_id": stale.json()["offers"][0]["id"]},
+                          headers={"Idempotency-Key": "steal"}).status_code == 404  # c4's key, c2's booking
+        fresh = _offers(res, {k: v for k, v in morning.items() if k != "client_id"})[0]
+        moved = res.post(f"/bookings/{first['id']}/reschedule", json={"offer_id": fresh["id"]},
+                         headers={"Idempotency-Key": "r-4"})
+        assert moved.status_code == 201, moved.text
+        new = moved.json()
+        assert new["replaces"] == first["id"] and "worker_ids" not in moved.text
+        assert new["visits"][0]["window"] == fresh["window"]
+        again = res.post(f"/bookings/{first['id']}/reschedule", json={"offer_id": fresh["id"]},
+                         headers={"Idempotency-Key": "r-4"})
+        assert again.status_code == 200 and again.json()["id"] == new["id"]
+        listed = {b["id"]: b for b in fd.get("/bookings").json()["data"]}
+        assert listed[first["id"]]["state"] == "rescheduled" and listed[first["id"]]["replaced_by"] == new["id"]
+        visits = _provider_visit_ids(api, listed[new["id"]]["provider_id"])
+        assert old_visit not in visits and new["visits"][0]["visit_id"] in visits
+        twice = fd.post(f"/bookings/{first['id']}/reschedule", json={"offer_id": _offers(fd, morning)[0]["id"]},
+                        headers={"Idempotency-Key": "r-5"})
+        assert twice.status_code == 409 and "rescheduled" in twice.json()["detail"]
+        audit = api.get("/audit", params={"client_id": "c2"}).json()["data"]
+        assert any(a["action"] == "reschedule_booking" and first["id"] in a["resource"] for a in audit)
+        for r in api.get("/rosters", params={"date": DATE}).json()["data"]:
+            if r["purpose"] == "frontdoor":
+                _check_published(api, r["id"], london_network)
+
+
+def test_frontdoor_reschedule_on_the_same_workers_day_is_not_blocked_by_the_old_visit(server_factory,
+                                                                                     london_network):
+    """An offer quoted with the old visit in its worker's day (right after it) is booked as quoted and the old
+    visit taken out: the move does not come back stale because of the visit it replaces.
+    """
+    server = server_factory("reschedule-same")
+    keys = create_keys(server.db_url, [C, FD])
+    server.start()
+    with server.client(keys[C]) as api:
+        solve(api, submit(api, two_provider_plan(DATE)), time_limit_s=0.5, publish=True)
+    with server.client(keys[C]) as api, server.client(keys[FD]) as fd:
+        ask = {**ASK, "preferred_times": [{"start": "14:00", "end": "16:00"}], "slot_min": 30}
+        first = _offers(fd, ask)[0]
+        booked = _book(fd, first["id"], "s-1").json()
+        worker, start = first["slots"][0]["worker_ids"][0], first["slots"][0]["start"]
+        later = [o for o in _offers(fd, ask) if o["slots"][0]["worker_ids"] == [worker]
+                 and o["slots"][0]["start"] > start]
+        assert later, "the worker who took the first visit offers a later slot too"
+        moved = fd.post(f"/bookings/{booked['id']}/reschedule", json={"offer_id": later[0]["id"]},
+                        headers={"Idempotency-Key": "s-2"})
+        assert moved.status_code == 201, moved.text
+        day = api.get(f"/workers/{worker}/day", params={"date": DATE, "provider_id": first["provider_id"]}).json()
+        stops = {s["visit_id"]: s["start"] for s in day["stops"]}
+        assert booked["visits"][0]["visit_id"] not in stops
+        assert stops[moved.json()["visits"][0]["visit_id"]] == later[0]["slots"][0]["start"]  # as quoted
+        _check_published(api, day["roster_id"], london_network)
