@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
     from scheduler.roster import Roster
 
-__all__ = ["DayPublished", "PublishError", "publish_week", "register"]
+__all__ = ["DayPublished", "PublishError", "publish_week", "publish_week_command"]
 
 _PLAN = re.compile(r"plan-(\d{4}-\d{2}-\d{2})\.json")
 
