@@ -225,8 +225,10 @@ def _readme_block() -> str:
 
 
 def test_frontdoor_readme_walkthrough_works_as_written(server_factory, tmp_path, london_network):
-    """The README's curl walkthrough (offers, booking, provider list and calendar, resident, cancel) runs as
-    written against a server with the Cambridge day published (as the walkthrough before it leaves it).
+    """The README's curl walkthrough (offers, booking, provider list and calendar, resident, cancel; then the
+    bundled week solved, published, booked into and rescheduled) runs as written against a server with the
+    Cambridge day published (as the walkthrough before it leaves it); only the week's rosters go to a
+    temporary folder instead of out/week.
     """
     import json
     import os
@@ -241,12 +243,17 @@ def test_frontdoor_readme_walkthrough_works_as_written(server_factory, tmp_path,
     with server.client(keys[C]) as api:
         solve(api, submit(api, plan), time_limit_s=3.0, publish=True)
     script = ("set -euo pipefail\njson() { python3 -c \"import json,sys; print(json.load(sys.stdin)$1)\"; }\n"
-              + _readme_block().replace("localhost:8000", server.url.removeprefix("http://")))
+              + _readme_block().replace("localhost:8000", server.url.removeprefix("http://"))
+              .replace(" out/week", f" {tmp_path / 'week'}"))
     env = {**os.environ, "KEY": keys[C], "HOMECARE_DATABASE_URL": server.db_url,
            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     run = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
-    offer, visit, calendar, resident, state = run.stdout.strip().splitlines()
+    lines = run.stdout.strip().splitlines()
+    offer, visit, calendar, resident, state = lines[:5]
+    assert any(line.startswith("7 dates solved into") for line in lines), run.stdout
+    assert "7 dates: 7 published, 0 unchanged" in lines, run.stdout + run.stderr
+    assert lines[-2].startswith("{'start': ") and lines[-1] == "rescheduled", run.stdout
     assert "'green'" in offer and "'slots'" in offer
     assert visit.startswith("booked-")  # the provider's visit list named the booked visit
     assert visit in calendar and calendar != visit  # a line of the worker's calendar
@@ -258,6 +265,15 @@ def test_frontdoor_readme_walkthrough_works_as_written(server_factory, tmp_path,
         assert len(rosters) == 2  # the booking's and the cancellation's
         for r in rosters:
             _check_published(api, r["id"], network_for_plan(plan))
+        week = json.loads((ROOT / "fixtures/plans/week/plan-2026-12-09.json").read_text())
+        made = api.get("/rosters", params={"date": "2026-12-09"}).json()["data"]
+        assert sorted(r["purpose"] for r in made) == ["frontdoor", "frontdoor", "import"]  # booked, rescheduled
+        for r in made:
+            _check_published(api, r["id"], network_for_plan(week))
+        again = subprocess.run(["homecare", "publish-week", "fixtures/plans/week", str(tmp_path / "week"), "--url",
+                                server.url, "--key", keys[C]], cwd=ROOT, env=env, capture_output=True, text=True,
+                               timeout=300)
+        assert again.returncode == 0 and "7 dates: 0 published, 7 unchanged" in again.stdout, again.stdout
 
 
 def network_for_plan(plan: dict[str, Any]) -> Any:
