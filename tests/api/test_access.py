@@ -168,7 +168,9 @@ CASES: dict[str, list[Case]] = {
     "GET /board/day": [
         Case("the day on the board", "/board/day", (200, 200, 200, 200, 200, 200),
              roster=("b", "b", "a", "a", "b", "b"), params={"date": DATE}),
-        Case("a day with nothing published", "/board/day", (404,) * 6, params={"date": "2026-12-02"})],
+        Case("a day with nothing published", "/board/day", (404,) * 6, params={"date": "2026-12-02"}),
+        Case("care-1's roster of the day on the board", "/board/day", (200, 200, 200, 200, 404, 404),
+             roster=("a", "a", "a", "a", None, None), params=_day("care-1"))],
     "GET /board/rosters/{roster_id}": [
         Case("plan A's roster", "/board/rosters/{a}", (200, 200, 200, 200, 404, 404), roster=("a",) * 4 + (None,) * 2),
         Case("agency-x's roster", "/board/rosters/{b}", (200, 200, 404, 404, 200, 200),
