@@ -208,11 +208,11 @@ def may_see_booking(who: Principal, record: BookingRecord | OfferRecord) -> bool
 
 
 def public_offer(offer: dict[str, Any], who: Principal) -> dict[str, Any]:
-    """An offer's JSON as a caller sees it: a resident never sees workers, positions or providers."""
+    """Return an offer's JSON as a caller sees it: a resident never sees workers, positions or providers."""
     if who.kind != "resident":
         return offer
     hidden = {"worker_ids", "positions", "provider_id"}
-    return {**{k: v for k, v in offer.items() if k != "provider_id"},
+    return {**{k: v for k, v in offer.items() if k not in ("provider_id", "provider_name")},
             "slots": [{k: v for k, v in s.items() if k not in hidden} for s in offer["slots"]]}
 
 
@@ -326,6 +326,19 @@ def _key(offer: Offer) -> tuple[Any, ...]:
     return tuple((s.date, s.window_start, s.provider_id, s.worker_ids, s.start) for s in offer.slots)
 
 
+def provider_names(*, session: Session, cache: ParsedCache, days: PublishedDays, settings: Settings,
+                   quoted: Quoted) -> dict[str, str]:
+    """Return the name of each provider of the quote's offers, from the published plans it was quoted on."""
+    names: dict[str, str] = {}
+    for offer, rosters in zip(quoted.quote.offers, quoted.rosters, strict=True):
+        if offer.provider_id not in names and rosters:
+            plan = days.day(session=session, cache=cache, settings=settings,
+                            roster_id=next(iter(rosters.values()))).plan
+            names[offer.provider_id] = next((p.name for p in plan.providers if p.id == offer.provider_id),
+                                            offer.provider_id)
+    return names
+
+
 def store_offers(*, db: Database, quoted: Quoted, data: Any, client_id: str | None,
                  who: Principal) -> list[dict[str, Any]]:
     """Store the quote's offers; return each offer's JSON with its ``id``, rank ``n`` and ``expires_at``."""
@@ -406,7 +419,7 @@ class _Edits:
         self.changes: dict[str, dict[str, list[str]]] = {}
 
     def day(self, roster_id: str) -> Published:
-        """The day as this transaction has it: changed, or as published."""
+        """Return the day as this transaction has it: changed, or as published."""
         return self.days.get(roster_id) or self._get(roster_id)
 
     def put(self, roster_id: str, day: Published, **changes: list[str]) -> None:
@@ -430,7 +443,7 @@ class _Edits:
 
 
 def _offer(session: Session, offer_id: str, who: Principal) -> tuple[OfferRecord, Offer, OfferRequest]:
-    """The stored offer, and its request for the offer's dates (a resident: their own only, else NotFound)."""
+    """Return the stored offer and its request for the offer's dates (a resident: their own only, else NotFound)."""
     offer_rec = session.get(OfferRecord, offer_id)
     if offer_rec is None or not may_see_booking(who, offer_rec):
         raise NotFound("offer", offer_id)
@@ -441,7 +454,7 @@ def _offer(session: Session, offer_id: str, who: Principal) -> tuple[OfferRecord
 
 
 def _later_dates(session: Session, request: OfferRequest, offer: Offer) -> list[dt.date]:
-    """An installation's dates after its first with a published roster (their plans gain the item)."""
+    """Return an installation's dates after its first with a published roster (their plans gain the item)."""
     if request.installs is None:
         return []
     first = min(s.date for s in offer.slots)
@@ -449,7 +462,7 @@ def _later_dates(session: Session, request: OfferRequest, offer: Offer) -> list[
 
 
 def _already(session: Session, offer_rec: OfferRecord, key: str, who: Principal) -> BookingRecord | Stale | None:
-    """What booking ``offer_rec`` with ``key`` answers before anything is booked: the booking this key made of it
+    """Return what booking ``offer_rec`` with ``key`` answers before anything is booked: the booking this key made of it
     (then nothing is booked again), stale (expired), or ``None`` (go on).
 
     Raises
@@ -652,7 +665,7 @@ def _cancel_in(edits: _Edits, current: Mapping[tuple[dt.date, str], str], record
 
 
 def _without(day: Published, entry: Mapping[str, Any], booking_id: str) -> Any:
-    """The day's plan without the item a booking put in place (``entry``), or the plan as it is if it is not there
+    """Return the day's plan without the item a booking put in place (``entry``), or the plan as it is if it is not there
     as put.
 
     Raises

@@ -191,7 +191,7 @@ def _invalid(date: dt.date, path: Path, problems: list[str]) -> DayPublished:
 
 
 def _published(client: httpx.Client, date: dt.date) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
-    """The date's published rosters (summaries), and every roster of the date by id."""
+    """Return the date's published rosters (summaries), and every roster of the date by id."""
     rows: list[dict[str, Any]] = []
     while True:
         page = _expect(_call(client, "GET", "/rosters", params={"date": date.isoformat(), "limit": 1000,
@@ -203,7 +203,7 @@ def _published(client: httpx.Client, date: dt.date) -> tuple[list[dict[str, Any]
 
 
 def _origin(summary: dict[str, Any], rosters: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
-    """The imported roster a published one was made from by bookings and cancellations (itself if imported)."""
+    """Return the imported roster a published one was made from by bookings and cancellations (itself if imported)."""
     seen = set()
     while summary is not None and summary["id"] not in seen:
         seen.add(summary["id"])
@@ -265,7 +265,7 @@ def _detail(answer: httpx.Response) -> str:
 
 
 def _problems(answer: httpx.Response) -> list[str]:
-    """The problems of a 422 answer, one line each (record, id, message)."""
+    """Return the problems of a 422 answer, one line each (record, id, message)."""
     detail = answer.json().get("detail")
     if not isinstance(detail, list) or not detail:
         return [str(detail)]

@@ -50,6 +50,9 @@ def _offers(request: Request, session: Any, cache: Any, settings: Any, db: Any, 
                                         data=data, today=utcnow().date())
     client_id = asked.client_id or (asked.new_client.id if asked.new_client else None)
     offers = frontdoor.store_offers(db=db, quoted=quoted, data=data, client_id=client_id, who=who)
+    names = frontdoor.provider_names(session=session, cache=cache, days=_days(request), settings=settings,
+                                     quoted=quoted)
+    offers = [{**o, "provider_name": names.get(o["provider_id"], o["provider_id"])} for o in offers]
     body = quoted.quote.to_dict()
     crud.audit(db=db, who=who, action="quote", resource=f"{len(offers)} offers",
                client_ids=[client_id] if client_id else ())
@@ -68,7 +71,8 @@ def create_offers(request: Request, session: SessionDep, db: DatabaseDep, cache:
     a published roster), every provider of the kind, and store each offer (``id``, bookable until
     ``expires_at``). No offer: ``reason`` says why in the resident's words.
 
-    A resident's key asks for themselves only and never sees workers or providers.
+    The contact centre sees who would come: ``provider_id`` and ``provider_name`` of each offer, and the
+    workers of each slot. A resident's key asks for themselves only and never sees workers or providers.
     """
     return _offers(request, session, cache, settings, db, who, body)
 

@@ -97,7 +97,7 @@ def test_frontdoor_offers_are_ranked_stored_and_a_resident_sees_no_workers(as_):
     assert all("13:30" <= o["window"]["start"] < "15:30" for o in offers)
     mine = as_(RES).post("/offers", json={k: v for k, v in ASK.items() if k != "client_id"})
     assert mine.status_code == 200, mine.text
-    assert mine.json()["offers"] and "worker_ids" not in mine.text and "provider_id" not in mine.text
+    assert mine.json()["offers"] and "worker_ids" not in mine.text and "provider_" not in mine.text
     other = as_(OTHER).post("/offers", json=ASK)  # c4 asking for c2
     assert other.status_code == 404 and "not found" in other.json()["detail"]
     bad = as_(FD).post("/offers", json={**ASK, "workers_required": 3, "kind": "gardening"})
@@ -407,6 +407,7 @@ def test_frontdoor_an_installation_puts_the_hoist_in_place_on_later_dates(server
         installs = _offers(fd, {"client_id": "c1", "kind": "equipment", "duration_min": 60, "installs": "hoist",
                                 "required_skills": ["hoist"], "dates": [day1]})
         assert {o["provider_id"] for o in installs} == {"kit-1"}  # never care-1's w1, who has the hoist skill
+        assert {o["provider_name"] for o in installs} == {"County Equipment Service"}  # the contact centre's
         install = installs[0]
         installed = _book(fd, install["id"], "hoist-1")
         assert installed.status_code == 201, installed.text
