@@ -512,7 +512,8 @@ def _book_in(edits: _Edits, *, days: PublishedDays, settings: Settings, current:
     pdays = [edits.day(roster_ids[d]) for d in dates]  # type: ignore[index]
     known = [edits.day(r) for r in sorted(set(current.values()))]
     asked = _for_provider(request, provider, pdays, known)
-    later = {r: edits.day(r) for (d, _), r in sorted(current.items()) if d > dates[0] and d not in roster_ids}
+    later = {r: edits.day(r) for (d, _), r in sorted(current.items())
+             if request.installs is not None and d > dates[0] and d not in roster_ids}
     gone = {v for ch in edits.changes.values() for v in ch.get("cancelled", ())}  # a reschedule's old visits
     result = book(asked, offer, [*pdays, *later.values()], network=days.network(pdays[0].plan, settings),
                   visit_ids=[_free_id(edits.day(roster_ids[s.date]).plan, gone) for s in offer.slots]  # type: ignore[index]
@@ -561,7 +562,7 @@ def _put_in_place(edits: _Edits, current: Mapping[tuple[dt.date, str], str], res
                                                                                    have.installed_from))))
     out = []
     for rid, before, after in changed:
-        if after.plan is before.plan or after.plan == before.plan:
+        if after.plan is before.plan:
             continue  # the item was in place there already
         edits.put(rid, after, equipment=[cid])
         entry = {"date": after.date.isoformat(), "client_id": cid, "item": item,
