@@ -155,7 +155,7 @@ def _publish_date(client: httpx.Client, date: dt.date, plan_file: Path, roster_f
         (ours if origin is not None and _same(client, origin, mine) else others).append(summary)
     if published and not others:
         changed = [r["id"] for r in ours if r["purpose"] != "import"]
-        return DayPublished(date, "unchanged", f"already published ({_roster_list(ours)})"
+        return DayPublished(date, "unchanged", f"this roster is published already ({_roster_list(ours)})"
                             + (f", with front-door bookings since in {', '.join(changed)}" if changed else ""),
                             roster_id=ours[0]["id"], providers=_providers(ours))
     if others and not replace:
@@ -171,7 +171,7 @@ def _publish_date(client: httpx.Client, date: dt.date, plan_file: Path, roster_f
     roster_id = _expect(answer, 201)["id"]
     summary = _expect(_call(client, "POST", f"/rosters/{roster_id}/publish", json={}), 200)
     providers = tuple(summary["published_for"])
-    return DayPublished(date, "published", f"published {roster_id} for {', '.join(providers)}",
+    return DayPublished(date, "published", f"{roster_id} for {', '.join(providers)}",
                         roster_id=roster_id, providers=providers)
 
 
