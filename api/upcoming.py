@@ -73,14 +73,15 @@ def _what(plan: Plan, visit_id: str) -> str:
 
 
 def _booked(session: Session, client_id: str) -> tuple[dict[tuple[str, str, str], str], set[tuple[str, str, str]]]:
-    """Return the client's booked visits by (date, provider, visit id) with their booking, and the cancelled ones."""
+    """Return the client's booked visits by (date, provider, visit id) with their booking, and ended ones
+    (cancelled or rescheduled)."""
     booked: dict[tuple[str, str, str], str] = {}
     cancelled: set[tuple[str, str, str]] = set()
     for record in session.scalars(select(BookingRecord).where(BookingRecord.client_id == client_id)
                                   .order_by(BookingRecord.created_at)):
         for v in record.visits:
             key = (v["date"], v.get("provider_id") or record.provider_id, v["visit_id"])
-            if record.state == "cancelled":
+            if record.state != "booked":  # cancelled, or rescheduled to another booking
                 cancelled.add(key)
                 booked.pop(key, None)
             else:
