@@ -29,6 +29,15 @@ apart, as a publish would); the quotes reuse them.
 Run from the repository root::
 
     python benchmarks/quote.py --quotes 300 --bookings 1000 --green 1000
+
+Answers stay the same when the quoting code changes: ``--record FILE`` writes the
+quotes (every offer: date, window, start, workers, positions, extra travel, cost,
+green; or the reason and codes) of ``--answers`` fixed random requests (seed
+``--seed``: 70% single-handed, 20% double-handed, 10% new clients) as JSON lines,
+and ``--check FILE`` quotes the same requests and says which differ (exit 1)::
+
+    python benchmarks/quote.py --record /tmp/answers.jsonl --answers 400
+    python benchmarks/quote.py --check /tmp/answers.jsonl --answers 400
 """
 
 from __future__ import annotations
@@ -36,10 +45,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import json
 import os
 import platform
 import random
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -129,12 +140,21 @@ def main() -> None:
     ap.add_argument("--quotes", type=int, default=300, help="quotes timed of each sort")
     ap.add_argument("--bookings", type=int, default=1000)
     ap.add_argument("--green", type=int, default=1000, help="requests for green vs earliest")
+    ap.add_argument("--record", type=Path, help="write the quotes of --answers fixed requests here, then stop")
+    ap.add_argument("--check", type=Path, help="compare the quotes of the same requests with this file, then stop")
+    ap.add_argument("--answers", type=int, default=400, help="fixed requests for --record and --check")
+    ap.add_argument("--wage-mode", choices=("penalty", "hard", "price", "off"),
+                    help="publish the week with this minimum_wage mode (default: the generated plan's, penalty)")
     args = ap.parse_args()
 
     t = time.perf_counter()
     week, network = _week(args.visits, args.seed, args.time_limit, args.days)
+    if args.wage_mode:
+        week = [dataclasses.replace(d, plan=dataclasses.replace(
+            d.plan, minimum_wage=dataclasses.replace(d.plan.minimum_wage, mode=args.wage_mode))) for d in week]
     print(f"week ready in {time.perf_counter() - t:.1f} s: {args.days} dates x {len(week[0].plan.visits)} visits, "
-          f"{len(week[0].plan.workers)} workers; {platform.processor() or platform.machine()}, "
+          f"{len(week[0].plan.workers)} workers, minimum_wage {week[0].plan.minimum_wage.mode}; "
+          f"{platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     t = time.perf_counter()
     warm(week)
@@ -147,21 +167,27 @@ def main() -> None:
         site = int(rng.choice(list(sites)))
         return _request(rng, week, new_at=Location(float(network.lat[site]), float(network.lon[site])))
 
+    if args.record or args.check:
+        sys.exit(_answers(args, week, network, sites))
+
     rows = []
     for name, make in (("single-handed", lambda: _request(rng, week)),
                        ("double-handed", lambda: _request(rng, week, double=True)),
                        ("single-handed, new client", newcomer)):
-        times, offered = [], 0
+        times, cpu, offered = [], [], 0
         for _ in range(args.quotes):
             req = make()
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             q = quote(req, week, network=network)
             times.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c)
             offered += bool(q.offers)
-        ms = [x * 1000 for x in times]
-        rows.append(f"| {name} | {len(ms)} | {_pct(ms, 0.5):.1f} | {_pct(ms, 0.99):.1f} | {offered} |")
-    print("| quote (7 days) | n | p50 (ms) | p99 (ms) | with offers |")
-    print("|---|---:|---:|---:|---:|")
+        ms, cms = [x * 1000 for x in times], [x * 1000 for x in cpu]
+        rows.append(f"| {name} | {len(ms)} | {_pct(ms, 0.5):.1f} | {_pct(ms, 0.99):.1f} | {_pct(cms, 0.5):.1f} | "
+                    f"{_pct(cms, 0.99):.1f} | {offered} |")
+    # CPU time (this process's) alongside wall time: on a shared machine it moves less with the load.
+    print("| quote (7 days) | n | p50 (ms) | p99 (ms) | CPU p50 (ms) | CPU p99 (ms) | with offers |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     print("\n".join(rows))
 
     def offered(days: list[Published], *, newcomers: float = 0.0) -> tuple[OfferRequest, object]:
@@ -216,6 +242,35 @@ def main() -> None:
     g, e = statistics.mean(green_s), statistics.mean(early_s)
     print(f"green vs earliest over {n} requests: mean extra travel {g / 60:.2f} min (greenest) vs "
           f"{e / 60:.2f} min (earliest): {1 - g / e:.0%} less")
+
+
+def _answers(args: argparse.Namespace, week: list[Published], network: object, sites: object) -> int:
+    """Write (``--record``) or compare (``--check``) the quotes of fixed random requests; return the exit code."""
+    rng = random.Random(args.seed + 1000)
+    lines = []
+    for i in range(args.answers):
+        roll = rng.random()
+        if roll < 0.1:
+            site = int(rng.choice(list(sites)))
+            req = _request(rng, week, new_at=Location(float(network.lat[site]), float(network.lon[site])))
+        else:
+            req = _request(rng, week, double=roll < 0.3)
+        lines.append(json.dumps({"n": i, **quote(req, week, network=network).to_dict()}, sort_keys=True))
+    if args.record:
+        args.record.write_text("\n".join(lines) + "\n")
+        offered = sum(bool(json.loads(x)["offers"]) for x in lines)
+        print(f"recorded {len(lines)} quotes ({offered} with offers) in {args.record}")
+        return 0
+    old = args.check.read_text().splitlines()
+    differ = [i for i, (a, b) in enumerate(zip(old, lines, strict=False)) if a != b]
+    if len(old) != len(lines):
+        print(f"{args.check} has {len(old)} quotes, this run {len(lines)}")
+        return 1
+    if differ:
+        print(f"{len(differ)} of {len(lines)} quotes differ, first: request {differ[0]}")
+        return 1
+    print(f"all {len(lines)} quotes are byte-identical to {args.check}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -263,28 +263,34 @@ class Day:
         out = []
         nodes, earliest, latest = self.nodes, self.earliest, self.latest
         n = len(nodes)
+        # Blocked time matters only to a visit or journey that reaches it: before the first block
+        # starts or after the last ends, the plain bounds are the exact ones.
+        first_block = blocks[0][0] if blocks else 0
+        last_block = max(b for _, b in blocks) if blocks else 0
         for p in range(n + 1):
             if p == 0:
                 prev_loc, ready = self.start_loc, self.ready
             else:
                 prev_loc, ready = loc[nodes[p - 1]], earliest[p - 1] + dur[nodes[p - 1]]
-            if blocks:
+            lo = max(lo_x, ready + tt[prev_loc][lx])
+            if blocks and lo + dx > first_block and ready < last_block:
                 lo = earliest_start(ready, tt[prev_loc][lx], lo_x, dx, blocks)
-            else:
-                lo = max(lo_x, ready + tt[prev_loc][lx])
             if lo > hi_x:
                 break  # later positions only start later
-            next_loc = loc[nodes[p]] if p < n else self.end_loc
             bound = latest[p] if p < n else self.bound
-            if blocks:
-                hi = latest_start(bound, tt[lx][next_loc], hi_x, dx, blocks)
-            else:
-                hi = min(hi_x, bound - tt[lx][next_loc] - dx)
-            if work_cap is not None and (
-                    self.work + dx + tt[prev_loc][lx] + tt[lx][next_loc] - tt[prev_loc][next_loc] > work_cap):
+            if bound - dx < lo:
+                continue  # no room before the next stop, whatever the travel (the latest start is lower still)
+            next_loc = loc[nodes[p]] if p < n else self.end_loc
+            on = tt[lx][next_loc]
+            hi = min(hi_x, bound - on - dx)
+            if blocks and hi < last_block and bound > first_block:
+                hi = latest_start(bound, on, hi_x, dx, blocks)
+            if lo > hi:
                 continue
-            if lo <= hi:
-                out.append((cost[prev_loc][lx] + cost[lx][next_loc] - cost[prev_loc][next_loc] + extra, lo, hi, p))
+            if work_cap is not None and (
+                    self.work + dx + tt[prev_loc][lx] + on - tt[prev_loc][next_loc] > work_cap):
+                continue
+            out.append((cost[prev_loc][lx] + cost[lx][next_loc] - cost[prev_loc][next_loc] + extra, lo, hi, p))
         return out
 
 
@@ -407,22 +413,37 @@ class _Row(dict):
 
     __slots__ = ("fn", "origin")
 
-    def __missing__(self, destination: Location) -> int:
+    def __missing__(self, destination: int) -> int:
         value = self.fn(self.origin, destination)
         self[destination] = value
         return value
 
 
 class _Legs(dict):
-    """Travel rows ``tt[a][b]`` over locations, filled from a leg function as they are read."""
+    """Travel rows ``tt[a][b]`` over location keys, filled from a leg function as they are read.
 
-    __slots__ = ("fn",)
+    The keys are small whole numbers (:meth:`key` gives a location's), so the
+    engine's many reads hash an int, not a :class:`~scheduler.model.Location`.
+    """
+
+    __slots__ = ("fn", "keys", "places")
 
     def __init__(self, fn: Callable[[Location, Location], int]) -> None:
         super().__init__()
-        self.fn = fn
+        self.keys: dict[Location, int] = {}
+        self.places: list[Location] = []
+        places = self.places
+        self.fn = lambda a, b: fn(places[a], places[b])
 
-    def __missing__(self, origin: Location) -> _Row:
+    def key(self, location: Location) -> int:
+        """Return the location's key (a new one the first time it is seen)."""
+        k = self.keys.get(location)
+        if k is None:
+            k = self.keys[location] = len(self.places)
+            self.places.append(location)
+        return k
+
+    def __missing__(self, origin: int) -> _Row:
         row = _Row()
         row.fn, row.origin = self.fn, origin
         self[origin] = row
@@ -476,12 +497,13 @@ class WorkerDay:
         ready = self.stints[0].start
         if self.lock is not None and not any(s.start < self.lock for s in self.stops):
             ready = max(ready, self.lock)
+        self.tt = _Legs(legs)
         data = NodeData({}, {}, {}, {}, {}, {}, {})
         for s in self.stops:
             self._know(data, s.visit_id, plan.visit(s.visit_id), s.start, s.end - s.start)
         limit = plan.day_limit_min(worker)
-        self.tt = _Legs(legs)
-        self.day = Day(data, start_loc=worker.start_location, end_loc=worker.end_location, ready=ready,
+        self.day = Day(data, start_loc=self.key(worker.start_location), end_loc=self.key(worker.end_location),
+                       ready=ready,
                        bound=self.stints[-1].end, tt=self.tt,
                        blocks=[(g.start, g.end) for g in gaps(worker)] + [(b.start, b.end) for b in self.breaks],
                        capacity=worker.capacity, max_count=worker.max_visits,
@@ -497,8 +519,12 @@ class WorkerDay:
         self.unowed = [n for n in break_needs(plan, worker) if n not in self.open_needs and not any(
             b.end - b.start >= n.duration_s and n.window.start <= b.start <= n.window.end for b in self.breaks)]
 
+    def key(self, location: Location) -> int:
+        """Return the key of a location in the day's travel rows ``tt`` (and its nodes' ``loc``)."""
+        return self.tt.key(location)
+
     def _know(self, data: NodeData, key: Hashable, visit: Visit, start: int, dur: int) -> None:
-        data.loc[key] = self.plan.visit_location(visit)
+        data.loc[key] = self.key(self.plan.visit_location(visit))
         data.lo[key] = data.hi[key] = data.fixed[key] = start
         data.dur[key] = dur
         data.demand[key] = visit.demand
@@ -515,7 +541,7 @@ class WorkerDay:
     def added_travel(self, visit: Visit, position: int) -> int:
         """Return the travel (seconds) the visit adds at ``position``: there and on, less the leg it replaces."""
         a, b = self.day._around(position)
-        here, tt = self.plan.visit_location(visit), self.tt
+        here, tt = self.key(self.plan.visit_location(visit)), self.tt
         return tt[a][here] + tt[here][b] - tt[a][b]
 
     def worked_s(self) -> int:
@@ -545,7 +571,7 @@ class WorkerDay:
         """
         day = self.day
         d = day.data
-        here = self.plan.visit_location(visit)
+        here = self.key(self.plan.visit_location(visit))
         lo, hi = visit.window.start, visit.window.end
         if self.lock is not None:
             lo = max(lo, self.lock)
@@ -571,7 +597,7 @@ class WorkerDay:
                     out.append(Place(p, a, b, travel_s))
         return out
 
-    def _pieces(self, p: int, first: int, last: int, dur: int, here: Location,
+    def _pieces(self, p: int, first: int, last: int, dur: int, here: int,
                 new_break: bool) -> list[tuple[int, int]]:
         """Split the starts ``first``-``last`` into those inside a stint that keep clear of blocked time."""
         blocks = self.day.blocks
@@ -601,7 +627,7 @@ class WorkerDay:
                 out.append((a, b))
         return out
 
-    def _journeys(self, p: int, a: int, b: int, dur: int, here: Location) -> tuple[int, int]:
+    def _journeys(self, p: int, a: int, b: int, dur: int, here: int) -> tuple[int, int]:
         """Narrow the starts ``a``-``b`` (clear of every break) so that a journey after a break follows it whole.
 
         A rest break between two stops holds no travel (the validator's order
@@ -622,7 +648,7 @@ class WorkerDay:
                 return a, a - 1
         return a, b
 
-    def _unowed(self, p: int, a: int, b: int, dur: int, here: Location) -> tuple[int, int]:
+    def _unowed(self, p: int, a: int, b: int, dur: int, here: int) -> tuple[int, int]:
         """Narrow the starts ``a``-``b`` at ``p`` so that the day stays too short to owe a break it lacks.
 
         The validator measures the day from the departure (the first leg in whole

@@ -516,6 +516,8 @@ RESIDENT_WORDS: dict[str, str] = {
     "recurrence": "no one time is free on every date of your repeat; try fewer days or other times",
     "no_dates": "none of the dates you asked for has a timetable yet",
     "equipment": "{items} has to be installed first: book the installation",
+    "minimum_wage": "no {worker} can come on {day} at the times you asked for without being paid below the "
+                    "minimum wage; try other times or another day",
 }
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -49,11 +50,15 @@ from scheduler.offers import (
     slot_starts,
     with_equipment,
 )
-from scheduler.roster import Roster, compute_kpis
+from scheduler.pay import WorkingTime
+from scheduler.roster import Roster, Route, Stop, compute_kpis, make_route
 from scheduler.rules import TravelOracle
 from scheduler.rules.equipment import available_from, served_ends
+from scheduler.rules.minimum_wage import DayPay, day_pay, day_time, wage_terms
+from scheduler.shifts import gaps, stints
 from scheduler.timeutil import DAY_S
 from scheduler.validate import check_roster
+from solver.decode import just_in_time
 from solver.matrix import TravelMatrix, _fastest_path_lengths
 from solver.network import RoadNetwork, Snap, check_snaps
 from solver.repair import remove_stop, with_visit
@@ -402,11 +407,12 @@ def _lend(days: Iterable[WorkerDay], loan: _Loan, client: Location) -> list[tupl
         places = [wd.worker.start_location, wd.worker.end_location,
                   *(loan.own.visit_location(loan.own.visit(s.visit_id)) for s in wd.stops)]
         if isinstance(travel, PointTravel) and travel.location == client:
-            row = wd.tt[client]
-            row[client] = 0
+            home = wd.key(client)
+            row = wd.tt[home]
+            row[home] = 0
             for x in places:
-                row[x] = travel.leg(wd.worker, client, x)[0]
-                wd.tt[x][client] = travel.leg(wd.worker, x, client)[0]
+                row[wd.key(x)] = travel.leg(wd.worker, client, x)[0]
+                wd.tt[wd.key(x)][home] = travel.leg(wd.worker, x, client)[0]
         lent.append((wd, places))
     return lent
 
@@ -416,9 +422,10 @@ def _give_back(lent: Iterable[tuple[WorkerDay, list[Location]]], loan: _Loan, cl
     for wd, places in lent:
         wd.plan = loan.own
         if isinstance(loan.travel, PointTravel) and loan.travel.location == client:
-            wd.tt.pop(client, None)
+            home = wd.key(client)
+            wd.tt.pop(home, None)
             for x in places:
-                wd.tt[x].pop(client, None)
+                wd.tt[wd.key(x)].pop(home, None)
 
 
 #: Per travel and mode: the matrix as Python rows and the location index (read once, for every worker day).
@@ -444,9 +451,19 @@ def _fast_legs(travel: TravelOracle, mode: str) -> Callable[[Location, Location]
 
 
 def warm(days: Iterable[Published]) -> None:
-    """Build every worker's day of each published day now (as a publish would), so that the first quote is quick."""
+    """Build every worker's day of each published day now (as a publish would), so that the first quote is quick.
+
+    Then everything alive is moved out of the cyclic garbage collector's sight
+    (:func:`gc.freeze`): the published days are long-lived and large (plans,
+    worker days, travel rows), and without it every full collection walks them
+    again, tens of milliseconds that land on whichever quote triggers it (the
+    double-handed p99 in ``benchmarks/quote.py`` halves). Reference counting
+    still frees them once unused; only garbage in reference cycles among them
+    would stay, and these structures hold none.
+    """
     for day in days:
         _worker_days(day.plan, day, [w.id for w in day.plan.workers])
+    gc.freeze()
 
 
 def _answers(plan: Plan, visit: Visit, day: Published, worker_ids: Sequence[str], *,
@@ -479,21 +496,37 @@ def _day_slots(request: OfferRequest, day: Published, client: Client
     best: dict[tuple[int, str], Slot] = {}
     preferred = request.preferred_times
     known = set(client.preferred_worker_ids)
+    wage = _Wage(plan, visit, day)
+    # Mode hard: every candidate of a window is kept, and the best the minimum wage allows is taken at the end
+    # (the fewest questions of the rule: in order, until one is allowed).
+    held: dict[tuple[int, str], list[tuple[int, bool, int, tuple[str, ...], tuple[int, ...]]]] = {}
 
     def offer(wids: tuple[str, ...], positions: tuple[int, ...], lo: int, hi: int, extra: int) -> None:
         provider_id = plan.worker(wids[0]).provider_id
         is_known = None
         for t, start in slot_starts(lo, hi, request.slot_s, preferred):
             key = (t, provider_id)
+            if is_known is None:
+                is_known = any(w in known or plan.familiar(client.id, w) for w in wids)
+            if wage.hard:
+                held.setdefault(key, []).append((extra, not is_known, start, wids, positions))
+                continue
             old = best.get(key)
             if old is not None and extra > old.extra_travel_s:
                 continue
-            if is_known is None:
-                is_known = any(w in known or plan.familiar(client.id, w) for w in wids)
             if old is None or (extra, not is_known, start, wids) < (old.extra_travel_s, not old.known_worker,
                                                                     old.start, old.worker_ids):
                 best[key] = Slot(plan.date, t, t + request.slot_s, start, wids, positions, extra,
                                  _cost(plan, provider_id, extra), is_known, provider_id)
+
+    def allowed() -> None:
+        for (t, provider_id), candidates in held.items():
+            candidates.sort(key=lambda c: c[:4])
+            for extra, unknown, start, wids, positions in candidates:
+                if wage.allows(wids, positions, start):
+                    best[(t, provider_id)] = Slot(plan.date, t, t + request.slot_s, start, wids, positions, extra,
+                                                  _cost(plan, provider_id, extra), not unknown, provider_id)
+                    break
 
     if request.workers_required == 1:
         for a in answers:
@@ -501,14 +534,152 @@ def _day_slots(request: OfferRequest, day: Published, client: Client
             for p in a.places:
                 offer((a.worker_id,), (p.position,), p.earliest, p.latest, _extra(wd, p.travel_s))
     else:
+        fits = None
+        if wage.hard:
+            def fits(one: tuple[int, str, Place, int, int], two: tuple[int, str, Place, int, int], start: int) -> bool:
+                return wage.allows((one[1], two[1]), (one[2].position, two[2].position), start)
         for group in _in_slots(plan, request, days, answers).values():
-            pair = _cheapest_pair(group)
+            pair = _cheapest_pair(group, fits)
             if pair is not None:
                 (c1, w1, p1, lo1, hi1), (c2, w2, p2, lo2, hi2) = sorted(pair, key=lambda c: c[1])
                 offer((w1, w2), (p1.position, p2.position), max(lo1, lo2), min(hi1, hi2), c1 + c2)
+    allowed()
     if best:
-        return best, None
+        return (wage.priced(best) if wage.prices else best), None
+    if wage.refused:
+        return {}, "minimum_wage"
     return {}, _why(request, _answers(plan, visit, day, elig.worker_ids, why=True)[1])
+
+
+#: Per published roster: its plan, routes and each worker's route, working time and pay as published.
+_PAY: dict[int, tuple[Roster, Plan, dict[str, Route], dict[str, tuple[Route, WorkingTime, DayPay]]]] = {}
+
+
+class _Wage:
+    """The plan's minimum wage as a quote asks it (:func:`scheduler.rules.minimum_wage.day_pay`).
+
+    A worker's day with the offered visit is the route booking would make
+    (:func:`solver.repair.insert_stop`: the visit at its start, every other stop
+    as it was). In mode ``hard`` an offer that leaves a worker below the
+    minimum wage is not made (``allows``; ``refused`` says one was not); in
+    modes ``penalty`` and ``price`` the change in the workers' shortfall
+    (pounds, what the provider owes to top their pay up) is added to the
+    offer's ``extra_cost`` (``priced``). Workers whose pay cannot fall below the
+    minimum (:attr:`scheduler.rules.minimum_wage.WageTerms.at_risk`) are not asked.
+    """
+
+    def __init__(self, plan: Plan, visit: Visit, day: Published) -> None:
+        mode = plan.minimum_wage.mode
+        self.plan, self.visit, self.day = plan, visit, day
+        self.hard, self.prices = mode == "hard", mode in ("penalty", "price")
+        self.refused = False
+        self._risky: dict[str, bool] = {}
+        self._after: dict[tuple[str, int, int], DayPay] = {}
+        self._kept: dict[str, list[Stop]] = {}
+        self._blocks: dict[str, list[tuple[int, int]]] = {}
+
+    def _route(self, worker_id: str) -> Route:
+        """Return the worker's published route, its stops of visits in the plan (as booking counts positions)."""
+        return self._published(worker_id)[0]
+
+    def _published(self, worker_id: str) -> tuple[Route, WorkingTime, DayPay]:
+        """Return the worker's published route, working time and pay (once per published day and worker)."""
+        roster = self.day.roster
+        kept = _PAY.get(id(roster))
+        if kept is None or kept[0] is not roster or kept[1] is not self.day.plan:
+            if len(_PAY) >= _DAYS_KEPT:
+                _PAY.clear()
+            kept = _PAY[id(roster)] = (roster, self.day.plan, {r.worker_id: r for r in roster.routes}, {})
+        routes, done = kept[2], kept[3]
+        hit = done.get(worker_id)
+        if hit is None:
+            route = routes.get(worker_id) or make_route(worker_id, ())
+            if not all(self.plan.has_visit(st.visit_id) for st in route.stops):
+                route = dataclasses.replace(route, stops=tuple(st for st in route.stops
+                                                               if self.plan.has_visit(st.visit_id)))
+            time = day_time(self.plan, route)
+            hit = done[worker_id] = (route, time, day_pay(self.plan, route, time=time))
+        return hit
+
+    def risky(self, worker_id: str) -> bool:
+        """Whether the worker's pay could fall below the minimum wage at all."""
+        hit = self._risky.get(worker_id)
+        if hit is None:
+            terms = wage_terms(self.plan, self.plan.worker(worker_id))
+            hit = self._risky[worker_id] = terms is not None and terms.at_risk
+        return hit
+
+    def after(self, worker_id: str, position: int, start: int) -> DayPay:
+        """Return the worker's day with the visit before stop ``position``, starting at ``start``.
+
+        Booking (:func:`solver.repair.insert_stop`, :func:`solver.decode.timed_route`)
+        keeps every stop's start and end and times each leg just in time
+        (:func:`solver.decode.just_in_time`); only the new stop's leg and the next
+        stop's change, so only those two are timed here, the same way.
+        """
+        key = (worker_id, position, start)
+        hit = self._after.get(key)
+        if hit is None:
+            route, stops = self._route(worker_id), self._stops(worker_id)
+            worker, travel, visit = self.plan.worker(worker_id), self.day.travel, self.visit
+            blocks = self._blocks.get(worker_id)
+            if blocks is None:
+                blocks = self._blocks[worker_id] = [(g.start, g.end) for g in gaps(worker)]
+            here = self.plan.visit_location(visit)
+            if position:
+                there, ready = self.plan.visit_location(self.plan.visit(stops[position - 1].visit_id)), \
+                    stops[position - 1].end
+            else:
+                there, ready, lock = worker.start_location, stints(worker)[0].start, self.day.roster.locked_before
+                if lock is not None and start >= lock:
+                    ready = max(ready, lock)
+            leg_s, leg_m = travel.leg(worker, there, here)
+            departure, arrival = just_in_time(start, -(-leg_s // 60) * 60, ready, blocks)
+            end = start + visit.duration_s
+            timed = [Stop(visit.id, arrival, start, end, leg_s, leg_m, visit.client_id, departure=departure)]
+            if position < len(stops):
+                nxt = stops[position]
+                leg_s, leg_m = travel.leg(worker, here, self.plan.visit_location(self.plan.visit(nxt.visit_id)))
+                departure, arrival = just_in_time(nxt.start, -(-leg_s // 60) * 60, end, blocks)
+                timed.append(dataclasses.replace(nxt, arrival=arrival, travel_s=leg_s, travel_m=leg_m,
+                                                 departure=departure))
+            hit = self._after[key] = day_pay(self.plan, route, old=stops[max(0, position - 1):position + 1],
+                                             new=[*stops[max(0, position - 1):position], *timed],
+                                             time=self._time(worker_id))
+        return hit
+
+    def _time(self, worker_id: str) -> WorkingTime:
+        return self._published(worker_id)[1]
+
+    def _stops(self, worker_id: str) -> list[Stop]:
+        hit = self._kept.get(worker_id)
+        if hit is None:
+            hit = self._kept[worker_id] = list(self._route(worker_id).stops)
+        return hit
+
+    def before(self, worker_id: str) -> DayPay:
+        """Return the worker's day as published."""
+        return self._published(worker_id)[2]
+
+    def allows(self, worker_ids: Sequence[str], positions: Sequence[int], start: int) -> bool:
+        """Whether no worker of the offer ends the day below the minimum wage (mode ``hard``)."""
+        ok = all(not self.risky(w) or not self.after(w, p, start).below
+                 for w, p in zip(worker_ids, positions, strict=True))
+        self.refused |= not ok
+        return ok
+
+    def change(self, worker_ids: Sequence[str], positions: Sequence[int], start: int) -> float:
+        """Return the workers' shortfall with the visit less without it (pounds)."""
+        return sum(self.after(w, p, start).shortfall - self.before(w).shortfall
+                   for w, p in zip(worker_ids, positions, strict=True) if self.risky(w))
+
+    def priced(self, slots: dict[tuple[int, str], Slot]) -> dict[tuple[int, str], Slot]:
+        """Return the slots with the shortfall they change in their ``extra_cost``."""
+        out = {}
+        for key, s in slots.items():
+            more = self.change(s.worker_ids, s.positions, s.start)
+            out[key] = dataclasses.replace(s, extra_cost=round(s.extra_cost + more, 2)) if more else s
+        return out
 
 
 def _in_slots(plan: Plan, request: OfferRequest, days: dict[str, WorkerDay], answers: Sequence[Answer]
@@ -526,14 +697,17 @@ def _in_slots(plan: Plan, request: OfferRequest, days: dict[str, WorkerDay], ans
     return out
 
 
-def _cheapest_pair(group: list[tuple[int, str, Place, int, int]]
+def _cheapest_pair(group: list[tuple[int, str, Place, int, int]],
+                   fits: Callable[[tuple[int, str, Place, int, int], tuple[int, str, Place, int, int], int], bool]
+                   | None = None
                    ) -> tuple[tuple[int, str, Place, int, int], tuple[int, str, Place, int, int]] | None:
     """Return the two places of different workers sharing a start minute that add the least travel together.
 
     The places are cut to one slot window; the pair's start is the first
     minute both can make (as :func:`scheduler.day.pairs` pairs places). Branch
     and bound over the places by extra travel: exact, and quick because the
-    cheapest places usually pair.
+    cheapest places usually pair. ``fits(first, second, start)``, when given,
+    must hold too (the minimum wage in mode ``hard``).
     """
     group.sort(key=lambda c: (c[0], c[1], c[3]))
     best, found = None, None
@@ -543,7 +717,8 @@ def _cheapest_pair(group: list[tuple[int, str, Place, int, int]]
         for two in group[:i]:
             if best is not None and one[0] + two[0] >= best:
                 break
-            if one[1] != two[1] and max(one[3], two[3]) <= min(one[4], two[4]):
+            if one[1] != two[1] and max(one[3], two[3]) <= min(one[4], two[4]) and (
+                    fits is None or fits(*sorted((one, two), key=lambda c: c[1]), max(one[3], two[3]))):
                 best, found = one[0] + two[0], (two, one)
                 break
     return found
@@ -552,7 +727,12 @@ def _cheapest_pair(group: list[tuple[int, str, Place, int, int]]
 def _why(request: OfferRequest, answers: Sequence[Answer]) -> str:
     """Return the reason code of a date with eligible workers but no slot."""
     if any(a.places for a in answers):
-        return "pair" if request.workers_required == 2 and next(pairs(answers), None) is None else "busy"
+        if request.workers_required == 2 and next(pairs(answers), None) is None:
+            # One worker has room: a second held back by their double-handed limit is why no pair forms.
+            limited = sum(1 for a in answers if a.places) < 2 and any(
+                a.refusal is not None and a.refusal.code == "double_handed_limit" for a in answers)
+            return "double_handed_limit" if limited else "pair"
+        return "busy"
     counts = Counter(a.refusal.code for a in answers if a.refusal is not None)
     if not counts:
         return "busy"
@@ -665,7 +845,12 @@ def _still(plan: Plan, visit: Visit, day: Published, slot: Slot) -> list[tuple[s
         place = fits[0][2]
         where.append((a.worker_id, place.position))
         extra += _extra(days[a.worker_id], place.travel_s)
-    return where if extra == slot.extra_travel_s else None
+    if extra != slot.extra_travel_s:
+        return None
+    wage = _Wage(plan, visit, day)
+    if wage.hard and not wage.allows([w for w, _ in where], [p for _, p in where], slot.start):
+        return None
+    return where
 
 
 def cancel(visit_id: str, day: Published) -> Published:

@@ -30,19 +30,20 @@ report count the roster's own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, fields
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from scheduler.pay import DEFAULT_OWN_TIME_GAP_MIN, pay_report
+from scheduler.pay import DEFAULT_OWN_TIME_GAP_MIN, WorkingTime, _assess, pay_report, working_time
 from scheduler.rules.base import Violation
 
 if TYPE_CHECKING:  # pragma: no cover - types only
     from scheduler.model import MinimumWage, Plan, Worker
+    from scheduler.roster import Route, Stop
 
-__all__ = ["OWN_TIME_GAP_MIN", "PENALTY_S_PER_POUND", "MinimumWageRule", "WageTerms", "objective_weight",
-           "wage_terms"]
+__all__ = ["OWN_TIME_GAP_MIN", "PENALTY_S_PER_POUND", "DayPay", "MinimumWageRule", "WageTerms", "day_pay",
+           "day_time", "objective_weight", "wage_terms"]
 
 #: Waits at least this long (minutes) are the worker's own time, in the search as in the report.
 OWN_TIME_GAP_MIN = DEFAULT_OWN_TIME_GAP_MIN
@@ -107,6 +108,69 @@ def objective_weight(setting: MinimumWage) -> Fraction:
     per_pound = {"penalty": Fraction(PENALTY_S_PER_POUND),
                  "price": 3600 / Fraction(setting.travel_hour_value).limit_denominator(10_000)}.get(setting.mode)
     return Fraction(0) if per_pound is None else per_pound / (100 * UNITS_PER_PENNY)
+
+
+@dataclass(frozen=True, slots=True)
+class DayPay:
+    """One worker's day against the minimum wage, as ``homecare pay`` reports it.
+
+    ``below``: whether it is below (as :meth:`MinimumWageRule.check` says in mode
+    ``hard``); ``shortfall``: pounds short (0 when not below).
+    """
+
+    below: bool
+    shortfall: float
+
+
+#: A day with no visit, or of a worker whose provider has no pay model: nothing owed.
+_PAID = DayPay(False, 0.0)
+
+
+def day_time(plan: Plan, route: Route) -> WorkingTime:
+    """Return the route's working time, as the rule and the pay report count it (:func:`scheduler.pay.working_time`)."""
+    return working_time(plan.worker(route.worker_id), route.stops, end_travel_s=route.end_travel_s,
+                        breaks=route.breaks, own_time_gap_min=OWN_TIME_GAP_MIN)
+
+
+def day_pay(plan: Plan, route: Route, *, old: Sequence[Stop] = (), new: Sequence[Stop] = (),
+            time: WorkingTime | None = None) -> DayPay:
+    """Return the route's day against the plan's minimum wage, counted as the rule and the pay report count it.
+
+    A quote asks it of a worker's route with the offered visit in it (timed as
+    booking would time it), to leave out in mode ``hard`` an offer that would
+    put the worker below, and to price the shortfall it changes in the others.
+    A worker whose provider has no pay model, and an empty day, owe nothing.
+
+    Parameters
+    ----------
+    plan
+        The plan (pay models, the minimum wage).
+    route
+        The worker's route.
+    old, new
+        The day with the consecutive stops ``old`` of the route replaced by
+        ``new`` (a visit put in: the stop before, the visit and the stop after,
+        for the stops before and after). Working time is a sum over the gaps
+        between consecutive stops (:func:`scheduler.pay.working_time`), so only
+        the part replaced is counted again: the same as the whole day counted
+        afresh.
+    time
+        The route's own working time (:func:`day_time`), when known.
+    """
+    worker = plan.worker(route.worker_id)
+    provider = plan.provider(worker.provider_id)
+    visits = len(route.stops) + len(new) - len(old)
+    if provider.pay is None or not visits:
+        return _PAID
+    if time is None:
+        time = day_time(plan, route)
+    if old or new:
+        more = working_time(worker, new, breaks=route.breaks, own_time_gap_min=OWN_TIME_GAP_MIN)
+        less = working_time(worker, old, breaks=route.breaks, own_time_gap_min=OWN_TIME_GAP_MIN)
+        time = WorkingTime(*(getattr(time, f.name) + getattr(more, f.name) - getattr(less, f.name)
+                             for f in fields(WorkingTime)))
+    row = _assess(worker.id, provider.id, visits, time, provider.pay, plan.minimum_wage.hourly_rate, assumed=False)
+    return DayPay(row.below_minimum, row.shortfall)
 
 
 class MinimumWageRule:

@@ -176,8 +176,10 @@ def test_every_offer_books_exactly_as_quoted(day):
         assert_booked_as_quoted(day, offer, book(req, offer, [day]))
 
 
-def test_ranking_puts_green_offers_first_and_the_extra_cost_follows_the_rate(day):
-    """Green offers lead, by extra travel; the cost is that travel at the provider's 12/h."""
+def test_ranking_puts_green_offers_first_and_the_extra_cost_follows_the_rate():
+    """Green offers lead, by extra travel; the cost is that travel at the provider's 12/h (minimum wage off)."""
+    plan = day_plan(minimum_wage={"mode": "off"})
+    day = published(plan, {"w1": [("v1", "09:00"), ("v3", "11:00")], "w2": [("v2", "10:00"), ("v4", "13:00")]})
     q = quote(ask(client_id="c2"), [day])
     greens = [o.green for o in q.offers]
     assert greens == sorted(greens, reverse=True) and greens[0]
