@@ -229,23 +229,33 @@ def quote_all(*, session: Session, cache: ParsedCache, days: PublishedDays, sett
 
     request = request_from_dict(data, dates=default_dates(session=session, today=today))
     current = current_publications(session=session, dates=request.dates)
-    providers = sorted({p for _, p in current if request.provider_id in (None, p)})
     every = {r: days.day(session=session, cache=cache, settings=settings, roster_id=r)
              for r in sorted(set(current.values()))}
     known = list(every.values())
+    # Each provider is asked with its own id, which the provider rule then takes for the kind: so only the
+    # providers of the request's kind are asked (one named by the request is asked whatever its kind).
+    # With none of the kind, one provider's days are asked for the kind itself, which says no_provider.
+    kinds = {pr.id: pr.kind for d in known for pr in d.plan.providers}
+    published = sorted({p for _, p in current})
+    asking: list[tuple[str, str | None]] = [(p, p) for p in published if request.provider_id == p
+                                            or (request.provider_id is None and kinds.get(p) == request.kind)]
+    if not asking and published and request.provider_id is None:
+        asking = [(published[0], None)]
+    providers = [p for p, _ in asking]
     offers: list[tuple[Offer, dict[str, str]]] = []
     misses: list[Quote] = []
-    for p in providers:
+    for p, ask_as in asking:
         mine = {d: r for (d, q), r in current.items() if q == p}
         pdays = [every[mine[d]] for d in sorted(mine)]
-        asked = _for_provider(request, p, pdays, known)
+        asked = dataclasses.replace(_for_provider(request, p, pdays, known), provider_id=ask_as)
         try:
             q = quote(asked, pdays, network=days.network(pdays[0].plan, settings))
         except PlanError as exc:
             if asked.client_id is not None and any(pr.field == "client_id" for pr in exc.problems):
                 continue  # a client this provider's plans do not know, nor any other's: said below
             raise
-        offers += [(o, {s.date.isoformat(): mine[s.date] for s in o.slots}) for o in q.offers]
+        if ask_as is not None:
+            offers += [(o, {s.date.isoformat(): mine[s.date] for s in o.slots}) for o in q.offers]
         if not q.offers:
             misses.append(q)
     if not offers and not misses and request.client_id is not None and providers:
