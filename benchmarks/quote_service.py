@@ -100,6 +100,8 @@ class Result:
     wall_s: float
     solve_running: tuple[str, str]
     setup: dict[str, float]
+    server_cpu_s: float
+    load: tuple[float, float]
 
     @property
     def solve_throughout(self) -> bool:
@@ -110,6 +112,15 @@ class Result:
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU time (user and system) a process has used, its own threads only (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -314,7 +325,7 @@ def _profiling(pid: int, path: Path | None) -> Iterator[None]:
         yield
         return
     process = subprocess.Popen([spy, "record", "--pid", str(pid), "--format", "raw", "--rate", "200",
-                                "--output", str(path), "--nonblocking", "--threads"], stdout=subprocess.DEVNULL,
+                                "--output", str(path), "--nonblocking", "--threads", "--gil"], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     try:
         time.sleep(1.0)  # py-spy attaches
@@ -361,11 +372,13 @@ def run(options: Options) -> Result:
             before = _wait_job(api, job_id, {"succeeded"}, stage="search")["state"]
             setup["solve_to_search_s"] = time.perf_counter() - t
             with _profiling(process.pid, options.profile):
+                cpu, load = _cpu_s(process.pid), os.getloadavg()[0]
                 latencies, service_s, errors, with_offers, late, wall = offer_load(
                     base, keys["frontdoor"], asks[:n], rate=options.rate, clients=options.clients)
+                cpu, load = _cpu_s(process.pid) - cpu, (load, os.getloadavg()[0])
             after = api.get(f"/jobs/{job_id}").json()["state"]
             api.post(f"/jobs/{job_id}/cancel")
-    return Result(latencies, service_s, errors, n, with_offers, late, wall, (before, after), setup)
+    return Result(latencies, service_s, errors, n, with_offers, late, wall, (before, after), setup, cpu, load)
 
 
 def report(options: Options, result: Result) -> str:
@@ -384,6 +397,9 @@ def report(options: Options, result: Result) -> str:
         "|---|---:|---:|---:|---:|",
         f"| from due time | {_pct(ms, 0.5):.0f} | {_pct(ms, 0.95):.0f} | {_pct(ms, 0.99):.0f} | {max(ms):.0f} |",
         f"| from send | {_pct(sv, 0.5):.0f} | {_pct(sv, 0.95):.0f} | {_pct(sv, 0.99):.0f} | {max(sv):.0f} |",
+        f"server process CPU during the offers: {result.server_cpu_s:.1f} s, "
+        f"{1000 * result.server_cpu_s / max(1, len(ms)):.0f} ms a request; load average (1 min) "
+        f"{result.load[0]:.2f} at the start, {result.load[1]:.2f} at the end",
         f"errors: {len(result.errors)}" + "".join(f"\n  {e}" for e in result.errors[:10]),
         f"solve job: {result.solve_running[0]} before the first request, {result.solve_running[1]} after the last "
         f"answer: {'running throughout' if result.solve_throughout else 'NOT running throughout'}",
