@@ -71,6 +71,9 @@ PURPOSE = "frontdoor"
 class PublishedDays:
     """Published days by roster id (rosters never change), least recently used dropped.
 
+    A day is built once: requests missing the same roster at once (the first
+    quotes after a publish) wait for the one building it.
+
     Parameters
     ----------
     size
@@ -82,6 +85,7 @@ class PublishedDays:
         self._days: OrderedDict[str, Published] = OrderedDict()
         self._networks: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self._building: dict[str, threading.Lock] = {}
 
     def network(self, plan: Any, settings: Settings) -> Any:
         """Return the road network of a plan (loaded once per file)."""
@@ -113,15 +117,23 @@ class PublishedDays:
             if found is not None:
                 self._days.move_to_end(roster_id)
                 return found
-        record = crud.get_roster(session=session, roster_id=roster_id)
-        parsed = cache.roster(session=session, roster_id=roster_id)
-        assert record is not None and parsed is not None  # a published roster exists
-        plan = cache.plan(session=session, plan_id=record.plan_id)
-        assert plan is not None  # foreign key
-        travel = travel_for(plan, self.network(plan, settings), cache_dir=settings.solver_cache_dir())
-        day = Published(plan, parsed[0], travel)
-        warm([day])
-        self.put(roster_id, day)
+            building = self._building.setdefault(roster_id, threading.Lock())
+        with building:
+            with self._lock:
+                found = self._days.get(roster_id)
+            if found is not None:
+                return found  # built meanwhile by the request this one waited for
+            record = crud.get_roster(session=session, roster_id=roster_id)
+            parsed = cache.roster(session=session, roster_id=roster_id)
+            assert record is not None and parsed is not None  # a published roster exists
+            plan = cache.plan(session=session, plan_id=record.plan_id)
+            assert plan is not None  # foreign key
+            travel = travel_for(plan, self.network(plan, settings), cache_dir=settings.solver_cache_dir())
+            day = Published(plan, parsed[0], travel)
+            warm([day])
+            self.put(roster_id, day)
+            with self._lock:
+                self._building.pop(roster_id, None)
         return day
 
 
