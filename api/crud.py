@@ -40,8 +40,9 @@ from scheduler.roster import Roster
 FINISHED_STATES = ("succeeded", "failed", "cancelled", "interrupted")
 #: Job states a job can be re-run from.
 RERUNNABLE_STATES = ("failed", "cancelled", "interrupted")
-#: Roster purposes that count as a day's roster (scenarios do not; ``frontdoor``: a booking or cancellation).
-DAY_PURPOSES = ("solve", "reoptimise", "frontdoor")
+#: Roster purposes that count as a day's roster (scenarios do not; ``frontdoor``: a booking or cancellation;
+#: ``import``: a roster solved elsewhere, ``POST /plans/{id}/rosters``).
+DAY_PURPOSES = ("solve", "reoptimise", "frontdoor", "import")
 
 
 def new_id(prefix: str) -> str:

@@ -137,6 +137,58 @@ class PublishedDays:
         return day
 
 
+# --------------------------------------------------------------------------- a roster solved elsewhere
+
+#: Roster purpose of a roster imported with ``POST /plans/{id}/rosters`` (``homecare publish-week``).
+IMPORTED = "import"
+
+
+def import_roster(*, session: Session, db: Database, cache: ParsedCache, days: PublishedDays, settings: Settings, plan_id: str,
+                  data: Any, who: Principal) -> RosterRecord:
+    """Store a roster solved elsewhere (contract JSON) for a stored plan, as a draft, once it passes every rule.
+
+    The roster is read (``roster_from_dict``) and checked against the plan with
+    the service's own travel (``scheduler.validate.check_roster``, travel times
+    included); its KPIs are recomputed. The day is kept for quoting
+    (:class:`PublishedDays`), so offers over it answer at once once it is published.
+
+    Raises
+    ------
+    NotFound
+        No such plan.
+    PlanError
+        The roster is malformed, is of another date, or breaks a rule: every problem
+        (record ``roster`` for a broken rule, naming the rule and the record).
+    """
+    from scheduler.io import roster_from_dict
+    from scheduler.roster import compute_kpis
+    from scheduler.validate import check_roster
+    from solver import travel_for
+
+    plan = cache.plan(session=session, plan_id=plan_id)
+    if plan is None:
+        raise NotFound("plan", plan_id)
+    if not isinstance(data, Mapping):
+        raise PlanError([Problem("roster", None, "body", "the roster must be a JSON object (contract form)")])
+    roster = roster_from_dict(data)
+    if roster.date != plan.date:
+        raise PlanError([Problem("roster", None, "date", f"date {roster.date} is not the plan's date {plan.date}")])
+    travel = travel_for(plan, days.network(plan, settings), cache_dir=settings.solver_cache_dir())
+    broken = check_roster(plan, roster, travel=travel)
+    if broken:
+        raise PlanError([Problem("roster", None, v.rule, str(v)) for v in broken])
+    roster = dataclasses.replace(roster, kpis=compute_kpis(plan, roster.routes, roster.unassigned))
+    body = roster_to_dict(roster)
+    roster_id = crud.new_id("ro")
+    record = RosterRecord(id=roster_id, plan_id=plan_id, job_id=IMPORTED, purpose=IMPORTED, previous_roster_id=None,
+                          date=plan.date, created_at=utcnow(), kpis=body["kpis"], violations=[], data=body)
+    with db.write() as session:
+        session.add(record)
+        _audit(session, who, "import_roster", f"roster {roster_id} of plan {plan_id}", ())
+    days.put(roster_id, Published(plan, roster, travel))
+    return record
+
+
 # --------------------------------------------------------------------------- who may ask for whom
 
 def own_request(data: Any, who: Principal) -> Any:
@@ -168,11 +220,11 @@ def may_see_booking(who: Principal, record: BookingRecord | OfferRecord) -> bool
 
 
 def public_offer(offer: dict[str, Any], who: Principal) -> dict[str, Any]:
-    """An offer's JSON as a caller sees it: a resident never sees workers, positions or providers."""
+    """Return an offer's JSON as a caller sees it: a resident never sees workers, positions or providers."""
     if who.kind != "resident":
         return offer
     hidden = {"worker_ids", "positions", "provider_id"}
-    return {**{k: v for k, v in offer.items() if k != "provider_id"},
+    return {**{k: v for k, v in offer.items() if k not in ("provider_id", "provider_name")},
             "slots": [{k: v for k, v in s.items() if k not in hidden} for s in offer["slots"]]}
 
 
@@ -243,6 +295,10 @@ def quote_all(*, session: Session, cache: ParsedCache, days: PublishedDays, sett
     current = current_publications(session=session, dates=request.dates)
     every = {r: days.day(session=session, cache=cache, settings=settings, roster_id=r)
              for r in sorted(set(current.values()))}
+    # Only providers of the request's kind: a visit naming a provider is offered to its workers whatever their
+    # kind, and a care worker with a technician's skill must not be offered an installation.
+    kinds = {pr.id: pr.kind for d in every.values() for pr in d.plan.providers}
+    providers = sorted({p for _, p in current if request.provider_id in (None, p) and kinds.get(p) == request.kind})
     known = list(every.values())
     # Each provider is asked with its own id, which the provider rule then takes for the kind: so only the
     # providers of the request's kind are asked (one named by the request is asked whatever its kind).
@@ -291,6 +347,19 @@ def quote_all(*, session: Session, cache: ParsedCache, days: PublishedDays, sett
 
 def _key(offer: Offer) -> tuple[Any, ...]:
     return tuple((s.date, s.window_start, s.provider_id, s.worker_ids, s.start) for s in offer.slots)
+
+
+def provider_names(*, session: Session, cache: ParsedCache, days: PublishedDays, settings: Settings,
+                   quoted: Quoted) -> dict[str, str]:
+    """Return the name of each provider of the quote's offers, from the published plans it was quoted on."""
+    names: dict[str, str] = {}
+    for offer, rosters in zip(quoted.quote.offers, quoted.rosters, strict=True):
+        if offer.provider_id not in names and rosters:
+            plan = days.day(session=session, cache=cache, settings=settings,
+                            roster_id=next(iter(rosters.values()))).plan
+            names[offer.provider_id] = next((p.name for p in plan.providers if p.id == offer.provider_id),
+                                            offer.provider_id)
+    return names
 
 
 def store_offers(*, db: Database, quoted: Quoted, data: Any, client_id: str | None,
@@ -360,9 +429,179 @@ class Stale:
     reason: str
 
 
+class _Edits:
+    """The days one transaction changes, each under the id of the roster published now that it replaces.
+
+    A day changed twice (a reschedule's cancellation and booking on one roster)
+    is stored once; ``changes`` says what happened to it (the new plan's ``changes``).
+    """
+
+    def __init__(self, session: Session, cache: ParsedCache, days: PublishedDays, settings: Settings) -> None:
+        self._get = lambda roster_id: days.day(session=session, cache=cache, settings=settings, roster_id=roster_id)
+        self.days: dict[str, Published] = {}
+        self.changes: dict[str, dict[str, list[str]]] = {}
+
+    def day(self, roster_id: str) -> Published:
+        """Return the day as this transaction has it: changed, or as published."""
+        return self.days.get(roster_id) or self._get(roster_id)
+
+    def put(self, roster_id: str, day: Published, **changes: list[str]) -> None:
+        """Record the new day of a published roster, and what changed."""
+        self.days[roster_id] = day
+        mine = self.changes.setdefault(roster_id, {})
+        for k, v in changes.items():
+            mine.setdefault(k, []).extend(v)
+
+    def store(self, session: Session, *, db: Database, current: Mapping[tuple[dt.date, str], str], who: Principal,
+              booking_id: str) -> dict[str, str]:
+        """Store and publish every changed day (``_store_day``); return the new roster id by the old one's."""
+        stored = {}
+        for old_id, day in self.days.items():
+            old = session.get(RosterRecord, old_id)
+            assert old is not None  # published
+            stored[old_id], _ = _store_day(session, db=db, old=old, day=day,
+                                           changes={**self.changes[old_id], "booking": booking_id},
+                                           current=current, who=who, job_id=booking_id)
+        return stored
+
+
+def _offer(session: Session, offer_id: str, who: Principal) -> tuple[OfferRecord, Offer, OfferRequest]:
+    """Return the stored offer and its request for the offer's dates (a resident: their own only, else NotFound)."""
+    offer_rec = session.get(OfferRecord, offer_id)
+    if offer_rec is None or not may_see_booking(who, offer_rec):
+        raise NotFound("offer", offer_id)
+    offer = Offer.from_dict(offer_rec.offer)
+    dates = sorted({s.date for s in offer.slots})
+    request = dataclasses.replace(request_from_dict(offer_rec.request, dates=dates), dates=tuple(dates))
+    return offer_rec, offer, request
+
+
+def _later_dates(session: Session, request: OfferRequest, offer: Offer) -> list[dt.date]:
+    """Return an installation's dates after its first with a published roster (their plans gain the item)."""
+    if request.installs is None:
+        return []
+    first = min(s.date for s in offer.slots)
+    return sorted(session.scalars(select(RosterPublication.date).where(RosterPublication.date > first).distinct()))
+
+
+def _already(session: Session, offer_rec: OfferRecord, key: str, who: Principal) -> BookingRecord | Stale | None:
+    """Return what booking ``offer_rec`` with ``key`` answers before anything is booked: the booking this key made of it
+    (then nothing is booked again), stale (expired), or ``None`` (go on).
+
+    Raises
+    ------
+    Conflict
+        The key was used for another offer, or the offer was booked already (with another key).
+    """
+    done = session.scalar(select(BookingRecord).where(BookingRecord.created_by == who.key_id,
+                                                      BookingRecord.idempotency_key == key))
+    if done is not None:
+        if done.offer_id != offer_rec.id:
+            raise Conflict(f"Idempotency-Key {key!r} was used for booking {done.id} of another offer; "
+                           "use a new key for a new booking")
+        return done
+    other = session.scalar(select(BookingRecord).where(BookingRecord.offer_id == offer_rec.id))
+    if other is not None:
+        raise Conflict(f"offer {offer_rec.id!r} is booked already (booking {other.id}); ask for offers again")
+    if crud.aware(offer_rec.expires_at) < utcnow():  # type: ignore[operator]
+        return Stale(f"offer {offer_rec.id!r} expired at {crud.aware(offer_rec.expires_at):%H:%M} UTC")
+    return None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Booked:
+    """What :func:`_book_in` booked: the visits (the booking's JSON), the offer provider's roster of each date
+    (by date, the id published before) and the equipment an installation put in place on other days."""
+
+    client_id: str
+    visits: list[dict[str, Any]]
+    rosters: dict[dt.date, str]
+    equipment: list[dict[str, Any]]
+
+
+def _book_in(edits: _Edits, *, days: PublishedDays, settings: Settings, current: Mapping[tuple[dt.date, str], str],
+             offer_rec: OfferRecord, offer: Offer, request: OfferRequest) -> _Booked | Stale:
+    """Re-check and book an offer into the days of ``edits`` (the published ones, or as this transaction changed
+    them); an installation also puts its item in place on the other published days of its date (from its end)
+    and of every later date (all day): ``solver.offers.book``'s ``Booking.later``.
+    """
+    from solver.offers import book
+
+    dates = sorted({s.date for s in offer.slots})
+    provider = offer.provider_id
+    roster_ids = {d: current.get((d, provider)) for d in dates}
+    if any(r is None for r in roster_ids.values()):
+        return Stale(f"provider {provider!r} has no published roster on every date of the offer any more")
+    pdays = [edits.day(roster_ids[d]) for d in dates]  # type: ignore[index]
+    known = [edits.day(r) for r in sorted(set(current.values()))]
+    asked = _for_provider(request, provider, pdays, known)
+    later = {r: edits.day(r) for (d, _), r in sorted(current.items())
+             if request.installs is not None and d > dates[0] and d not in roster_ids}
+    gone = {v for ch in edits.changes.values() for v in ch.get("cancelled", ())}  # a reschedule's old visits
+    result = book(asked, offer, [*pdays, *later.values()], network=days.network(pdays[0].plan, settings),
+                  visit_ids=[_free_id(edits.day(roster_ids[s.date]).plan, gone) for s in offer.slots]  # type: ignore[index]
+                  if gone else None)
+    if not result.ok:
+        return Stale(f"offer {offer_rec.id!r} no longer fits the roster published now")
+    visits = []
+    for slot, vid, day in zip(offer.slots, result.visit_ids, result.days, strict=True):
+        edits.put(roster_ids[slot.date], day, booked=[vid])  # type: ignore[arg-type]
+        visits.append({"date": slot.date.isoformat(), "visit_id": vid, **_window(slot),
+                       "worker_ids": list(slot.worker_ids), "provider_id": slot.provider_id})
+    equipment: list[dict[str, Any]] = []
+    if request.installs is not None and result.client_id is not None:
+        equipment = _put_in_place(edits, current, result, request.installs, later, roster_ids[dates[0]])
+    return _Booked(result.client_id or "", visits, roster_ids, equipment)  # type: ignore[arg-type]
+
+
+def _free_id(plan: Any, taken: set[str]) -> str:
+    """``booked-N`` free in the plan and not among ``taken`` (a new visit never takes the id of the one it replaces)."""
+    n = 1
+    while plan.has_visit(f"booked-{n}") or f"booked-{n}" in taken:
+        n += 1
+    return f"booked-{n}"
+
+
+def _put_in_place(edits: _Edits, current: Mapping[tuple[dt.date, str], str], result: Any, item: str,
+                  later: Mapping[str, Published], booked_roster: str | None) -> list[dict[str, Any]]:
+    """Publish an installation's item on the other days: ``result.later`` (all day), and the other providers'
+    rosters of its date (from the installation's end, as ``book`` put it in the booked day's plan); return
+    each changed day's ``{date, client_id, item, installed_from}`` for undoing it on cancelling.
+    """
+    from scheduler.offers import with_equipment
+
+    cid = result.client_id
+    first = result.days[0]
+    have = next(e for c in first.plan.clients if c.id == cid for e in c.equipment if e.item == item)
+    changed: list[tuple[str, Published, Published]] = []
+    by_roster = {id(d.roster): r for r, d in later.items()}
+    for p in result.later:
+        rid = by_roster[id(p.roster)]
+        changed.append((rid, later[rid], p))
+    for (d, _), rid in sorted(current.items()):
+        if d == first.date and rid != booked_roster and rid not in {c[0] for c in changed}:
+            day = edits.day(rid)
+            changed.append((rid, day, dataclasses.replace(day, plan=with_equipment(day.plan, cid, item,
+                                                                                   have.installed_from))))
+    out = []
+    for rid, before, after in changed:
+        if after.plan is before.plan:
+            continue  # the item was in place there already
+        edits.put(rid, after, equipment=[cid])
+        entry = {"date": after.date.isoformat(), "client_id": cid, "item": item,
+                 "installed_from": None if after.date > first.date else have.installed_from}
+        if entry not in out:
+            out.append(entry)
+    return out
+
+
 def book_offer(*, db: Database, cache: ParsedCache, days: PublishedDays, settings: Settings, offer_id: str,
                key: str, who: Principal) -> tuple[BookingRecord, bool] | Stale:
     """Book an offer once per ``Idempotency-Key``; return the booking and whether it is new, or :class:`Stale`.
+
+    An installation's item is put in place on every other published day of its
+    date (from its end) and of each later date (all day), published anew in the
+    same transaction (``BookingRecord.equipment`` says where, for cancelling).
 
     Raises
     ------
@@ -371,62 +610,37 @@ def book_offer(*, db: Database, cache: ParsedCache, days: PublishedDays, setting
     Conflict
         The offer was booked already (with another key), or the key was used for another offer.
     """
-    from solver.offers import book
-
-    built: list[tuple[str, Published]] = []
     with db.write() as session:
-        offer_rec = session.get(OfferRecord, offer_id)
-        if offer_rec is None or not may_see_booking(who, offer_rec):
-            raise NotFound("offer", offer_id)
-        offer = Offer.from_dict(offer_rec.offer)
-        dates = sorted({s.date for s in offer.slots})
-        _lock(session, dates)
-        done = session.scalar(select(BookingRecord).where(BookingRecord.created_by == who.key_id,
-                                                          BookingRecord.idempotency_key == key))
+        offer_rec, offer, request = _offer(session, offer_id, who)
+        dates = list(request.dates)
+        later = _later_dates(session, request, offer)
+        _lock(session, [*dates, *later])
+        done = _already(session, offer_rec, key, who)
         if done is not None:
-            if done.offer_id != offer_id:
-                raise Conflict(f"Idempotency-Key {key!r} was used for booking {done.id} of another offer; "
-                               "use a new key for a new booking")
-            return done, False
-        other = session.scalar(select(BookingRecord).where(BookingRecord.offer_id == offer_id))
-        if other is not None:
-            raise Conflict(f"offer {offer_id!r} is booked already (booking {other.id}); ask for offers again")
-        if crud.aware(offer_rec.expires_at) < utcnow():  # type: ignore[operator]
-            return Stale(f"offer {offer_id!r} expired at {crud.aware(offer_rec.expires_at):%H:%M} UTC")
-        current = current_publications(session=session, dates=dates)
-        provider = offer.provider_id
-        roster_ids = {d: current.get((d, provider)) for d in dates}
-        if any(r is None for r in roster_ids.values()):
-            return Stale(f"provider {provider!r} has no published roster on every date of the offer any more")
-        pdays = [days.day(session=session, cache=cache, settings=settings, roster_id=roster_ids[d])  # type: ignore[arg-type]
-                 for d in dates]
-        request = request_from_dict(offer_rec.request, dates=dates)
-        request = dataclasses.replace(request, dates=tuple(dates))
-        known = [days.day(session=session, cache=cache, settings=settings, roster_id=r)
-                 for r in sorted(set(current.values()))]
-        asked = _for_provider(request, provider, pdays, known)
-        result = book(asked, offer, pdays, network=days.network(pdays[0].plan, settings))
-        if not result.ok:
-            return Stale(f"offer {offer_id!r} no longer fits the roster published now")
+            return done if isinstance(done, Stale) else (done, False)
+        current = current_publications(session=session, dates=[*dates, *later])
+        edits = _Edits(session, cache, days, settings)
+        booked = _book_in(edits, days=days, settings=settings, current=current, offer_rec=offer_rec, offer=offer,
+                          request=request)
+        if isinstance(booked, Stale):
+            return booked
         booking_id = crud.new_id("bk")
-        visits, rosters = [], {}
-        for slot, vid, day in zip(offer.slots, result.visit_ids, result.days, strict=True):
-            old = session.get(RosterRecord, roster_ids[slot.date])
-            assert old is not None
-            roster_id, _ = _store_day(session, db=db, old=old, day=day, changes={"booked": [vid], "booking": booking_id},
-                                      current=current, who=who, job_id=booking_id)
-            built.append((roster_id, day))
-            rosters[slot.date.isoformat()] = roster_id
-            visits.append({"date": slot.date.isoformat(), "visit_id": vid, **_window(slot),
-                           "worker_ids": list(slot.worker_ids), "provider_id": slot.provider_id})
-        record = BookingRecord(id=booking_id, offer_id=offer_id, client_id=result.client_id or "",
-                               provider_id=provider, visits=visits, rosters=rosters, state="booked",
-                               created_at=utcnow(), created_by=who.key_id, idempotency_key=key)
+        stored = edits.store(session, db=db, current=current, who=who, booking_id=booking_id)
+        record = BookingRecord(id=booking_id, offer_id=offer_id, client_id=booked.client_id,
+                               provider_id=offer.provider_id, visits=booked.visits,
+                               rosters={d.isoformat(): stored[r] for d, r in booked.rosters.items()},
+                               equipment=booked.equipment or None, state="booked", created_at=utcnow(),
+                               created_by=who.key_id, idempotency_key=key)
         session.add(record)
         _audit(session, who, "book", f"booking {booking_id} of offer {offer_id}", [record.client_id])
-    for roster_id, day in built:
-        days.put(roster_id, day)
+    _keep(days, stored, edits)
     return record, True
+
+
+def _keep(days: PublishedDays, stored: Mapping[str, str], edits: _Edits) -> None:
+    """Keep the days a committed transaction published, for the next quote."""
+    for old_id, new_id in stored.items():
+        days.put(new_id, edits.days[old_id])
 
 
 def _window(slot: Any) -> dict[str, Any]:
@@ -436,52 +650,181 @@ def _window(slot: Any) -> dict[str, Any]:
             "start": format_hhmm(slot.start)}
 
 
+def _booking_dates(record: BookingRecord) -> list[dt.date]:
+    """Every date a booking changed: its visits' and its installation's other days."""
+    return sorted({dt.date.fromisoformat(v["date"]) for v in [*record.visits, *(record.equipment or ())]})
+
+
+def _cancel_in(edits: _Edits, current: Mapping[tuple[dt.date, str], str], record: BookingRecord) -> None:
+    """Take a booking's visits out of the days of ``edits``, and an installation's item out of the other days'
+    plans where the booking put it.
+
+    A visit the roster published now no longer holds (a coordinator published
+    another roster since) is left as it is, and so is an item no longer in place as
+    the booking put it.
+
+    Raises
+    ------
+    Conflict
+        A served visit (on the installation's date or a later one) needs the item and
+        nothing else puts it in place by its start.
+    """
+    from solver.offers import cancel
+
+    for v in record.visits:
+        roster_id = current.get((dt.date.fromisoformat(v["date"]), record.provider_id))
+        if roster_id is None or not edits.day(roster_id).plan.has_visit(v["visit_id"]):
+            continue
+        try:
+            edits.put(roster_id, cancel(v["visit_id"], edits.day(roster_id)), cancelled=[v["visit_id"]])
+        except PlanError as exc:
+            raise Conflict(f"booking {record.id} cannot be cancelled: {exc.problems[0].message}") from None
+    for e in record.equipment or ():
+        date = dt.date.fromisoformat(e["date"])
+        for roster_id in sorted({r for (d, _), r in current.items() if d == date}):
+            day = edits.day(roster_id)
+            plan = _without(day, e, record.id)
+            if plan is not day.plan:
+                edits.put(roster_id, dataclasses.replace(day, plan=plan), uninstalled=[e["client_id"]])
+
+
+def _without(day: Published, entry: Mapping[str, Any], booking_id: str) -> Any:
+    """Return the day's plan without the item a booking put in place (``entry``), or the plan as it is if it is not there
+    as put.
+
+    Raises
+    ------
+    Conflict
+        A served visit needs the item and nothing else puts it in place by its start
+        (``scheduler.rules.equipment.available_from``).
+    """
+    from scheduler.rules.equipment import available_from, served_ends
+
+    plan, cid, item = day.plan, entry["client_id"], entry["item"]
+    client = next((c for c in plan.clients if c.id == cid), None)
+    if client is None or not any(e.item == item and e.installed_from == entry["installed_from"]
+                                 for e in client.equipment):
+        return plan
+    client = dataclasses.replace(client, equipment=tuple(e for e in client.equipment if e.item != item))
+    kept = dataclasses.replace(plan, clients=tuple(client if c.id == cid else c for c in plan.clients))
+    ends = served_ends(day.roster.routes)
+    starts = {st.visit_id: st.start for r in day.roster.routes for st in r.stops}
+    for v in kept.visits:
+        if v.client_id == cid and item in v.needs_equipment and v.id in starts:
+            ready = available_from(kept, v, ends)
+            if ready is None or ready > starts[v.id]:
+                raise Conflict(f"booking {booking_id} installs the {item} that visit {v.id!r} on {day.date} needs; "
+                               "cancel that first")
+    return kept
+
+
 def cancel_booking(*, db: Database, cache: ParsedCache, days: PublishedDays, settings: Settings, booking_id: str,
                    who: Principal) -> BookingRecord:
     """Cancel a booking: each visit leaves the plan and roster published now for its provider (published anew).
 
     A visit the roster published now no longer holds (a coordinator published
-    another roster since) is left as it is. Cancelling twice changes nothing.
+    another roster since) is left as it is. Cancelling twice changes nothing, and
+    so does cancelling a rescheduled booking (its visits have gone already). An
+    installation's item leaves the other days' plans where booking it put it.
 
     Raises
     ------
     NotFound
         No such booking, or a resident's key and another client's booking.
+    Conflict
+        An installation a served visit still needs (on its date or a later one): nothing is cancelled.
     """
-    from solver.offers import cancel
-
-    built: list[tuple[str, Published]] = []
     with db.write() as session:
         record = session.get(BookingRecord, booking_id)
         if record is None or not may_see_booking(who, record):
             raise NotFound("booking", booking_id)
-        if record.state == "cancelled":
+        if record.state != "booked":
             return record
-        dates = sorted({dt.date.fromisoformat(v["date"]) for v in record.visits})
+        dates = _booking_dates(record)
         _lock(session, dates)
         current = current_publications(session=session, dates=dates)
-        for v in record.visits:
-            date = dt.date.fromisoformat(v["date"])
-            roster_id = current.get((date, record.provider_id))
-            if roster_id is None:
-                continue
-            day = days.day(session=session, cache=cache, settings=settings, roster_id=roster_id)
-            if not day.plan.has_visit(v["visit_id"]):
-                continue
-            new = cancel(v["visit_id"], day)
-            old = session.get(RosterRecord, roster_id)
-            assert old is not None
-            new_id, _ = _store_day(session, db=db, old=old, day=new,
-                                   changes={"cancelled": [v["visit_id"]], "booking": booking_id},
-                                   current=current, who=who, job_id=booking_id)
-            current = {k: (new_id if r == roster_id and k[0] == date else r) for k, r in current.items()}
-            built.append((new_id, new))
+        edits = _Edits(session, cache, days, settings)
+        _cancel_in(edits, current, record)
+        stored = edits.store(session, db=db, current=current, who=who, booking_id=booking_id)
         record.state = "cancelled"
         record.cancelled_at = utcnow()
         _audit(session, who, "cancel_booking", f"booking {booking_id}", [record.client_id])
-    for roster_id, day in built:
-        days.put(roster_id, day)
+    _keep(days, stored, edits)
     return record
+
+
+def reschedule_booking(*, db: Database, cache: ParsedCache, days: PublishedDays, settings: Settings,
+                       booking_id: str, offer_id: str, key: str, who: Principal) -> tuple[BookingRecord, bool] | Stale:
+    """Book another offer for a booking's client and cancel the booking, in one transaction: both or neither.
+
+    The offer is booked into the rosters without the old booking's visits first
+    (the old visit's place does not block the new one); when it no longer fits
+    there as quoted (it was quoted with the old visit in the roster, on the same
+    worker's day), it is booked as quoted and the old visits are taken out after
+    it. Either way every other stop stays as it was. The old booking becomes
+    ``rescheduled`` (``replaced_by`` the new one, which ``replaces`` it). The same
+    ``Idempotency-Key`` and offer answer the same new booking.
+
+    Raises
+    ------
+    NotFound
+        No such booking or offer, or a resident's key and another client's.
+    Conflict
+        The booking is not booked (cancelled, or rescheduled already), the offer is for
+        another client or booked already, the key was used for something else, or an
+        installation is involved (cancel it and book anew).
+    """
+    with db.write() as session:
+        old = session.get(BookingRecord, booking_id)
+        if old is None or not may_see_booking(who, old):
+            raise NotFound("booking", booking_id)
+        offer_rec, offer, request = _offer(session, offer_id, who)
+        old_offer = session.get(OfferRecord, old.offer_id)
+        old_installs = old_offer is not None and isinstance(old_offer.request, Mapping) and \
+            old_offer.request.get("installs") is not None
+        dates = list(request.dates)
+        _lock(session, [*dates, *_booking_dates(old)])
+        done = _already(session, offer_rec, key, who)
+        if isinstance(done, BookingRecord):
+            if done.replaces != booking_id:
+                raise Conflict(f"Idempotency-Key {key!r} was used for booking {done.id}, not a reschedule of "
+                               f"{booking_id}; use a new key")
+            return done, False
+        if old.state != "booked":
+            raise Conflict(f"booking {booking_id} is {old.state}" + (f" (to {old.replaced_by})" if old.replaced_by
+                                                                     else "") + "; there is nothing to reschedule")
+        if (offer_rec.client_id or "") != old.client_id:
+            raise Conflict(f"offer {offer_id!r} is for another client than booking {booking_id}")
+        if request.installs is not None or old_installs or old.equipment:
+            raise Conflict("an installation is not rescheduled in one call: cancel it, then book another offer")
+        if done is not None:
+            return done
+        current = current_publications(session=session, dates=[*dates, *_booking_dates(old)])
+        edits = _Edits(session, cache, days, settings)
+        _cancel_in(edits, current, old)
+        booked = _book_in(edits, days=days, settings=settings, current=current, offer_rec=offer_rec, offer=offer,
+                          request=request)
+        if isinstance(booked, Stale):  # quoted with the old visit in place: book as quoted, then take it out
+            edits = _Edits(session, cache, days, settings)
+            booked = _book_in(edits, days=days, settings=settings, current=current, offer_rec=offer_rec,
+                              offer=offer, request=request)
+            if isinstance(booked, Stale):
+                return booked
+            _cancel_in(edits, current, old)
+        new_id = crud.new_id("bk")
+        stored = edits.store(session, db=db, current=current, who=who, booking_id=new_id)
+        now = utcnow()
+        record = BookingRecord(id=new_id, offer_id=offer_id, client_id=booked.client_id,
+                               provider_id=offer.provider_id, visits=booked.visits,
+                               rosters={d.isoformat(): stored[r] for d, r in booked.rosters.items()},
+                               state="booked", created_at=now, created_by=who.key_id, idempotency_key=key,
+                               replaces=booking_id)
+        session.add(record)
+        old.state, old.cancelled_at, old.replaced_by = "rescheduled", now, new_id
+        _audit(session, who, "reschedule_booking", f"booking {booking_id} to {new_id} of offer {offer_id}",
+               [record.client_id])
+    _keep(days, stored, edits)
+    return record, True
 
 
 def list_bookings(*, session: Session, who: Principal, client_id: str | None, limit: int,

@@ -25,7 +25,7 @@ from api.guards import NulGuard
 from api.jobs import JobRunner
 from api.models import PlanIn
 from api.frontdoor import PublishedDays
-from api.routes import audit, board, days, frontdoor, health, jobs, plans, rosters, scenarios
+from api.routes import audit, board, book, days, frontdoor, health, imports, jobs, plans, rosters, scenarios
 
 log = logging.getLogger("homecare.api")
 
@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                          lifespan=lifespan, static_url=DOCS_STATIC,
                          swagger_ui_parameters={"validatorUrl": None})  # no badge from swagger.io
     errors.install(app)
-    for module in (health, plans, jobs, rosters, days, scenarios, audit, board, frontdoor):
+    for module in (health, plans, jobs, rosters, days, scenarios, audit, board, frontdoor, book, imports):
         app.include_router(module.router)
     # The coordinator board's script and style (the page itself is GET /board).
     app.mount("/board/static", StaticFiles(directory=board.STATIC_DIR), name="board-static")

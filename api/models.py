@@ -155,6 +155,13 @@ class BookingRecord(Base):
     created_by: Mapped[str | None] = mapped_column(String(32), default=None)
     idempotency_key: Mapped[str] = mapped_column(String(200))
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: An installation's item put in place on other published days: ``{date, provider_ids, item, client_id,
+    #: installed_from}`` per day (``installed_from`` null: all day), undone when it is cancelled.
+    equipment: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+    #: The booking this one was rescheduled from (``POST /bookings/{id}/reschedule``), and the one it was
+    #: rescheduled to (state ``rescheduled``).
+    replaces: Mapped[str | None] = mapped_column(String(32), default=None)
+    replaced_by: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 class JobRecord(Base):
@@ -288,10 +295,12 @@ class BookingPublic(BaseModel):
     offer_id: str
     client_id: str
     provider_id: str | None = None
-    state: str
+    state: str = Field(description="`booked`, `cancelled`, or `rescheduled` (then `replaced_by` is the new booking)")
     created_at: dt.datetime
     cancelled_at: dt.datetime | None = None
     visits: list[dict[str, Any]]
+    replaces: str | None = Field(default=None, description="The booking this one was rescheduled from.")
+    replaced_by: str | None = Field(default=None, description="The booking this one was rescheduled to.")
 
 
 class BookingsPublic(BaseModel):
@@ -534,7 +543,7 @@ class RosterSummary(BaseModel):
     id: str
     plan_id: str
     job_id: str
-    purpose: Literal["solve", "reoptimise", "scenario", "frontdoor"]
+    purpose: Literal["solve", "reoptimise", "scenario", "frontdoor", "import"]
     previous_roster_id: str | None
     date: dt.date
     created_at: dt.datetime

@@ -27,6 +27,7 @@ from homecare_cli.common import (
     console,
     out,
 )
+from homecare_cli.publish import publish_week_command
 from scheduler.errors import PlanError, SchedulerError
 from scheduler.text import counted
 from scheduler.timeutil import format_hhmm
@@ -265,7 +266,7 @@ def cancel_visit(
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``offer``, ``book`` and ``cancel`` commands to a Typer app (``homecare``).
+    """Add the ``offer``, ``book``, ``cancel`` and ``publish-week`` commands to a Typer app (``homecare``).
 
     Parameters
     ----------
@@ -275,3 +276,4 @@ def register(app: typer.Typer) -> None:
     app.command("offer")(offer)
     app.command("book")(book_offer)
     app.command("cancel")(cancel_visit)
+    app.command("publish-week")(publish_week_command)

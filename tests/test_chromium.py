@@ -1,4 +1,4 @@
-"""The README's test command (``python -m tests.chromium && pytest``): chromium installed when missing.
+"""The README's test command (``python -m tests.chromium && pytest``): chromium and axe-core installed when missing.
 
 Nothing here installs anything: the install branch is checked through the runner's decision
 and a recording stand-in for ``subprocess.call``; the live runs point it at fake paths.
@@ -21,6 +21,19 @@ APT = "/usr/bin/apt-get"
 SUDO = "/usr/bin/sudo"
 UPDATE = ["env", "DEBIAN_FRONTEND=noninteractive", APT, "update"]
 INSTALL = ["env", "DEBIAN_FRONTEND=noninteractive", APT, "install", "-y", "chromium"]
+
+
+NPM = "/usr/bin/npm"
+
+
+@pytest.fixture(autouse=True)
+def axe_there(tmp_path_factory, monkeypatch) -> Path:
+    """axe-core is there (a stand-in file) unless a test says otherwise: the chromium tests install nothing else."""
+    axe = tmp_path_factory.mktemp("axe") / "axe.min.js"
+    axe.write_text("/* axe */")
+    monkeypatch.setattr(runner, "AXE", axe)
+    monkeypatch.delenv("HOMECARE_AXE", raising=False)
+    return axe
 
 
 def executable(path: Path) -> Path:
@@ -128,9 +141,64 @@ def test_main_without_any_way_to_chromium_runs_no_tests(tmp_path, monkeypatch, c
     assert "not root and has no sudo" in capsys.readouterr().err
 
 
+def test_axe_there_needs_nothing(axe_there):
+    """axe-core installed: nothing to run, npm or not."""
+    assert runner.axe_install_commands(axe_there, default=True, folder=ROOT / "tests", npm=None) == []
+
+
+def test_missing_axe_is_installed_with_npm_ci_from_the_lock(tmp_path):
+    """Missing: ``npm ci`` in tests/, which installs the version package-lock.json pins."""
+    commands = runner.axe_install_commands(tmp_path / "axe.min.js", default=True, folder=ROOT / "tests", npm=NPM)
+    assert commands == [[NPM, "ci", "--no-audit", "--no-fund", "--prefix", str(ROOT / "tests")]]
+    lock = (ROOT / "tests" / "package-lock.json").read_text()
+    pinned = re.search(r'"axe-core": "([0-9.]+)"', (ROOT / "tests" / "package.json").read_text())
+    assert pinned and f'"version": "{pinned.group(1)}"' in lock
+
+
+def test_missing_axe_without_npm_says_what_to_do(tmp_path):
+    """No npm: an error naming how to get it, not a failed command."""
+    with pytest.raises(runner.AxeUnavailable, match="no npm") as caught:
+        runner.axe_install_commands(tmp_path / "axe.min.js", default=True, folder=tmp_path, npm=None)
+    assert "sudo apt-get install -y npm" in str(caught.value)
+
+
+def test_an_axe_named_by_the_environment_is_never_installed_to(tmp_path):
+    """HOMECARE_AXE names a file that is not there: say so, whatever npm can do."""
+    assert runner.axe_path({"HOMECARE_AXE": str(tmp_path / "a.js")}) == (tmp_path / "a.js", False)
+    with pytest.raises(runner.AxeUnavailable, match=r"HOMECARE_AXE=.*is not a file"):
+        runner.axe_install_commands(tmp_path / "a.js", default=False, folder=tmp_path, npm=NPM)
+
+
+def test_main_installs_axe_after_chromium(tmp_path, monkeypatch, axe_there):
+    """Chromium there, axe-core missing: ``npm ci`` runs (and puts it there); exit 0."""
+    monkeypatch.setattr(runner, "DEBIAN_CHROMIUM", executable(tmp_path / "chromium"))
+    axe_there.unlink()
+    monkeypatch.setattr(runner.shutil, "which", lambda name: {"npm": NPM}.get(name))
+    ran: list[list[str]] = []
+
+    def fake_run(command: list[str]) -> int:
+        ran.append(command)
+        axe_there.write_text("/* axe */")
+        return 0
+
+    assert runner.main(environ={}, run=fake_run, is_root=False) == 0
+    assert [c[:2] for c in ran] == [[NPM, "ci"]]
+
+
+def test_main_without_npm_runs_no_tests(tmp_path, monkeypatch, axe_there, capsys):
+    """Chromium there, axe-core missing, no npm: the message and exit code 7, so ``&& pytest`` does not start."""
+    monkeypatch.setattr(runner, "DEBIAN_CHROMIUM", executable(tmp_path / "chromium"))
+    axe_there.unlink()
+    monkeypatch.setattr(runner.shutil, "which", lambda name: None)
+    assert runner.main(environ={}, run=lambda c: 0, is_root=False) == runner.NO_AXE_EXIT
+    assert "no npm to install it" in capsys.readouterr().err
+
+
 def run_module(tmp_path: Path, chromium: Path) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m tests.chromium`` from the checkout with ``HOMECARE_CHROMIUM=chromium``."""
-    env = {**os.environ, "HOMECARE_CHROMIUM": str(chromium)}
+    """Run ``python -m tests.chromium`` from the checkout with ``HOMECARE_CHROMIUM=chromium`` (axe-core there)."""
+    axe = tmp_path / "axe.min.js"
+    axe.write_text("/* axe */")
+    env = {**os.environ, "HOMECARE_CHROMIUM": str(chromium), "HOMECARE_AXE": str(axe)}
     return subprocess.run([sys.executable, "-m", "tests.chromium"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
 

@@ -107,16 +107,23 @@ def _board(session: Session, cache: ParsedCache, who: Principal, record: RosterR
 
 @router.get("/day", response_model=BoardPublic, responses=NOT_FOUND, summary="The day's roster on the board")
 def read_board_day(date: Annotated[dt.date, Query(description="The day, YYYY-MM-DD.")], session: SessionDep,
-                   db: DatabaseDep, cache: CacheDep, who: BoardReader) -> Response:
+                   db: DatabaseDep, cache: CacheDep, who: BoardReader,
+                   provider_id: Annotated[str | None, Query(description=(
+                       "The roster published for this provider (default: a provider's or worker's own; for "
+                       "coordinators and planners the date's roster published last)."))] = None) -> Response:
     """Return the day's published roster as the board shows it to the caller.
 
-    For a provider or worker key, the roster published for their provider; for
-    coordinators and planners, the roster of that date published most recently
-    (another one, a draft included, through ``GET /board/rosters/{id}``).
+    For a provider or worker key, the roster published for their provider
+    (another ``provider_id``: 404); for coordinators and planners, the roster
+    published for ``provider_id``, by default the roster of that date published
+    most recently (another one, a draft included, through ``GET /board/rosters/{id}``).
+    Where providers of one date publish different rosters, each is on the board by its provider.
     """
     if who.kind in ("provider", "worker"):
-        record = crud.day_roster(session=session, date=date, provider_id=who.provider_id or "",
-                                 worker_id=who.worker_id)
+        record = None if provider_id not in (None, who.provider_id) else crud.day_roster(
+            session=session, date=date, provider_id=who.provider_id or "", worker_id=who.worker_id)
+    elif provider_id is not None:
+        record = crud.day_roster(session=session, date=date, provider_id=provider_id)
     else:
         record = crud.latest_published_roster(session=session, date=date)
     if record is None:

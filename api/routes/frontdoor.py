@@ -50,6 +50,9 @@ def _offers(request: Request, session: Any, cache: Any, settings: Any, db: Any, 
                                         data=data, today=utcnow().date())
     client_id = asked.client_id or (asked.new_client.id if asked.new_client else None)
     offers = frontdoor.store_offers(db=db, quoted=quoted, data=data, client_id=client_id, who=who)
+    names = frontdoor.provider_names(session=session, cache=cache, days=_days(request), settings=settings,
+                                     quoted=quoted)
+    offers = [{**o, "provider_name": names.get(o["provider_id"], o["provider_id"])} for o in offers]
     body = quoted.quote.to_dict()
     crud.audit(db=db, who=who, action="quote", resource=f"{len(offers)} offers",
                client_ids=[client_id] if client_id else ())
@@ -68,7 +71,8 @@ def create_offers(request: Request, session: SessionDep, db: DatabaseDep, cache:
     a published roster), every provider of the kind, and store each offer (``id``, bookable until
     ``expires_at``). No offer: ``reason`` says why in the resident's words.
 
-    A resident's key asks for themselves only and never sees workers or providers.
+    The contact centre sees who would come: ``provider_id`` and ``provider_name`` of each offer, and the
+    workers of each slot. A resident's key asks for themselves only and never sees workers or providers.
     """
     return _offers(request, session, cache, settings, db, who, body)
 
@@ -78,7 +82,8 @@ def _booking(record: BookingRecord, who: Principal) -> BookingPublic:
                          provider_id=None if who.kind == "resident" else record.provider_id, state=record.state,
                          created_at=crud.aware(record.created_at),  # type: ignore[arg-type]
                          cancelled_at=crud.aware(record.cancelled_at),
-                         visits=frontdoor.public_visits(record.visits, who))
+                         visits=frontdoor.public_visits(record.visits, who), replaces=record.replaces,
+                         replaced_by=record.replaced_by)
 
 
 @router.post("/bookings", status_code=status.HTTP_201_CREATED, responses={
@@ -100,8 +105,14 @@ def create_booking(request: Request, body: BookingCreate, session: SessionDep, d
     """
     result = frontdoor.book_offer(db=db, cache=cache, days=_days(request), settings=settings, offer_id=body.offer_id,
                                   key=idempotency_key, who=who)
+    return _booked(result, request, session, cache, settings, db, who, body.offer_id)
+
+
+def _booked(result: tuple[BookingRecord, bool] | frontdoor.Stale, request: Request, session: Any, cache: Any,
+            settings: Any, db: Any, who: Principal, offer_id: str) -> JSONResponse:
+    """Answer a booking: 201 new, 200 the same key's, or 409 stale with fresh offers for the same request and dates."""
     if isinstance(result, frontdoor.Stale):
-        offer = session.get(frontdoor.OfferRecord, body.offer_id)
+        offer = session.get(frontdoor.OfferRecord, offer_id)
         assert offer is not None  # book_offer found it
         dates = sorted({s["date"] for s in offer.offer["slots"]})
         fresh = _offers(request, session, cache, settings, db, who, offer.request, dates=dates)
@@ -112,6 +123,29 @@ def create_booking(request: Request, body: BookingCreate, session: SessionDep, d
     if new:
         return JSONResponse(answer.model_dump(mode="json"), status_code=status.HTTP_201_CREATED)
     return JSONResponse(answer.model_dump(mode="json"), status_code=status.HTTP_200_OK)
+
+
+@router.post("/bookings/{booking_id}/reschedule", status_code=status.HTTP_201_CREATED, responses={
+    200: {"model": BookingPublic, "description": "This Idempotency-Key rescheduled to this offer already: "
+                                                 "that booking."},
+    404: {"model": MessagePublic, "description": "No such booking or offer (or another client's)."},
+    409: {"model": StalePublic, "description": "The offer no longer fits (fresh offers in `offers`; the booking "
+                                               "stays as it was), or the booking is not booked, or the offer is "
+                                               "booked already or for another client, or an installation."}},
+    summary="Move a booking to another offer in one step")
+def reschedule_booking(booking_id: str, request: Request, body: BookingCreate, session: SessionDep, db: DatabaseDep,
+                       cache: CacheDep, settings: SettingsDep, who: FrontDoor,
+                       idempotency_key: Annotated[str, Header(min_length=1, max_length=200, description=(
+                           "Any unique string per reschedule: the same key and offer answer the same booking."))]
+                       ) -> Any:
+    """Book the offer and cancel the booking atomically (both or neither), answering the new booking (it
+    ``replaces`` the old one, which becomes ``rescheduled`` with ``replaced_by``). The old visit's place does
+    not block the new one: the offer is booked into the roster without it, or as quoted and the old visit taken
+    out after. A stale offer: 409 with fresh offers, and the booking stays as it was. A resident: their own only.
+    """
+    result = frontdoor.reschedule_booking(db=db, cache=cache, days=_days(request), settings=settings,
+                                          booking_id=booking_id, offer_id=body.offer_id, key=idempotency_key, who=who)
+    return _booked(result, request, session, cache, settings, db, who, body.offer_id)
 
 
 @router.get("/bookings", summary="List bookings (a resident: their own)")

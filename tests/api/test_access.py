@@ -108,6 +108,11 @@ CASES: dict[str, list[Case]] = {
     "POST /plans/{plan_id}/jobs": [
         Case("start a solve (a draft)", "/plans/{plan}/jobs", (202, 202, 403, 403, 403, 403),
              json={"time_limit_s": 0.2})],
+    "POST /plans/{plan_id}/rosters": [
+        Case("import a malformed roster", "/plans/{plan}/rosters", (422, 403, 403, 403, 403, 403),
+             json={"date": DATE, "routes": "none"}),
+        Case("import into a missing plan", "/plans/pl_none/rosters", (404, 403, 403, 403, 403, 403),
+             json={"date": DATE, "routes": []})],
     "GET /jobs": [Case("list jobs", "/jobs", STAFF)],
     "GET /jobs/{job_id}": [Case("read job", "/jobs/{job}", STAFF)],
     "POST /jobs/{job_id}/cancel": [Case("cancel a finished job", "/jobs/{job}/cancel",
@@ -163,7 +168,9 @@ CASES: dict[str, list[Case]] = {
     "GET /board/day": [
         Case("the day on the board", "/board/day", (200, 200, 200, 200, 200, 200),
              roster=("b", "b", "a", "a", "b", "b"), params={"date": DATE}),
-        Case("a day with nothing published", "/board/day", (404,) * 6, params={"date": "2026-12-02"})],
+        Case("a day with nothing published", "/board/day", (404,) * 6, params={"date": "2026-12-02"}),
+        Case("care-1's roster of the day on the board", "/board/day", (200, 200, 200, 200, 404, 404),
+             roster=("a", "a", "a", "a", None, None), params=_day("care-1"))],
     "GET /board/rosters/{roster_id}": [
         Case("plan A's roster", "/board/rosters/{a}", (200, 200, 200, 200, 404, 404), roster=("a",) * 4 + (None,) * 2),
         Case("agency-x's roster", "/board/rosters/{b}", (200, 200, 404, 404, 200, 200),
@@ -182,9 +189,19 @@ CASES: dict[str, list[Case]] = {
              json={"offer_id": "of_none"}, headers={"Idempotency-Key": "k"}),
         Case("book c2's offer", "/bookings", (409, 403, 403, 403, 403, 403, 409, 404),
              json={"offer_id": "{booked_offer}"}, headers={"Idempotency-Key": "k2"})],
+    "POST /bookings/{booking_id}/reschedule": [
+        Case("reschedule a missing booking", "/bookings/bk_none/reschedule", (404, 403, 403, 403, 403, 403, 404, 404),
+             json={"offer_id": "of_none"}, headers={"Idempotency-Key": "k3"}),
+        Case("reschedule c2's cancelled booking", "/bookings/{booking}/reschedule",
+             (409, 403, 403, 403, 403, 403, 409, 404), json={"offer_id": "{booked_offer}"},
+             headers={"Idempotency-Key": "k4"})],
     "GET /bookings": [
         Case("list bookings", "/bookings", (200, 403, 403, 403, 403, 403, 200, 200)),
         Case("c2's bookings", "/bookings", (200, 403, 403, 403, 403, 403, 200, 404), params={"client_id": "c2"})],
+    "GET /upcoming": [
+        Case("c1's upcoming visits", "/upcoming", (200, 403, 403, 403, 403, 403, 200, 200), params={"client_id": "c1"}),
+        Case("c2's upcoming visits", "/upcoming", (200, 403, 403, 403, 403, 403, 200, 404), params={"client_id": "c2"}),
+        Case("no client named", "/upcoming", (422, 403, 403, 403, 403, 403, 422, 200))],
     "DELETE /bookings/{booking_id}": [
         Case("cancel a missing booking", "/bookings/bk_none", (404, 403, 403, 403, 403, 403, 404, 404)),
         Case("cancel c2's cancelled booking", "/bookings/{booking}", (200, 403, 403, 403, 403, 403, 200, 404))],

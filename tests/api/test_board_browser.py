@@ -9,6 +9,7 @@ install one: they are the only check that the page works.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.api.support import LiveServer, assert_valid_roster, solve, submit, two_provider_plan
+from tests.chromium import axe_path
 from tests.helpers import ROOT, visit
 
 DATE = "2026-12-11"
@@ -25,6 +27,10 @@ DATE = "2026-12-11"
 CHROMIUM = Path(os.environ.get("HOMECARE_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(os.environ.get("HOMECARE_ARTIFACTS", ROOT / "tests" / "artifacts"))
 TIMEOUT_MS = 30_000
+#: axe-core, installed by ``python -m tests.chromium`` (``npm ci`` in tests/), or ``$HOMECARE_AXE``.
+AXE = axe_path(os.environ)[0]
+#: The rules checked: every WCAG 2.0, 2.1 and 2.2 rule of levels A and AA.
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +49,26 @@ def browser() -> Iterator[Any]:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM))
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    """Return the axe-core script to inject."""
+    if not AXE.is_file():
+        pytest.fail(f"no axe-core at {AXE}: run `python -m tests.chromium` (it runs `npm ci` in tests/), "
+                    "or `npm ci --prefix tests`.", pytrace=False)
+    return AXE.read_text(encoding="utf-8")
+
+
+def assert_accessible(page: Any, source: str, view: str) -> None:
+    """Run axe-core's WCAG 2 A/AA rules on the page as it is; no violation may be found."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(source + "\n;0")
+    result = page.evaluate("(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG)
+    violations = [{"id": v["id"], "impact": v["impact"], "help": v["help"],
+                   "nodes": [n["target"] for n in v["nodes"]][:5]} for v in result["violations"]]
+    assert violations == [], f"axe on the {view}: {json.dumps(violations, indent=1)}"
+    assert result["passes"], f"axe checked nothing on the {view}"
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +150,7 @@ def _blocks(board: Board, selector: str = ".block.visit") -> list[tuple[str, str
                       strict=True))
 
 
-def test_board_browser_coordinator_sees_rows_blocks_unassigned_and_map(open_board, day):
+def test_board_browser_coordinator_sees_rows_blocks_unassigned_and_map(open_board, day, axe_source):
     """A row per route, a block per stop, the unassigned visit with its reason, linked partners, routes on the map."""
     from playwright.sync_api import expect
 
@@ -138,6 +164,7 @@ def test_board_browser_coordinator_sees_rows_blocks_unassigned_and_map(open_boar
     assert reason.get_attribute("data-visit") == "v6"
     expect(reason.locator(".reason")).to_have_text(roster["unassigned"][0]["reason"])
     expect(page.locator("dd[data-kpi=assigned]")).to_have_text(str(roster["kpis"]["assigned"]))
+    assert_accessible(page, axe_source, "coordinator board")
     # The double-handed visit: two blocks, linked on hover.
     partners = page.locator(".block.double[data-visit=v5]")
     assert partners.count() == 2
