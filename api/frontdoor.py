@@ -296,20 +296,17 @@ def quote_all(*, session: Session, cache: ParsedCache, days: PublishedDays, sett
     every = {r: days.day(session=session, cache=cache, settings=settings, roster_id=r)
              for r in sorted(set(current.values()))}
     # Only providers of the request's kind: a visit naming a provider is offered to its workers whatever their
-    # kind, and a care worker with a technician's skill must not be offered an installation.
+    # kind, and a care worker with a technician's skill must not be offered an installation. With none of the
+    # kind published, one provider's days are asked for the kind itself (no provider named), which says
+    # no_provider in the resident's words ("no driver works on ...").
     kinds = {pr.id: pr.kind for d in every.values() for pr in d.plan.providers}
-    providers = sorted({p for _, p in current if request.provider_id in (None, p) and kinds.get(p) == request.kind})
-    known = list(every.values())
-    # Each provider is asked with its own id, which the provider rule then takes for the kind: so only the
-    # providers of the request's kind are asked (one named by the request is asked whatever its kind).
-    # With none of the kind, one provider's days are asked for the kind itself, which says no_provider.
-    kinds = {pr.id: pr.kind for d in known for pr in d.plan.providers}
     published = sorted({p for _, p in current})
-    asking: list[tuple[str, str | None]] = [(p, p) for p in published if request.provider_id == p
-                                            or (request.provider_id is None and kinds.get(p) == request.kind)]
+    asking: list[tuple[str, str | None]] = [(p, p) for p in published if request.provider_id in (None, p)
+                                            and kinds.get(p) == request.kind]
     if not asking and published and request.provider_id is None:
         asking = [(published[0], None)]
     providers = [p for p, _ in asking]
+    known = list(every.values())
     offers: list[tuple[Offer, dict[str, str]]] = []
     misses: list[Quote] = []
     for p, ask_as in asking:
