@@ -5,15 +5,15 @@ What it does, all on 127.0.0.1:
 1. Starts ``homecare serve`` (a subprocess, a fresh SQLite file in a temporary
    folder, the usual network and matrix cache) with a ``coordinator`` and a
    ``frontdoor`` key made in the database as the tests make them.
-2. Publishes a week through the API (:func:`publish_week`): the generated
-   Cambridge day (``solver.generate.generate_day``, seed 1, 1,000 visits by
-   default, as ``benchmarks/quote.py``) on each of ``--days`` dates from today,
-   each solved by a job with a short search (``--publish-search``, 2 s: the
-   first roster and a little search, where ``benchmarks/quote.py`` searches
-   20 s once and reuses that roster on every date; no roster upload exists)
-   and published for every provider. The server keeps nothing warm for us: the
-   first quotes build the published days (``--warm`` quotes, not measured, do
-   that before the clock starts, as the first residents of the day would).
+2. Publishes a week through the API with ``homecare publish-week``'s function
+   (:func:`homecare_cli.publish.publish_week`: ``POST /plans``, ``POST
+   /plans/{id}/rosters``, checked by the service, ``POST /rosters/{id}/publish``):
+   ``benchmarks/quote.py``'s day (the generated Cambridge day, seed 1, 1,000
+   visits by default, solved once with a 20-second search and cached under the
+   temp folder) on each of ``--days`` dates from today, the same plan and
+   roster each date. The server keeps nothing warm for us: the first quotes
+   build the published days (``--warm`` quotes, not measured, do that before
+   the clock starts, as the first residents of the day would).
 3. Starts a realistic solve on the service (the first date's plan again,
    ``--solve`` seconds of search) and waits until it searches.
 4. Offers ``--rate`` ``POST /offers`` a second for ``--duration`` seconds,
@@ -66,7 +66,6 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
-NETWORK = "fixtures/networks/cambridge_drive.osm"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -80,11 +79,10 @@ class Options:
     duration: float = 60.0
     clients: int = 8
     solve: float = 120.0
-    publish_search: float = 2.0
+    publish_search: float = 20.0
     warm: int = 20
     profile: Path | None = None
     log: Path | None = None
-    keep: Path | None = None
 
 
 @dataclasses.dataclass(slots=True)
@@ -131,23 +129,17 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def service(folder: Path, *, log: Path) -> Iterator[tuple[str, dict[str, str], subprocess.Popen[bytes]]]:
-    """Run ``homecare serve`` on a free loopback port with the folder's SQLite file (made, with keys, if new);
-    yield its URL, keys and process.
-    """
+    """Run ``homecare serve`` on a free loopback port with a fresh SQLite file; yield its URL, keys and process."""
     from api import crud
     from api.db import Database, migrate
     from solver.cache import default_cache_dir
 
     url = f"sqlite:///{folder / 'homecare.db'}"
-    if (folder / "keys.json").exists():
-        keys = json.loads((folder / "keys.json").read_text())
-    else:
-        db = Database(url)
-        migrate(db)
-        keys = {role: crud.create_key(db=db, role=role, name="quote service benchmark")[1]
-                for role in ("coordinator", "frontdoor")}
-        db.dispose()
-        (folder / "keys.json").write_text(json.dumps(keys))
+    db = Database(url)
+    migrate(db)
+    keys = {role: crud.create_key(db=db, role=role, name="quote service benchmark")[1]
+            for role in ("coordinator", "frontdoor")}
+    db.dispose()
     port = _free_port()
     env = {**os.environ, "HOMECARE_CACHE_DIR": str(default_cache_dir()), "HOMECARE_MAX_TIME_LIMIT_S": "3600"}
     env.pop("HOMECARE_DATABASE_URL", None)
@@ -190,36 +182,32 @@ def _wait_job(api: httpx.Client, job_id: str, until: set[str], *, stage: str | N
     raise RuntimeError(f"job {job_id} not {until} in {timeout_s} s")
 
 
-def week_plans(*, visits: int, seed: int, days: int, first: dt.date) -> tuple[Any, list[dict[str, Any]]]:
-    """The generated day (seed ``seed``) on ``days`` dates from ``first``: the plan and each date's JSON."""
-    from scheduler.io import plan_to_dict
-    from solver.cache import default_cache_dir
-    from solver.generate import generate_day
+def publish_week(api: httpx.Client, *, visits: int, seed: int, search_s: float, days: int, first: dt.date
+                 ) -> tuple[Any, list[str]]:
+    """Publish the generated day on ``days`` dates from ``first`` with ``homecare publish-week``'s function.
 
-    plan = generate_day(NETWORK, seed=seed, n_visits=visits, cache_dir=default_cache_dir(), date=first,
-                        network_file=ROOT / NETWORK)
-    data = plan_to_dict(plan)
-    return plan, [{**data, "date": (first + dt.timedelta(days=i)).isoformat()} for i in range(days)]
-
-
-def publish_week(api: httpx.Client, plans: list[dict[str, Any]], *, search_s: float, seed: int) -> list[str]:
-    """Submit each date's plan, solve it (``search_s`` of search) and publish its roster; return the plan ids.
-
-    Every job is queued at once; the service's solver process takes them in turn.
+    The day is ``benchmarks/quote.py``'s (``solver.generate.generate_day``, solved
+    once with ``search_s`` of search and cached under the temp folder); each
+    date gets the same plan and roster, submitted, checked by the service and
+    published for every provider. Returns the plan and each date's plan id.
     """
-    plan_ids, jobs = [], []
-    for data in plans:
-        created = api.post("/plans", json=data)
-        created.raise_for_status()
-        plan_ids.append(created.json()["id"])
-        job = api.post(f"/plans/{plan_ids[-1]}/jobs", json={"time_limit_s": search_s, "seed": seed})
-        job.raise_for_status()
-        jobs.append(job.json()["id"])
-    for job_id in jobs:
-        done = _wait_job(api, job_id, {"succeeded"})
-        published = api.post(f"/rosters/{done['roster_id']}/publish")
-        published.raise_for_status()
-    return plan_ids
+    from homecare_cli.publish import publish_week as publish
+    from quote import _week
+    from scheduler.io import write_plan, write_roster
+
+    week, _ = _week(visits, seed, search_s, 1)
+    plan, roster = week[0].plan, week[0].roster
+    with tempfile.TemporaryDirectory(prefix="homecare-quote-service-week-") as tmp:
+        folder = Path(tmp)
+        for i in range(days):
+            date = first + dt.timedelta(days=i)
+            write_plan(dataclasses.replace(plan, date=date), folder / f"plan-{date}.json")
+            write_roster(dataclasses.replace(roster, date=date), folder / f"roster-{date}.json")
+        done = publish(api, folder, folder)
+    refused = [f"{d.date}: {d.state} {d.message}" for d in done if not d.ok]
+    if refused or len(done) != days:
+        raise RuntimeError(f"the week was not published: {refused}")
+    return plan, [api.get(f"/rosters/{d.roster_id}").json()["plan_id"] for d in done]
 
 
 def requests_for(plan: Any, n: int, *, seed: int) -> list[dict[str, Any]]:
@@ -229,7 +217,7 @@ def requests_for(plan: Any, n: int, *, seed: int) -> list[dict[str, Any]]:
     from solver.generate import candidate_sites
 
     rng = random.Random(seed)
-    network = network_for(plan, ROOT / NETWORK, cache_dir=default_cache_dir())
+    network = network_for(plan, ROOT / plan.network, cache_dir=default_cache_dir())
     sites = [int(s) for s in candidate_sites(network)]
     kinds = sorted({v.kind for v in plan.visits})
     care_skills = sorted({s for v in plan.visits if v.kind == "care" for s in v.required_skills})
@@ -339,27 +327,17 @@ def run(options: Options) -> Result:
     """Start the service, publish the week, start the solve, offer the requests; return what they met."""
     setup: dict[str, float] = {}
     today = dt.datetime.now(dt.UTC).date()
-    t = time.perf_counter()
-    plan, plans = week_plans(visits=options.visits, seed=options.seed, days=options.days, first=today)
     n = max(1, round(options.rate * options.duration))
-    asks = requests_for(plan, n + options.warm, seed=options.seed)
-    setup["generate_s"] = time.perf_counter() - t
     with tempfile.TemporaryDirectory(prefix="homecare-quote-service-") as tmp:
         folder = Path(tmp)
-        published = None
-        if options.keep is not None:
-            folder = options.keep / f"v{options.visits}-s{options.seed}-d{options.days}-{today}"
-            folder.mkdir(parents=True, exist_ok=True)
-            if (folder / "plans.json").exists():
-                published = json.loads((folder / "plans.json").read_text())
         log = options.log or folder / "server.log"
         with service(folder, log=log) as (base, keys, process), \
-                httpx.Client(base_url=base, headers={"X-API-Key": keys["coordinator"]}, timeout=120) as api:
+                httpx.Client(base_url=base, headers={"X-API-Key": keys["coordinator"]}, timeout=300) as api:
             t = time.perf_counter()
-            plan_ids = published or publish_week(api, plans, search_s=options.publish_search, seed=options.seed)
-            if options.keep is not None:
-                (folder / "plans.json").write_text(json.dumps(plan_ids))
+            plan, plan_ids = publish_week(api, visits=options.visits, seed=options.seed,
+                                          search_s=options.publish_search, days=options.days, first=today)
             setup["publish_s"] = time.perf_counter() - t
+            asks = requests_for(plan, n + options.warm, seed=options.seed)
             with httpx.Client(base_url=base, headers={"X-API-Key": keys["frontdoor"]}, timeout=120) as fd:
                 t = time.perf_counter()
                 for ask in asks[n:]:
@@ -423,13 +401,11 @@ def main() -> None:
     ap.add_argument("--warm", type=int, default=d.warm, help="quotes sent before the clock starts")
     ap.add_argument("--profile", type=Path, help="py-spy the server during the offers: collapsed stacks here")
     ap.add_argument("--log", type=Path, help="keep the server's log here")
-    ap.add_argument("--keep", type=Path, help="keep the database with the published week in a folder here and "
-                    "reuse it on the next run of the same sizes and day (bookings-free: offers only add rows)")
     ap.add_argument("--json", type=Path, help="also write the latencies and errors here")
     args = ap.parse_args()
     options = Options(visits=args.visits, days=args.days, seed=args.seed, rate=args.rate, duration=args.duration,
                       clients=args.clients, solve=args.solve, publish_search=args.publish_search, warm=args.warm,
-                      profile=args.profile, log=args.log, keep=args.keep)
+                      profile=args.profile, log=args.log)
     if options.solve < options.duration + 10:
         ap.error("--solve must outlast --duration (by 10 s at least) for the offers to meet a running solve")
     result = run(options)
