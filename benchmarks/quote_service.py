@@ -128,8 +128,12 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def service(folder: Path, *, log: Path) -> Iterator[tuple[str, dict[str, str], subprocess.Popen[bytes]]]:
-    """Run ``homecare serve`` on a free loopback port with a fresh SQLite file; yield its URL, keys and process."""
+def service(folder: Path, *, log: Path, roles: tuple[str, ...] = ("coordinator", "frontdoor"),
+            cache_dir: Path | None = None) -> Iterator[tuple[str, dict[str, str], subprocess.Popen[bytes]]]:
+    """Run ``homecare serve`` on a free loopback port with a fresh SQLite file and a key per role; yield its
+    URL, the keys by role and the server process. ``cache_dir``: the network and matrix cache (default: the
+    usual one); stopped (Ctrl-C, then killed after 30 s) at the end. ``benchmarks/test_api_load.py`` uses it too.
+    """
     from api import crud
     from api.db import Database, migrate
     from solver.cache import default_cache_dir
@@ -137,11 +141,10 @@ def service(folder: Path, *, log: Path) -> Iterator[tuple[str, dict[str, str], s
     url = f"sqlite:///{folder / 'homecare.db'}"
     db = Database(url)
     migrate(db)
-    keys = {role: crud.create_key(db=db, role=role, name="quote service benchmark")[1]
-            for role in ("coordinator", "frontdoor")}
+    keys = {role: crud.create_key(db=db, role=role, name="benchmark")[1] for role in roles}
     db.dispose()
     port = _free_port()
-    env = {**os.environ, "HOMECARE_CACHE_DIR": str(default_cache_dir()), "HOMECARE_MAX_TIME_LIMIT_S": "3600"}
+    env = {**os.environ, "HOMECARE_CACHE_DIR": str(cache_dir or default_cache_dir()), "HOMECARE_MAX_TIME_LIMIT_S": "3600"}
     env.pop("HOMECARE_DATABASE_URL", None)
     with log.open("ab") as out:
         process = subprocess.Popen([sys.executable, "-m", "homecare_cli", "serve", "--host", HOST, "--port",
@@ -191,8 +194,9 @@ def publish_week(api: httpx.Client, *, visits: int, seed: int, search_s: float, 
     date gets the same plan and roster, submitted, checked by the service and
     published for every provider. Returns the plan and each date's plan id.
     """
-    from homecare_cli.publish import publish_week as publish
     from quote import _week
+
+    from homecare_cli.publish import publish_week as publish
     from scheduler.io import write_plan, write_roster
 
     week, _ = _week(visits, seed, search_s, 1)
