@@ -291,8 +291,14 @@ def quote_all(*, session: Session, cache: ParsedCache, days: PublishedDays, sett
     """
     from solver.offers import quote
 
-    request = request_from_dict(data, dates=default_dates(session=session, today=today))
-    current = current_publications(session=session, dates=request.dates)
+    # One look-up of the publications for the default dates and, usually, the request's (the same dates).
+    window = [today + dt.timedelta(days=i) for i in range(DEFAULT_DAYS)]
+    near = current_publications(session=session, dates=window)
+    request = request_from_dict(data, dates=sorted({d for d, _ in near}))
+    if set(request.dates) <= set(window):
+        current = {k: r for k, r in near.items() if k[0] in request.dates}
+    else:
+        current = current_publications(session=session, dates=request.dates)
     every = {r: days.day(session=session, cache=cache, settings=settings, roster_id=r)
              for r in sorted(set(current.values()))}
     # Only providers of the request's kind: a visit naming a provider is offered to its workers whatever their
@@ -309,6 +315,7 @@ def quote_all(*, session: Session, cache: ParsedCache, days: PublishedDays, sett
     known = list(every.values())
     offers: list[tuple[Offer, dict[str, str]]] = []
     misses: list[Quote] = []
+    answering = 0
     for p, ask_as in asking:
         mine = {d: r for (d, q), r in current.items() if q == p}
         pdays = [every[mine[d]] for d in sorted(mine)]
@@ -319,18 +326,20 @@ def quote_all(*, session: Session, cache: ParsedCache, days: PublishedDays, sett
             if asked.client_id is not None and any(pr.field == "client_id" for pr in exc.problems):
                 continue  # a client this provider's plans do not know, nor any other's: said below
             raise
-        if ask_as is not None:
+        if ask_as is not None and q.offers:
+            answering += 1
             offers += [(o, {s.date.isoformat(): mine[s.date] for s in o.slots}) for o in q.offers]
         if not q.offers:
             misses.append(q)
     if not offers and not misses and request.client_id is not None and providers:
         raise PlanError([Problem("request", None, "client_id",
                                  f"client_id {request.client_id!r} is not a client of any published plan")])
-    where = {id(o): r for o, r in offers}
-    ranked = rank(mark_green([o for o, _ in offers]))
-    by_key = {_key(o): where[id(o)] for o, _ in offers}
-    if ranked:
-        return request, Quoted(Quote(tuple(ranked)), tuple(by_key[_key(o)] for o in ranked))
+    if answering > 1:  # ranked and marked green together; one provider's quote did that over these already
+        where = {id(o): r for o, r in offers}
+        by_key = {_key(o): where[id(o)] for o, _ in offers}
+        offers = [(o, by_key[_key(o)]) for o in rank(mark_green([o for o, _ in offers]))]
+    if offers:
+        return request, Quoted(Quote(tuple(o for o, _ in offers)), tuple(r for _, r in offers))
     if not misses:
         from scheduler.offers import in_residents_words
 
