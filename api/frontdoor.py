@@ -71,6 +71,9 @@ PURPOSE = "frontdoor"
 class PublishedDays:
     """Published days by roster id (rosters never change), least recently used dropped.
 
+    A day is built once: requests missing the same roster at once (the first
+    quotes after a publish) wait for the one building it.
+
     Parameters
     ----------
     size
@@ -82,6 +85,7 @@ class PublishedDays:
         self._days: OrderedDict[str, Published] = OrderedDict()
         self._networks: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self._building: dict[str, threading.Lock] = {}
 
     def network(self, plan: Any, settings: Settings) -> Any:
         """Return the road network of a plan (loaded once per file)."""
@@ -113,15 +117,23 @@ class PublishedDays:
             if found is not None:
                 self._days.move_to_end(roster_id)
                 return found
-        record = crud.get_roster(session=session, roster_id=roster_id)
-        parsed = cache.roster(session=session, roster_id=roster_id)
-        assert record is not None and parsed is not None  # a published roster exists
-        plan = cache.plan(session=session, plan_id=record.plan_id)
-        assert plan is not None  # foreign key
-        travel = travel_for(plan, self.network(plan, settings), cache_dir=settings.solver_cache_dir())
-        day = Published(plan, parsed[0], travel)
-        warm([day])
-        self.put(roster_id, day)
+            building = self._building.setdefault(roster_id, threading.Lock())
+        with building:
+            with self._lock:
+                found = self._days.get(roster_id)
+            if found is not None:
+                return found  # built meanwhile by the request this one waited for
+            record = crud.get_roster(session=session, roster_id=roster_id)
+            parsed = cache.roster(session=session, roster_id=roster_id)
+            assert record is not None and parsed is not None  # a published roster exists
+            plan = cache.plan(session=session, plan_id=record.plan_id)
+            assert plan is not None  # foreign key
+            travel = travel_for(plan, self.network(plan, settings), cache_dir=settings.solver_cache_dir())
+            day = Published(plan, parsed[0], travel)
+            warm([day])
+            self.put(roster_id, day)
+            with self._lock:
+                self._building.pop(roster_id, None)
         return day
 
 
@@ -279,38 +291,55 @@ def quote_all(*, session: Session, cache: ParsedCache, days: PublishedDays, sett
     """
     from solver.offers import quote
 
-    request = request_from_dict(data, dates=default_dates(session=session, today=today))
-    current = current_publications(session=session, dates=request.dates)
+    # One look-up of the publications for the default dates and, usually, the request's (the same dates).
+    window = [today + dt.timedelta(days=i) for i in range(DEFAULT_DAYS)]
+    near = current_publications(session=session, dates=window)
+    request = request_from_dict(data, dates=sorted({d for d, _ in near}))
+    if set(request.dates) <= set(window):
+        current = {k: r for k, r in near.items() if k[0] in request.dates}
+    else:
+        current = current_publications(session=session, dates=request.dates)
     every = {r: days.day(session=session, cache=cache, settings=settings, roster_id=r)
              for r in sorted(set(current.values()))}
     # Only providers of the request's kind: a visit naming a provider is offered to its workers whatever their
-    # kind, and a care worker with a technician's skill must not be offered an installation.
+    # kind, and a care worker with a technician's skill must not be offered an installation. With none of the
+    # kind published, one provider's days are asked for the kind itself (no provider named), which says
+    # no_provider in the resident's words ("no driver works on ...").
     kinds = {pr.id: pr.kind for d in every.values() for pr in d.plan.providers}
-    providers = sorted({p for _, p in current if request.provider_id in (None, p) and kinds.get(p) == request.kind})
+    published = sorted({p for _, p in current})
+    asking: list[tuple[str, str | None]] = [(p, p) for p in published if request.provider_id in (None, p)
+                                            and kinds.get(p) == request.kind]
+    if not asking and published and request.provider_id is None:
+        asking = [(published[0], None)]
+    providers = [p for p, _ in asking]
     known = list(every.values())
     offers: list[tuple[Offer, dict[str, str]]] = []
     misses: list[Quote] = []
-    for p in providers:
+    answering = 0
+    for p, ask_as in asking:
         mine = {d: r for (d, q), r in current.items() if q == p}
         pdays = [every[mine[d]] for d in sorted(mine)]
-        asked = _for_provider(request, p, pdays, known)
+        asked = dataclasses.replace(_for_provider(request, p, pdays, known), provider_id=ask_as)
         try:
             q = quote(asked, pdays, network=days.network(pdays[0].plan, settings))
         except PlanError as exc:
             if asked.client_id is not None and any(pr.field == "client_id" for pr in exc.problems):
                 continue  # a client this provider's plans do not know, nor any other's: said below
             raise
-        offers += [(o, {s.date.isoformat(): mine[s.date] for s in o.slots}) for o in q.offers]
+        if ask_as is not None and q.offers:
+            answering += 1
+            offers += [(o, {s.date.isoformat(): mine[s.date] for s in o.slots}) for o in q.offers]
         if not q.offers:
             misses.append(q)
     if not offers and not misses and request.client_id is not None and providers:
         raise PlanError([Problem("request", None, "client_id",
                                  f"client_id {request.client_id!r} is not a client of any published plan")])
-    where = {id(o): r for o, r in offers}
-    ranked = rank(mark_green([o for o, _ in offers]))
-    by_key = {_key(o): where[id(o)] for o, _ in offers}
-    if ranked:
-        return request, Quoted(Quote(tuple(ranked)), tuple(by_key[_key(o)] for o in ranked))
+    if answering > 1:  # ranked and marked green together; one provider's quote did that over these already
+        where = {id(o): r for o, r in offers}
+        by_key = {_key(o): where[id(o)] for o, _ in offers}
+        offers = [(o, by_key[_key(o)]) for o in rank(mark_green([o for o, _ in offers]))]
+    if offers:
+        return request, Quoted(Quote(tuple(o for o, _ in offers)), tuple(r for _, r in offers))
     if not misses:
         from scheduler.offers import in_residents_words
 

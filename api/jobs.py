@@ -26,8 +26,9 @@ Solver processes
     this: killing one of its workers breaks the whole pool, and every other
     running job with it.) A process that finished a job waits, with the solver
     imported, for the next; one that died is replaced. Each runs in its own
-    process group, ignores Ctrl-C (the server handles it) and exits by itself
-    when its server dies.
+    process group at a lower priority (:data:`SOLVER_NICE`: requests first when
+    they share a core with a search), ignores Ctrl-C (the server handles it)
+    and exits by itself when its server dies.
 
 Leases and heartbeat
     Every ``job_heartbeat_s`` the runner renews the leases of its running jobs
@@ -95,6 +96,9 @@ log = logging.getLogger("homecare.api.jobs")
 
 #: Least time between two writes of search progress (seconds).
 PROGRESS_EVERY_S = 0.5
+#: Niceness a solver process adds to its own (and gives whatever it starts): the server's requests (a quote,
+#: a read) run first when they and a search want the same core; a search is time-limited and takes the rest.
+SOLVER_NICE = 10
 
 
 class JobStopped(Exception):
@@ -129,8 +133,11 @@ def warm_up() -> None:
 
 
 def init_solver_process(parent_pid: int) -> None:
-    """Prepare a solver process: own process group, die with the server, ignore Ctrl-C (the server handles it)."""
+    """Prepare a solver process: own process group, lower priority, die with the server, ignore Ctrl-C (the
+    server handles it).
+    """
     os.setpgrp()  # a kill of the group also stops any process the solver starts
+    os.nice(SOLVER_NICE)  # requests first: a search sharing a core with them takes what they leave
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True, name="watch-parent").start()
 

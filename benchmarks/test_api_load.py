@@ -17,31 +17,17 @@ Run: ``pytest benchmarks/test_api_load.py -s``.
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-HOST = "127.0.0.1"
 LEVELS = (50, 200)
 REQUESTS_PER_LEVEL = 1000
 SMOKE_REQUESTS_PER_LEVEL = 200
 LEVEL_TIMEOUT_S = 150.0
 PROVIDER = "care-cam"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -52,43 +38,12 @@ def _percentile(values: list[float], q: float) -> float:
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
     """A running server with a coordinator and a provider key; stopped after the module."""
-    from api import crud
-    from api.db import Database, migrate
+    from quote_service import service as serve
 
     folder = tmp_path_factory.mktemp("api-load")
-    url = f"sqlite:///{folder / 'homecare.db'}"
-    db = Database(url)
-    migrate(db)
-    keys = {role: crud.create_key(db=db, role=role, name="load benchmark")[1]
-            for role in ("coordinator", f"provider:{PROVIDER}")}
-    db.dispose()
-    port = _free_port()
-    env = {**os.environ, "HOMECARE_CACHE_DIR": str(folder / "cache"), "HOMECARE_MAX_TIME_LIMIT_S": "600"}
-    env.pop("HOMECARE_DATABASE_URL", None)
-    log = (folder / "server.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "homecare_cli", "serve", "--host", HOST, "--port", str(port),
-                                "--db", url, "--log-level", "warning"], cwd=ROOT, env=env, stdout=log,
-                               stderr=subprocess.STDOUT)
-    base = f"http://{HOST}:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError((folder / "server.log").read_text())
-            time.sleep(0.1)
+    with serve(folder, log=folder / "server.log", roles=("coordinator", f"provider:{PROVIDER}"),
+               cache_dir=folder / "cache") as (base, keys, _):
         yield base, keys
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def _wait(api: httpx.Client, job_id: str, states: set[str], timeout_s: float = 180) -> dict:

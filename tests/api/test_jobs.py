@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import time
 
 import pytest
 
+from api.jobs import SOLVER_NICE
 from tests.api.support import (
     assert_valid_roster,
     create_keys,
@@ -75,7 +77,9 @@ def test_jobs_default_and_maximum_time_limits(coordinator):
 
 
 def test_jobs_cancel_stops_the_search_and_rerun_solves(server, coordinator, london_network):
-    """Cancelling a running search kills its process at once; the pool keeps serving; a re-run succeeds."""
+    """Cancelling a running search kills its process at once; the pool keeps serving; a re-run succeeds.
+    The search runs at a lower priority than the server (requests first).
+    """
     data = two_provider_plan(DATE)
     plan_id = submit(coordinator, data)
     job = coordinator.post(f"/plans/{plan_id}/jobs", json={"time_limit_s": 100}).json()
@@ -84,6 +88,8 @@ def test_jobs_cancel_stops_the_search_and_rerun_solves(server, coordinator, lond
     assert running["progress"]["assigned_places"] == 6
     pid = server.job_row(job["id"])["pid"]
     assert process_alive(pid)
+    server_nice = os.getpriority(os.PRIO_PROCESS, server.process.pid)
+    assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, server_nice + SOLVER_NICE)
     t0 = time.monotonic()
     cancelled = coordinator.post(f"/jobs/{job['id']}/cancel")
     assert cancelled.status_code == 200, cancelled.text
