@@ -675,7 +675,7 @@ def _cancel_in(edits: _Edits, current: Mapping[tuple[dt.date, str], str], record
         A served visit (on the installation's date or a later one) needs the item and
         nothing else puts it in place by its start.
     """
-    from solver.offers import cancel
+    from solver.offers import cancel, without_item
 
     for v in record.visits:
         roster_id = current.get((dt.date.fromisoformat(v["date"]), record.provider_id))
@@ -689,39 +689,12 @@ def _cancel_in(edits: _Edits, current: Mapping[tuple[dt.date, str], str], record
         date = dt.date.fromisoformat(e["date"])
         for roster_id in sorted({r for (d, _), r in current.items() if d == date}):
             day = edits.day(roster_id)
-            plan = _without(day, e, record.id)
+            try:
+                plan = without_item(day, e["client_id"], e["item"], e["installed_from"])
+            except PlanError as exc:
+                raise Conflict(f"booking {record.id} cannot be cancelled: {exc.problems[0].message}") from None
             if plan is not day.plan:
                 edits.put(roster_id, dataclasses.replace(day, plan=plan), uninstalled=[e["client_id"]])
-
-
-def _without(day: Published, entry: Mapping[str, Any], booking_id: str) -> Any:
-    """Return the day's plan without the item a booking put in place (``entry``), or the plan as it is if it is not there
-    as put.
-
-    Raises
-    ------
-    Conflict
-        A served visit needs the item and nothing else puts it in place by its start
-        (``scheduler.rules.equipment.available_from``).
-    """
-    from scheduler.rules.equipment import available_from, served_ends
-
-    plan, cid, item = day.plan, entry["client_id"], entry["item"]
-    client = next((c for c in plan.clients if c.id == cid), None)
-    if client is None or not any(e.item == item and e.installed_from == entry["installed_from"]
-                                 for e in client.equipment):
-        return plan
-    client = dataclasses.replace(client, equipment=tuple(e for e in client.equipment if e.item != item))
-    kept = dataclasses.replace(plan, clients=tuple(client if c.id == cid else c for c in plan.clients))
-    ends = served_ends(day.roster.routes)
-    starts = {st.visit_id: st.start for r in day.roster.routes for st in r.stops}
-    for v in kept.visits:
-        if v.client_id == cid and item in v.needs_equipment and v.id in starts:
-            ready = available_from(kept, v, ends)
-            if ready is None or ready > starts[v.id]:
-                raise Conflict(f"booking {booking_id} installs the {item} that visit {v.id!r} on {day.date} needs; "
-                               "cancel that first")
-    return kept
 
 
 def cancel_booking(*, db: Database, cache: ParsedCache, days: PublishedDays, settings: Settings, booking_id: str,

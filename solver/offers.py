@@ -53,8 +53,9 @@ from scheduler.offers import (
 from scheduler.pay import WorkingTime
 from scheduler.roster import Roster, Route, Stop, compute_kpis, make_route
 from scheduler.rules import TravelOracle
-from scheduler.rules.equipment import available_from, served_ends
+from scheduler.rules.equipment import EquipmentRule, served_ends
 from scheduler.rules.minimum_wage import DayPay, day_pay, day_time, wage_terms
+from scheduler.rules.view import RosterView
 from scheduler.shifts import gaps, stints
 from scheduler.timeutil import DAY_S
 from scheduler.validate import check_roster
@@ -64,7 +65,7 @@ from solver.network import RoadNetwork, Snap, check_snaps
 from solver.repair import remove_stop, with_visit
 from solver.travel import PlanTravel
 
-__all__ = ["Booking", "PointTravel", "Published", "book", "cancel", "quote", "warm", "with_location"]
+__all__ = ["Booking", "PointTravel", "Published", "book", "cancel", "quote", "warm", "with_location", "without_item"]
 
 #: Codes for a date with no offer, most telling first when workers refuse for different reasons.
 _ORDER = ("past", "shift", "unreachable", "linked", "capacity", "double_handed_limit", "working_time", "busy")
@@ -856,13 +857,14 @@ def _still(plan: Plan, visit: Visit, day: Published, slot: Slot) -> list[tuple[s
 def cancel(visit_id: str, day: Published) -> Published:
     """Take a visit out of a date's plan and roster; every other stop, time and break stays as it was.
 
-    The stop after each of its stops gets its leg from the stop before.
+    The stop after each of its stops gets its leg from the stop before. An
+    installation also takes out the item it put in place (:func:`without_item`).
 
     Raises
     ------
     PlanError
         If the plan has no such visit, another visit links to it, or (an
-        installation) a served visit needs the item it puts in (record ``visit``).
+        installation) a served visit needs the item it puts in.
     """
     plan, roster = day.plan, day.roster
     if not plan.has_visit(visit_id):
@@ -872,36 +874,47 @@ def cancel(visit_id: str, day: Published) -> Published:
         raise PlanError([Problem("visit", visit_id, "id", f"visit {linked[0]!r} is linked to it; cancel or "
                                  "unlink that first")])
     kept = dataclasses.replace(plan, visits=tuple(v for v in plan.visits if v.id != visit_id))
-    if plan.visit(visit_id).installs is not None:
-        kept = _uninstalled(kept, plan.visit(visit_id), roster)
     routes = tuple(remove_stop(kept, r, visit_id, day.travel, roster.locked_before)
                    if any(s.visit_id == visit_id for s in r.stops) else r for r in roster.routes)
     left = tuple(u for u in roster.unassigned if u.visit_id != visit_id)
-    return Published(kept, dataclasses.replace(roster, routes=routes, unassigned=left,
-                                               kpis=compute_kpis(kept, routes, left)), day.travel)
+    out = Published(kept, dataclasses.replace(roster, routes=routes, unassigned=left,
+                                              kpis=compute_kpis(kept, routes, left)), day.travel)
+    visit = plan.visit(visit_id)
+    end = served_ends(roster.routes).get(visit_id)
+    if visit.installs is not None and end is not None:  # book put the item in place from its end
+        out = dataclasses.replace(out, plan=without_item(out, visit.client_id, visit.installs, end))
+    return out
 
 
-def _uninstalled(kept: Plan, visit: Visit, roster: Roster) -> Plan:
-    """Return ``kept`` (the plan without the installation ``visit``) without the item booking it put in place.
+def without_item(day: Published, client_id: str, item: str, installed_from: int | None) -> Plan:
+    """Return the day's plan without a client's item where a booking put it in place, and check what that leaves.
 
-    The client's equipment loses the item when it was in place from the visit's end (as :func:`book` put it).
+    Parameters
+    ----------
+    day
+        The date's plan and roster (without the installation visit itself, when that is cancelled).
+    client_id, item
+        Whose item.
+    installed_from
+        In place from this time (seconds), or ``None`` for all day: as :func:`book` put it. An item
+        in place otherwise (the coordinator's own plan) is left alone and the plan returned as it is.
 
     Raises
     ------
     PlanError
-        If a served visit needs the item and nothing else puts it in place by its start (record ``visit``).
+        If a served visit of the client then breaks the equipment rule (it starts before the item is
+        in place, or nothing puts it in place): the booking that installed it cannot go first.
     """
-    ends = served_ends(roster.routes)
-    end = ends.pop(visit.id, None)
-    client = kept.client(visit.client_id)
-    if end is not None and any(e.item == visit.installs and e.installed_from == end for e in client.equipment):
-        client = dataclasses.replace(client, equipment=tuple(e for e in client.equipment if e.item != visit.installs))
-        kept = dataclasses.replace(kept, clients=tuple(client if c.id == client.id else c for c in kept.clients))
-    starts = {st.visit_id: st.start for r in roster.routes for st in r.stops}
-    for other in kept.visits:
-        if other.client_id == visit.client_id and visit.installs in other.needs_equipment and other.id in starts:
-            ready = available_from(kept, other, ends)
-            if ready is None or ready > starts[other.id]:
-                raise PlanError([Problem("visit", visit.id, "id", f"visit {other.id!r} needs the "
-                                         f"{visit.installs} it installs; cancel that first")])
+    plan = day.plan
+    client = next((c for c in plan.clients if c.id == client_id), None)
+    if client is None or not any(e.item == item and e.installed_from == installed_from for e in client.equipment):
+        return plan
+    client = dataclasses.replace(client, equipment=tuple(e for e in client.equipment if e.item != item))
+    kept = dataclasses.replace(plan, clients=tuple(client if c.id == client_id else c for c in plan.clients))
+    broken = [v for v in EquipmentRule().check(RosterView(kept, day.roster)) if v.record_id is not None
+              and kept.visit(v.record_id).client_id == client_id and item in kept.visit(v.record_id).needs_equipment]
+    if broken:
+        raise PlanError([Problem("visit", v.record_id, "needs_equipment", f"visit {v.record_id!r} on {plan.date} "
+                                 f"needs the {item} this installation puts in place; cancel that first")
+                         for v in broken])
     return kept

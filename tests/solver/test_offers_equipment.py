@@ -158,5 +158,5 @@ def test_cancelling_a_booked_installation_takes_the_hoist_out_unless_a_transfer_
     assert check_roster(gone.plan, gone.roster, travel=gone.travel) == []
 
     with_transfer = book(transfer("c2"), quote(transfer("c2"), [installed]).offers[0], [installed]).days[0]
-    with pytest.raises(PlanError, match="needs the hoist it installs"):
+    with pytest.raises(PlanError, match="needs the hoist this installation puts in place"):
         cancel(install_id, with_transfer)
