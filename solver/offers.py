@@ -52,7 +52,7 @@ from scheduler.offers import (
 )
 from scheduler.pay import WorkingTime
 from scheduler.roster import Roster, Route, Stop, compute_kpis, make_route
-from scheduler.rules import TravelOracle
+from scheduler.rules import TravelOracle, Violation
 from scheduler.rules.equipment import EquipmentRule, served_ends
 from scheduler.rules.minimum_wage import DayPay, day_pay, day_time, wage_terms
 from scheduler.rules.view import RosterView
@@ -802,7 +802,7 @@ def book(request: OfferRequest, offer: Offer, days: Sequence[Published], *, netw
         routes = with_visit(plan, roster.routes, visit, slot.start, where, day.travel, roster.locked_before)
         booked = dataclasses.replace(roster, routes=tuple(routes),
                                      kpis=compute_kpis(plan, routes, roster.unassigned))
-        broken = check_roster(plan, booked, travel=day.travel)
+        broken = _new_violations(check_roster(plan, booked, travel=day.travel), day)
         if broken:
             raise SolverError(f"booking {visit.id} on {plan.date} breaks the roster: {broken[0]} "
                               f"(and {len(broken) - 1} more); please report it")
@@ -811,6 +811,26 @@ def book(request: OfferRequest, offer: Offer, days: Sequence[Published], *, netw
     if request.installs is not None:
         out, later = _installed(request.installs, client.id, out, days)
     return Booking(tuple(out), tuple(p.plan.visits[-1].id for p in out), client.id, later=later)
+
+
+def _new_violations(after: Sequence[Violation], day: Published) -> list[Violation]:
+    """Return the violations of a booked roster that the published day did not have already (by rule and record).
+
+    A day published with a broken rule (a plan setting changed since, a roster stored as it was) is not
+    the booking's fault; the whole day is checked again only when the booked one has any violation.
+    """
+    if not after:
+        return []
+    before = Counter((v.rule, v.record_kind, v.record_id) for v in check_roster(day.plan, day.roster,
+                                                                                 travel=day.travel))
+    out = []
+    for v in after:
+        key = (v.rule, v.record_kind, v.record_id)
+        if before[key]:
+            before[key] -= 1
+        else:
+            out.append(v)
+    return out
 
 
 def _installed(item: str, client_id: str, booked: Sequence[Published], days: Sequence[Published]

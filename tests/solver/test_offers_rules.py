@@ -187,3 +187,26 @@ def test_the_cost_of_an_offer_includes_the_shortfall_it_changes(mode):
     # With the rule off the same offers cost their travel alone.
     plain = {(o.window_start, o.slots[0].worker_ids): o.extra_cost for o in quote(req, [off]).offers}
     assert any(plain[(o.window_start, o.slots[0].worker_ids)] != o.extra_cost for o in q.offers)
+
+
+def test_a_booking_is_not_refused_for_what_was_broken_before_it():
+    """A published day where w2 is already paid below the minimum (mode hard set after it was published):
+    a booking that adds nothing broken books, and the day is left with only what was broken before.
+
+    ``book`` used to check the whole roster after the booking and raise for w2's old shortfall.
+    """
+    placed = {"w1": [("v3", "12:00")], "w2": [("v1", "10:00")]}
+    plan = two_carers(pay=PER_VISIT_10)
+    day = published(plan, placed)
+    hard = dataclasses.replace(plan, minimum_wage=dataclasses.replace(plan.minimum_wage, mode="hard"))
+    before = check_roster(hard, day.roster, travel=TRAVEL)
+    assert [(v.rule, v.record_id) for v in before] == [("minimum_wage", "w2")], before
+    broken_day = Published(hard, day.roster, TRAVEL)
+    req = ask(preferred_times=[{"start": "13:00", "end": "15:00"}])
+    offers = [o for o in quote(req, [broken_day]).offers if o.slots[0].worker_ids == ("w1",)]
+    assert offers
+    booking = book(req, offers[0], [broken_day])
+    assert booking.ok, booking.fresh
+    after = booking.days[0]
+    assert [(v.rule, v.record_id) for v in check_roster(after.plan, after.roster, travel=after.travel)] \
+        == [("minimum_wage", "w2")]
