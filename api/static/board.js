@@ -161,12 +161,22 @@ async function fillRosters() {
   const plan = $("plan").value;
   const query = plan ? `plan_id=${encodeURIComponent(plan)}` : `date=${encodeURIComponent($("date").value)}`;
   const rosters = await api(`/rosters?limit=200&${query}`);
+  // Where providers of the day publish different rosters (a booking publishes one for its provider),
+  // each provider's is a choice of its own.
+  const published = new Map();
+  for (const r of rosters.data.filter((r) => r.state === "published")) {
+    for (const p of r.published_for) published.set(p, r.id);
+  }
+  const providers = new Set(published.values()).size > 1 ? [...published.keys()].sort() : [];
+  const chosen = $("roster").value; // kept when it is still a choice
   $("roster").replaceChildren(el("option", { value: "" }, "the day's published roster"),
+    ...providers.map((p) => el("option", { value: `provider:${p}` }, `the roster published for ${p}`)),
     ...rosters.data.map((r) => {
       const made = new Date(r.created_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
       return el("option", { value: r.id, dataset: { state: r.state } },
         `${made} · ${r.purpose} · ${r.kpis.assigned}/${r.kpis.visits} assigned · ${stateText(r)} · ${r.id}`);
     }));
+  if ([...$("roster").options].some((o) => o.value === chosen)) $("roster").value = chosen;
 }
 
 function stateText(roster) {
@@ -185,18 +195,23 @@ async function newestDate() {
 
 async function show(event) {
   if (event) event.preventDefault();
-  const rosterId = isStaff() ? $("roster").value : "";
-  await loadBoard(rosterId ? { rosterId } : { date: $("date").value });
+  const chosen = isStaff() ? $("roster").value : "";
+  if (chosen.startsWith("provider:")) {
+    await loadBoard({ date: $("date").value, providerId: chosen.slice("provider:".length) });
+  } else {
+    await loadBoard(chosen ? { rosterId: chosen } : { date: $("date").value });
+  }
 }
 
 // --------------------------------------------------------------------------- loading a board
 
-async function loadBoard({ rosterId, date }) {
+async function loadBoard({ rosterId, date, providerId }) {
   setStatus("Loading…");
   let board;
   try {
-    board = await api(rosterId ? `/board/rosters/${encodeURIComponent(rosterId)}`
-      : `/board/day?date=${encodeURIComponent(date)}`);
+    const day = `/board/day?date=${encodeURIComponent(date)}`
+      + (providerId ? `&provider_id=${encodeURIComponent(providerId)}` : "");
+    board = await api(rosterId ? `/board/rosters/${encodeURIComponent(rosterId)}` : day);
   } catch (error) {
     $("board").hidden = true;
     const none = isStaff() ? `No roster published for ${date}: choose one of its rosters.`

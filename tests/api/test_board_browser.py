@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.support import LiveServer, assert_valid_roster, solve, submit, two_provider_plan
+from tests.api.support import LiveServer, assert_valid_roster, publish_roster, solve, submit, two_provider_plan
 from tests.chromium import axe_path
 from tests.helpers import ROOT, visit
 
@@ -202,6 +202,31 @@ def test_board_browser_worker_sees_only_their_own_day(open_board, day):
     board = open_board("worker:care-1:w1", day["roster_id"])
     assert board.attributes(".row[data-worker]", "data-worker") == ["w1"]
     assert _blocks(board) == _stops(day["roster"], {"w1"})
+    assert board.errors == []
+
+
+def test_board_browser_shows_each_providers_roster_where_they_differ(open_board, day, server, keys, london_network):
+    """Two rosters published on one date (care-1 has a newer one): the chooser offers each provider's, and each
+    shows the roster published for that provider (the date's default was the one published last)."""
+    date = "2026-12-12"
+    data = two_provider_plan(date)
+    with server.client(keys["coordinator"]) as api:
+        plan_id = submit(api, data)
+        first = solve(api, plan_id, time_limit_s=0.5, publish=True)["roster_id"]
+        second = solve(api, plan_id, time_limit_s=0.5, seed=1)["roster_id"]
+        publish_roster(api, second, ["care-1"])
+        for roster_id in (first, second):
+            assert_valid_roster(data, api.get(f"/rosters/{roster_id}").json()["roster"], london_network)
+    board = open_board("coordinator", day["roster_id"])
+    page = board.page
+    page.evaluate("""(date) => { const d = document.querySelector('#date'); d.value = date;
+                                 d.dispatchEvent(new Event('change')); }""", date)
+    page.wait_for_selector("#roster option[value='provider:care-2']", state="attached")
+    assert board.attributes("#roster option[value^='provider:']", "value") == ["provider:care-1", "provider:care-2"]
+    for provider_id, roster_id in (("care-2", first), ("care-1", second)):
+        page.select_option("#roster", f"provider:{provider_id}")
+        page.click("#show")
+        board.wait_for_roster(roster_id)
     assert board.errors == []
 
 
