@@ -33,7 +33,8 @@ def book_page() -> FileResponse:
 
 
 #: The page's own script and style (the page loads nothing else).
-ASSETS = {"book.js": "text/javascript; charset=utf-8", "book.css": "text/css; charset=utf-8"}
+ASSETS = {"book.js": "text/javascript; charset=utf-8", "book.css": "text/css; charset=utf-8",
+          "dom.js": "text/javascript; charset=utf-8"}
 
 
 @router.get("/book/static/{name}", include_in_schema=False)

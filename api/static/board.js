@@ -3,6 +3,7 @@
 // cancel a visit and re-optimise, and publish a roster (providers and workers see only published ones). Every cut of the data (a provider's own workers, a worker's own
 // day) is made by the server; this page only draws what it is given.
 
+import { el } from "./dom.js";
 import { drawMap, highlightWorker } from "./map.js";
 
 const KEY_STORE = "homecare.apiKey";
@@ -59,21 +60,6 @@ async function api(path, { method = "GET", body } = {}) {
 
 // --------------------------------------------------------------------------- small helpers
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name === "class") node.className = value;
-    else if (name === "dataset") Object.assign(node.dataset, value);
-    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, value === true ? "" : value);
-  }
-  for (const child of children.flat()) {
-    if (child === undefined || child === null || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
 
 function minutes(hhmm) {
   const [h, m] = hhmm.split(":").map(Number);

@@ -3,6 +3,8 @@
 // cancel a booking. Every cut of the data (a resident never sees workers or providers) is made by the
 // server; this page only shows what it is given. Plain JavaScript, nothing loaded from elsewhere.
 
+import { el } from "./dom.js";
+
 const KEY_STORE = "homecare.apiKey";
 const GREEN_TEXT = "Green: adds little travel";
 const ROLES = ["resident", "frontdoor", "coordinator"];
@@ -48,24 +50,6 @@ function newKey() {
 }
 
 // --------------------------------------------------------------------------- small helpers
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name === "class") node.className = value;
-    else if (name === "dataset") {
-      for (const [key, data] of Object.entries(value)) if (data !== undefined && data !== null) node.dataset[key] = data;
-    }
-    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, value === true ? "" : value);
-  }
-  for (const child of children.flat()) {
-    if (child === undefined || child === null || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
 
 /** "Tuesday 8 December" of an ISO date. */
 function dayName(iso) {

@@ -184,10 +184,12 @@ def test_upcoming_the_book_page_and_its_files_are_served_with_no_key_and_nothing
     page = httpx.get(f"{server.url}/book")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert page.headers["content-security-policy"].startswith("default-src 'self'")
-    for name, kind in (("book.js", "text/javascript"), ("book.css", "text/css")):
+    script = httpx.get(f"{server.url}/book/static/book.js").text
+    for name, kind, loader in (("book.js", "text/javascript", page.text), ("book.css", "text/css", page.text),
+                               ("dom.js", "text/javascript", script)):
         asset = httpx.get(f"{server.url}/book/static/{name}")
         assert asset.status_code == 200 and asset.headers["content-type"].startswith(kind), name
-        assert f"/book/static/{name}" in page.text
+        assert name in loader, name  # the page loads its script and style; the script imports dom.js
         assert not re.search(r"https?://|@import|fonts\.", asset.text), name
     assert not re.search(r"https?://", page.text)
     assert httpx.get(f"{server.url}/book/static/board.js").status_code == 404  # only the page's own files
