@@ -30,6 +30,11 @@ Run from the repository root::
 
     python benchmarks/quote.py --quotes 300 --bookings 1000 --green 1000
 
+``--week fixtures/plans/week`` uses the bundled week instead (its own plan on
+each date, each solved once for ``--time-limit`` seconds and cached)::
+
+    python benchmarks/quote.py --week fixtures/plans/week --time-limit 10 --quotes 300 --bookings 1000 --green 1000
+
 Answers stay the same when the quoting code changes: ``--record FILE`` writes the
 quotes (every offer: date, window, start, workers, positions, extra travel, cost,
 green; or the reason and codes) of ``--answers`` fixed random requests (seed
@@ -102,6 +107,30 @@ def _week(visits: int, seed: int, time_limit: float, days: int) -> tuple[list[Pu
     return week, network
 
 
+def _bundled_week(folder: Path, time_limit: float, seed: int) -> tuple[list[Published], object]:
+    """A week of plans (``plan-YYYY-MM-DD.json``, as the bundled ``fixtures/plans/week/``), each date solved once
+    (cached) and published as it is: every date has its own plan, roster and travel."""
+    cache = default_cache_dir()
+    out = Path(tempfile.gettempdir()) / "homecare-quote-bench" / f"week-{folder.resolve().name}-t{time_limit:g}-s{seed}"
+    out.mkdir(parents=True, exist_ok=True)
+    week, network = [], None
+    for plan_path in sorted(folder.glob("plan-*.json")):
+        plan = load_plan(plan_path)
+        network = network_for(plan, cache_dir=cache)
+        travel = travel_for(plan, network, cache_dir=cache)
+        roster_path = out / plan_path.name.replace("plan-", "roster-")
+        if not roster_path.exists():
+            result = run(plan, params=SolveParams(time_limit_s=time_limit, seed=seed), travel=travel)
+            assert not result.violations, result.violations[:3]
+            write_roster(result.roster, roster_path)
+        roster = load_roster(roster_path)
+        assert check_roster(plan, roster, travel=travel) == []
+        week.append(Published(plan, roster, travel))
+    if not week:
+        raise SystemExit(f"no plan-YYYY-MM-DD.json in {folder}")
+    return week, network
+
+
 def _request(rng: random.Random, week: list[Published], *, double: bool = False,
              new_at: Location | None = None) -> OfferRequest:
     plan = week[0].plan
@@ -143,16 +172,23 @@ def main() -> None:
     ap.add_argument("--record", type=Path, help="write the quotes of --answers fixed requests here, then stop")
     ap.add_argument("--check", type=Path, help="compare the quotes of the same requests with this file, then stop")
     ap.add_argument("--answers", type=int, default=400, help="fixed requests for --record and --check")
+    ap.add_argument("--week", type=Path, help="a folder of a week's plans (e.g. fixtures/plans/week, the bundled "
+                    "week), each date solved for --time-limit s, instead of the generated day on --days dates")
     ap.add_argument("--wage-mode", choices=("penalty", "hard", "price", "off"),
                     help="publish the week with this minimum_wage mode (default: the generated plan's, penalty)")
     args = ap.parse_args()
 
     t = time.perf_counter()
-    week, network = _week(args.visits, args.seed, args.time_limit, args.days)
+    if args.week:
+        week, network = _bundled_week(args.week, args.time_limit, args.seed)
+        args.days = len(week)
+    else:
+        week, network = _week(args.visits, args.seed, args.time_limit, args.days)
     if args.wage_mode:
         week = [dataclasses.replace(d, plan=dataclasses.replace(
             d.plan, minimum_wage=dataclasses.replace(d.plan.minimum_wage, mode=args.wage_mode))) for d in week]
-    print(f"week ready in {time.perf_counter() - t:.1f} s: {args.days} dates x {len(week[0].plan.visits)} visits, "
+    print(f"week ready in {time.perf_counter() - t:.1f} s: {args.days} dates x {len(week[0].plan.visits)} visits "
+          f"({sum(len(d.plan.visits) for d in week)} in all), "
           f"{len(week[0].plan.workers)} workers, minimum_wage {week[0].plan.minimum_wage.mode}; "
           f"{platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
