@@ -30,7 +30,8 @@ class Settings(BaseSettings):
     db_path: Path = Field(default=Path("homecare.db"), description="SQLite file used when database_url is unset.")
     cache_dir: Path | None = Field(
         default=None, description="Cache of road networks and travel matrices (default ~/.cache/homecare).")
-    solve_workers: int = Field(default=1, ge=1, le=64, description="Solver processes running at once.")
+    solve_workers: int = Field(default=1, ge=1, le=64,
+                               description="Solver processes running at once, per server process.")
     default_time_limit_s: float = Field(default=30.0, gt=0, description="Search time when a job names none (s).")
     max_time_limit_s: float = Field(default=600.0, gt=0, description="Longest search a job may ask for (s).")
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, description="Largest request body (bytes).")

@@ -370,7 +370,8 @@ def provider_names(*, session: Session, cache: ParsedCache, days: PublishedDays,
 
 def store_offers(*, db: Database, quoted: Quoted, data: Any, client_id: str | None,
                  who: Principal) -> list[dict[str, Any]]:
-    """Store the quote's offers; return each offer's JSON with its ``id``, rank ``n`` and ``expires_at``."""
+    """Store the quote's offers and its audit row (``quote``), in one transaction; return each offer's JSON
+    with its ``id``, rank ``n`` and ``expires_at``."""
     now = utcnow()
     rows, out = [], []
     for n, (offer, rosters) in enumerate(zip(quoted.quote.offers, quoted.rosters, strict=True), 1):
@@ -380,9 +381,10 @@ def store_offers(*, db: Database, quoted: Quoted, data: Any, client_id: str | No
                      "offer": body, "rosters": rosters, "created_at": now, "expires_at": now + OFFER_TTL,
                      "created_by": who.key_id})
         out.append({"id": oid, "n": n, **body, "expires_at": (now + OFFER_TTL).isoformat()})
-    if rows:
-        with db.write() as session:
+    with db.write() as session:
+        if rows:
             session.execute(insert(OfferRecord), rows)
+        _audit(session, who, "quote", f"{len(out)} offers", [client_id] if client_id else ())
     return out
 
 

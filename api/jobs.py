@@ -66,8 +66,9 @@ Stop and restart
 
 Several ``homecare serve`` processes may share one database (PostgreSQL, or a
 SQLite file on one host); their clocks need not agree, as leases are timed by
-the database's clock. Each is one server process with one runner; start more
-of them to serve more (``homecare serve`` offers no uvicorn ``--workers``).
+the database's clock. Each is one server process with one runner (and its own
+``solve_workers`` solver processes); ``homecare serve --workers N`` starts N of
+them on one port.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 What it does, all on 127.0.0.1:
 
 1. Starts ``homecare serve`` (a subprocess, a fresh SQLite file in a temporary
-   folder, the usual network and matrix cache) with a ``coordinator`` and a
+   folder, the usual network and matrix cache; ``--server-workers N``: ``serve
+   --workers N``, N server processes on the port) with a ``coordinator`` and a
    ``frontdoor`` key made in the database as the tests make them.
 2. Publishes a week through the API with ``homecare publish-week``'s function
    (:func:`homecare_cli.publish.publish_week`: ``POST /plans``, ``POST
@@ -12,7 +13,8 @@ What it does, all on 127.0.0.1:
    visits by default, solved once with a 20-second search and cached under the
    temp folder) on each of ``--days`` dates from today, the same plan and
    roster each date. The server keeps nothing warm for us: the first quotes
-   build the published days (``--warm`` quotes, not measured, do that before
+   build the published days (``--warm`` quotes, not measured, a connection
+   each so that each server process may take some, do that before
    the clock starts, as the first residents of the day would).
 3. Starts a realistic solve on the service (the first date's plan again,
    ``--solve`` seconds of search) and waits until it searches.
@@ -28,15 +30,18 @@ What it does, all on 127.0.0.1:
    ``postcode``), the rest existing clients; no ``dates`` (the service's
    default: the next 7 days with a published roster).
 5. Prints p50, p95, p99 and max latency, the rate achieved, every error (a
-   non-2xx answer or an exception) and whether the solve ran throughout (its
-   job ``running`` before the first request and after the last answer).
+   non-2xx answer or an exception), the server processes' CPU (each, and a
+   request; their solver processes not counted) and whether the solve ran
+   throughout (its job ``running`` before the first request and after the last
+   answer).
 
 Run from the repository root::
 
     python benchmarks/quote_service.py --visits 1000 --days 7 --rate 20 --duration 60 --solve 120
 
-``--profile FILE`` samples the server with py-spy (if installed) while the
-offers run and writes its collapsed stacks to FILE. ``benchmarks/test_quote_service.py``
+``--profile FILE`` samples the server (with ``--server-workers`` over 1, the
+first server process) with py-spy (if installed) while the offers run and
+writes its collapsed stacks to FILE. ``benchmarks/test_quote_service.py``
 runs a small day for a few seconds in CI and asserts no errors (no timing).
 """
 
@@ -83,6 +88,7 @@ class Options:
     warm: int = 20
     profile: Path | None = None
     log: Path | None = None
+    server_workers: int = 1
 
 
 @dataclasses.dataclass(slots=True)
@@ -100,6 +106,7 @@ class Result:
     setup: dict[str, float]
     server_cpu_s: float
     load: tuple[float, float]
+    server_cpu_each_s: tuple[float, ...] = ()
 
     @property
     def solve_throughout(self) -> bool:
@@ -121,6 +128,23 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _server_pids(process: subprocess.Popen[bytes], workers: int) -> list[int]:
+    """Return the processes that answer requests: ``homecare serve`` or its server processes.
+
+    With ``workers`` over 1: the children of ``homecare serve`` started by
+    ``multiprocessing`` spawn (their own solver processes are their children).
+    """
+    if workers == 1:
+        return [process.pid]
+    found = []
+    for task in Path(f"/proc/{process.pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            with contextlib.suppress(OSError):
+                if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    found.append(int(child))
+    return sorted(found)
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))
@@ -129,10 +153,12 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def service(folder: Path, *, log: Path, roles: tuple[str, ...] = ("coordinator", "frontdoor"),
-            cache_dir: Path | None = None) -> Iterator[tuple[str, dict[str, str], subprocess.Popen[bytes]]]:
+            cache_dir: Path | None = None, workers: int = 1
+            ) -> Iterator[tuple[str, dict[str, str], subprocess.Popen[bytes]]]:
     """Run ``homecare serve`` on a free loopback port with a fresh SQLite file and a key per role; yield its
     URL, the keys by role and the server process. ``cache_dir``: the network and matrix cache (default: the
-    usual one); stopped (Ctrl-C, then killed after 30 s) at the end. ``benchmarks/test_api_load.py`` uses it too.
+    usual one); ``workers``: ``serve --workers``; stopped (Ctrl-C, then killed after 30 s) at the end.
+    ``benchmarks/test_api_load.py`` uses it too.
     """
     from api import crud
     from api.db import Database, migrate
@@ -148,7 +174,8 @@ def service(folder: Path, *, log: Path, roles: tuple[str, ...] = ("coordinator",
     env.pop("HOMECARE_DATABASE_URL", None)
     with log.open("ab") as out:
         process = subprocess.Popen([sys.executable, "-m", "homecare_cli", "serve", "--host", HOST, "--port",
-                                    str(port), "--db", url, "--log-level", "warning"], cwd=ROOT, env=env,
+                                    str(port), "--db", url, "--log-level", "warning",
+                                    "--workers", str(workers)], cwd=ROOT, env=env,
                                    stdout=out, stderr=subprocess.STDOUT)
     base = f"http://{HOST}:{port}"
     try:
@@ -335,32 +362,35 @@ def run(options: Options) -> Result:
     with tempfile.TemporaryDirectory(prefix="homecare-quote-service-") as tmp:
         folder = Path(tmp)
         log = options.log or folder / "server.log"
-        with service(folder, log=log) as (base, keys, process), \
+        with service(folder, log=log, workers=options.server_workers) as (base, keys, process), \
                 httpx.Client(base_url=base, headers={"X-API-Key": keys["coordinator"]}, timeout=300) as api:
             t = time.perf_counter()
             plan, plan_ids = publish_week(api, visits=options.visits, seed=options.seed,
                                           search_s=options.publish_search, days=options.days, first=today)
             setup["publish_s"] = time.perf_counter() - t
             asks = requests_for(plan, n + options.warm, seed=options.seed)
-            with httpx.Client(base_url=base, headers={"X-API-Key": keys["frontdoor"]}, timeout=120) as fd:
-                t = time.perf_counter()
-                for ask in asks[n:]:
+            t = time.perf_counter()
+            for ask in asks[n:]:  # a connection each, so that every server process may build the days
+                with httpx.Client(base_url=base, headers={"X-API-Key": keys["frontdoor"]}, timeout=120) as fd:
                     fd.post("/offers", json=ask).raise_for_status()
-                setup["warm_s"] = time.perf_counter() - t
+            setup["warm_s"] = time.perf_counter() - t
             job = api.post(f"/plans/{plan_ids[0]}/jobs", json={"time_limit_s": options.solve, "seed": options.seed})
             job.raise_for_status()
             job_id = job.json()["id"]
             t = time.perf_counter()
             before = _wait_job(api, job_id, {"succeeded"}, stage="search")["state"]
             setup["solve_to_search_s"] = time.perf_counter() - t
-            with _profiling(process.pid, options.profile):
-                cpu, load = _cpu_s(process.pid), os.getloadavg()[0]
+            pids = _server_pids(process, options.server_workers)
+            with _profiling(pids[0], options.profile):
+                cpu, load = [_cpu_s(pid) for pid in pids], os.getloadavg()[0]
                 latencies, service_s, errors, with_offers, late, wall = offer_load(
                     base, keys["frontdoor"], asks[:n], rate=options.rate, clients=options.clients)
-                cpu, load = _cpu_s(process.pid) - cpu, (load, os.getloadavg()[0])
+                cpu = [_cpu_s(pid) - c for pid, c in zip(pids, cpu, strict=True)]
+                load = (load, os.getloadavg()[0])
             after = api.get(f"/jobs/{job_id}").json()["state"]
             api.post(f"/jobs/{job_id}/cancel")
-    return Result(latencies, service_s, errors, n, with_offers, late, wall, (before, after), setup, cpu, load)
+    return Result(latencies, service_s, errors, n, with_offers, late, wall, (before, after), setup,
+                  sum(cpu), load, tuple(cpu))
 
 
 def report(options: Options, result: Result) -> str:
@@ -379,7 +409,10 @@ def report(options: Options, result: Result) -> str:
         "|---|---:|---:|---:|---:|",
         f"| from due time | {_pct(ms, 0.5):.0f} | {_pct(ms, 0.95):.0f} | {_pct(ms, 0.99):.0f} | {max(ms):.0f} |",
         f"| from send | {_pct(sv, 0.5):.0f} | {_pct(sv, 0.95):.0f} | {_pct(sv, 0.99):.0f} | {max(sv):.0f} |",
-        f"server process CPU during the offers: {result.server_cpu_s:.1f} s, "
+        f"server CPU during the offers ({options.server_workers} process"
+        f"{'es' if options.server_workers > 1 else ''}: "
+        f"{' + '.join(f'{c:.1f}' for c in result.server_cpu_each_s) or '?'} s): "
+        f"{result.server_cpu_s:.1f} s, "
         f"{1000 * result.server_cpu_s / max(1, len(ms)):.0f} ms a request; load average (1 min) "
         f"{result.load[0]:.2f} at the start, {result.load[1]:.2f} at the end",
         f"errors: {len(result.errors)}" + "".join(f"\n  {e}" for e in result.errors[:10]),
@@ -403,13 +436,15 @@ def main() -> None:
     ap.add_argument("--publish-search", type=float, default=d.publish_search,
                     help="search time of each published date's solve (s)")
     ap.add_argument("--warm", type=int, default=d.warm, help="quotes sent before the clock starts")
+    ap.add_argument("--server-workers", type=int, default=d.server_workers,
+                    help="server processes (homecare serve --workers)")
     ap.add_argument("--profile", type=Path, help="py-spy the server during the offers: collapsed stacks here")
     ap.add_argument("--log", type=Path, help="keep the server's log here")
     ap.add_argument("--json", type=Path, help="also write the latencies and errors here")
     args = ap.parse_args()
     options = Options(visits=args.visits, days=args.days, seed=args.seed, rate=args.rate, duration=args.duration,
                       clients=args.clients, solve=args.solve, publish_search=args.publish_search, warm=args.warm,
-                      profile=args.profile, log=args.log)
+                      profile=args.profile, log=args.log, server_workers=args.server_workers)
     if options.solve < options.duration + 10:
         ap.error("--solve must outlast --duration (by 10 s at least) for the offers to meet a running solve")
     result = run(options)

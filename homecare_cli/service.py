@@ -6,6 +6,7 @@ uvicorn and SQLAlchemy are imported inside the commands only.
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Optional
 
 import typer
@@ -94,19 +95,34 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     db: DbOption = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    workers: Annotated[int, typer.Option(
+        min=1, max=64,
+        help="Server processes answering on the port (uvicorn's workers), sharing the database and "
+             "its job queue; each runs its own HOMECARE_SOLVE_WORKERS solver processes.")] = 1,
 ) -> None:
     """Run the roster service (OpenAPI docs at /docs)."""
     import uvicorn
 
-    from api.main import create_app
-
     settings = _settings(db)
-    # Reach the database first: a wrong URL or a server that is down is one clear
-    # line here, not a traceback from the app's start-up inside uvicorn.
-    _open(settings.url, upgrade=False).engine.dispose()
-    console.print(f"homecare roster service on http://{host}:{port} (docs at /docs), database "
-                  f"{_safe_url(settings.url)}", highlight=False)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, proxy_headers=False)
+    if workers == 1:
+        from api.main import create_app
+
+        # Reach the database first: a wrong URL or a server that is down is one clear
+        # line here, not a traceback from the app's start-up inside uvicorn.
+        _open(settings.url, upgrade=False).engine.dispose()
+        console.print(f"homecare roster service on http://{host}:{port} (docs at /docs), database "
+                      f"{_safe_url(settings.url)}", highlight=False)
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
+                    proxy_headers=False)
+        return
+    # Several processes: the schema is upgraded here, once, rather than by each process at once;
+    # each builds its app from the environment (api.main.app_from_env), given the database here.
+    _open(settings.url, upgrade=settings.migrate_on_start).engine.dispose()
+    os.environ.update(HOMECARE_DATABASE_URL=settings.url, HOMECARE_MIGRATE_ON_START="false")
+    console.print(f"homecare roster service on http://{host}:{port} (docs at /docs), {workers} "
+                  f"server processes, database {_safe_url(settings.url)}", highlight=False)
+    uvicorn.run("api.main:app_from_env", factory=True, workers=workers, host=host, port=port,
+                log_level=log_level, proxy_headers=False)
 
 
 def _safe_url(url: str) -> str:

@@ -54,8 +54,6 @@ def _offers(request: Request, session: Any, cache: Any, settings: Any, db: Any, 
                                      quoted=quoted)
     offers = [{**o, "provider_name": names.get(o["provider_id"], o["provider_id"])} for o in offers]
     body = quoted.quote.to_dict()
-    crud.audit(db=db, who=who, action="quote", resource=f"{len(offers)} offers",
-               client_ids=[client_id] if client_id else ())
     return OffersPublic(offers=[frontdoor.public_offer(o, who) for o in offers], reason=body["reason"],
                         codes=body["codes"])
 

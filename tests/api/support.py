@@ -50,16 +50,19 @@ class LiveServer:
         Where the server's output goes.
     db_url
         Use this database instead of a new one (a second server on the same database).
+    workers
+        Server processes (``homecare serve --workers``).
     env
         Further ``HOMECARE_*`` settings.
     """
 
     def __init__(self, db_path: Path, cache_dir: Path, log_path: Path, *, db_url: str | None = None,
-                 **env: str) -> None:
+                 workers: int = 1, **env: str) -> None:
         self.db_path = db_path
         self.cache_dir = cache_dir
         self.log_path = log_path
         self.env = env
+        self.workers = workers
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
         self._db_url = db_url or fresh_database_url(db_path)
@@ -82,7 +85,7 @@ class LiveServer:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "homecare_cli", "serve", "--host", HOST, "--port", str(self.port),
-             "--db", self.db_url, "--log-level", "warning"],
+             "--db", self.db_url, "--log-level", "warning", "--workers", str(self.workers)],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         deadline = time.monotonic() + timeout_s
