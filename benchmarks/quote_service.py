@@ -89,6 +89,7 @@ class Options:
     profile: Path | None = None
     log: Path | None = None
     server_workers: int = 1
+    fresh_connections: bool = False
 
 
 @dataclasses.dataclass(slots=True)
@@ -277,9 +278,13 @@ def requests_for(plan: Any, n: int, *, seed: int) -> list[dict[str, Any]]:
     return out
 
 
-def offer_load(base: str, key: str, asks: list[dict[str, Any]], *, rate: float, clients: int
-               ) -> tuple[list[float], list[float], list[str], int, int, float]:
+def offer_load(base: str, key: str, asks: list[dict[str, Any]], *, rate: float, clients: int,
+               fresh: bool = False) -> tuple[list[float], list[float], list[str], int, int, float]:
     """Send ``asks`` as ``POST /offers``, ask *i* due at ``t0 + i / rate``, from ``clients`` threads.
+
+    Each thread keeps one connection open (a few busy clients), or with ``fresh`` opens one per
+    request (many residents, each their own): with several server processes a kept connection stays
+    with the process that accepted it, a fresh one goes to whichever process accepts first.
 
     Returns
     -------
@@ -299,7 +304,7 @@ def offer_load(base: str, key: str, asks: list[dict[str, Any]], *, rate: float, 
     end = [t0]
 
     def client() -> None:
-        with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=60) as api:
+        with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=60) as kept:
             while True:
                 with lock:
                     i = next(queue, None)
@@ -311,7 +316,11 @@ def offer_load(base: str, key: str, asks: list[dict[str, Any]], *, rate: float, 
                     time.sleep(wait)
                 sent = time.perf_counter()
                 try:
-                    response = api.post("/offers", json=asks[i])
+                    if fresh:
+                        with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=60) as api:
+                            response = api.post("/offers", json=asks[i])
+                    else:
+                        response = kept.post("/offers", json=asks[i])
                     problem = None if response.is_success else f"#{i}: {response.status_code} {response.text[:200]}"
                     has = bool(response.is_success and response.json()["offers"])
                 except Exception as exc:  # noqa: BLE001 - every failure is counted and shown
@@ -384,7 +393,8 @@ def run(options: Options) -> Result:
             with _profiling(pids[0], options.profile):
                 cpu, load = [_cpu_s(pid) for pid in pids], os.getloadavg()[0]
                 latencies, service_s, errors, with_offers, late, wall = offer_load(
-                    base, keys["frontdoor"], asks[:n], rate=options.rate, clients=options.clients)
+                    base, keys["frontdoor"], asks[:n], rate=options.rate, clients=options.clients,
+                    fresh=options.fresh_connections)
                 cpu = [_cpu_s(pid) - c for pid, c in zip(pids, cpu, strict=True)]
                 load = (load, os.getloadavg()[0])
             after = api.get(f"/jobs/{job_id}").json()["state"]
@@ -403,7 +413,8 @@ def report(options: Options, result: Result) -> str:
         f"week: {options.days} dates x {options.visits} visits (seed {options.seed}); setup "
         + ", ".join(f"{k} {v:.1f}" for k, v in result.setup.items()),
         f"offered {result.offered} POST /offers at {options.rate:g}/s for {options.duration:g} s from "
-        f"{options.clients} threads: answered {len(ms)} in {result.wall_s:.1f} s "
+        f"{options.clients} threads ({'a connection per request' if options.fresh_connections else 'a connection each'})"
+        f": answered {len(ms)} in {result.wall_s:.1f} s "
         f"({len(ms) / result.wall_s:.1f}/s), {result.with_offers} with offers, {result.late_sends} sent >50 ms late",
         "| latency (ms) | p50 | p95 | p99 | max |",
         "|---|---:|---:|---:|---:|",
@@ -438,13 +449,16 @@ def main() -> None:
     ap.add_argument("--warm", type=int, default=d.warm, help="quotes sent before the clock starts")
     ap.add_argument("--server-workers", type=int, default=d.server_workers,
                     help="server processes (homecare serve --workers)")
+    ap.add_argument("--fresh-connections", action="store_true",
+                    help="a connection per request (many residents) instead of one kept per client thread")
     ap.add_argument("--profile", type=Path, help="py-spy the server during the offers: collapsed stacks here")
     ap.add_argument("--log", type=Path, help="keep the server's log here")
     ap.add_argument("--json", type=Path, help="also write the latencies and errors here")
     args = ap.parse_args()
     options = Options(visits=args.visits, days=args.days, seed=args.seed, rate=args.rate, duration=args.duration,
                       clients=args.clients, solve=args.solve, publish_search=args.publish_search, warm=args.warm,
-                      profile=args.profile, log=args.log, server_workers=args.server_workers)
+                      profile=args.profile, log=args.log, server_workers=args.server_workers,
+                      fresh_connections=args.fresh_connections)
     if options.solve < options.duration + 10:
         ap.error("--solve must outlast --duration (by 10 s at least) for the offers to meet a running solve")
     result = run(options)
