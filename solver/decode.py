@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from ortools.constraint_solver import pywrapcp
 
 from scheduler.errors import SolverError
-from scheduler.model import Plan, Worker
+from scheduler.model import Location, Plan, Worker
 from scheduler.roster import OFF_AFTER_S, Break, Route, Stop, Unassigned, make_route, plan_locked_before
 from scheduler.rules.view import TravelOracle
 from scheduler.shifts import arrive, break_needs, free_time, gaps, leave_by, stints
@@ -67,9 +67,9 @@ def decode(model: RoutingModel, assignment: pywrapcp.Assignment) -> tuple[list, 
         matrix = travel.matrix(worker.travel_mode)
         index = routing.Start(k)
         prev_loc = model.node_location[manager.IndexToNode(index)]
-        day_start = stints(worker)[0].start
+        leaves_from = stints(worker)[0].start
         if lock is not None and not any(v == k and at * 60 < lock for v, at in model.node_lock.values()):
-            day_start = max(day_start, lock)
+            leaves_from = max(leaves_from, lock)
         # Travel pauses over the gaps between stints (the model counts it so).
         blocks = [(g.start, g.end) for g in gaps(worker)]
         legs: list[tuple[int, int, int, int, int, bool]] = []  # visit node, start, leg s, leg m, leg s rounded up, locked
@@ -89,7 +89,7 @@ def decode(model: RoutingModel, assignment: pywrapcp.Assignment) -> tuple[list, 
             visit = model.node_visit[node]
             # Leave as late as the start allows: any waiting happens before leaving, and
             # the worker arrives just in time (earlier only when travel must pause over a gap).
-            departure, arrival = just_in_time(start, leg_min_s, day_start if prev_end is None else prev_end,
+            departure, arrival = just_in_time(start, leg_min_s, leaves_from if prev_end is None else prev_end,
                                               blocks)
             stops.append(Stop(visit.id, arrival, start, start + visit.duration_s, leg_s, leg_m, visit.client_id,
                               departure=departure, locked=is_locked))
@@ -216,6 +216,32 @@ def with_waits(stops: Sequence[Stop], rests: Sequence[Break], blocks: Sequence[t
     return out
 
 
+def day_start(worker: Worker, stops: Sequence[Stop], lock: int | None) -> int:
+    """Return when a worker may leave home: their first stint's start, or a re-plan's ``lock`` when no stop of
+    ``stops`` starts before it."""
+    start = stints(worker)[0].start
+    if lock is not None and not any(s.start < lock for s in stops):
+        start = max(start, lock)
+    return start
+
+
+def timed_legs(plan: Plan, worker: Worker, stops: Sequence[Stop], travel: TravelOracle, *, there: Location,
+               ready: int, blocks: Sequence[tuple[int, int]]) -> list[Stop]:
+    """Return ``stops`` (starts and ends as given) with their legs timed, the first from ``there``, free from ``ready``.
+
+    Each stop gets its leg from the road network, leaves as late as its start allows
+    and arrives just in time (:func:`just_in_time`); the next leaves from it once it ends.
+    """
+    out: list[Stop] = []
+    for stop in stops:
+        here = plan.visit_location(plan.visit(stop.visit_id))
+        leg_s, leg_m = travel.leg(worker, there, here)
+        departure, arrival = just_in_time(stop.start, -(-leg_s // 60) * 60, ready, blocks)
+        out.append(dataclasses.replace(stop, arrival=arrival, travel_s=leg_s, travel_m=leg_m, departure=departure))
+        there, ready = here, stop.end
+    return out
+
+
 def timed_route(plan: Plan, worker: Worker, stops: Sequence[Stop], breaks: Sequence[Break], travel: TravelOracle,
                 *, lock: int | None = None) -> Route:
     """Return the route of ``stops`` (starts and ends as given) timed as :func:`decode` times stops.
@@ -228,18 +254,9 @@ def timed_route(plan: Plan, worker: Worker, stops: Sequence[Stop], breaks: Seque
     """
     stops = [s for s in stops if plan.has_visit(s.visit_id)]
     blocks = [(g.start, g.end) for g in gaps(worker)]
-    day_start = stints(worker)[0].start
-    if lock is not None and not any(s.start < lock for s in stops):
-        day_start = max(day_start, lock)
-    out: list[Stop] = []
-    there = worker.start_location
-    for n, stop in enumerate(stops):
-        here = plan.visit_location(plan.visit(stop.visit_id))
-        leg_s, leg_m = travel.leg(worker, there, here)
-        departure, arrival = just_in_time(stop.start, -(-leg_s // 60) * 60, day_start if n == 0 else out[-1].end,
-                                          blocks)
-        out.append(dataclasses.replace(stop, arrival=arrival, travel_s=leg_s, travel_m=leg_m, departure=departure))
-        there = here
+    out = timed_legs(plan, worker, stops, travel, there=worker.start_location,
+                     ready=day_start(worker, stops, lock), blocks=blocks)
+    there = plan.visit_location(plan.visit(out[-1].visit_id)) if out else worker.start_location
     out = with_waits(out, breaks, blocks)
     end_s, end_m = travel.leg(worker, there, worker.end_location) if out else (0, 0)
     return make_route(worker.id, out, departure=out[0].departure if out else None, end_travel_s=end_s,

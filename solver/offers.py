@@ -56,10 +56,10 @@ from scheduler.rules import TravelOracle, Violation
 from scheduler.rules.equipment import EquipmentRule, served_ends
 from scheduler.rules.minimum_wage import DayPay, day_pay, day_time, wage_terms
 from scheduler.rules.view import RosterView
-from scheduler.shifts import gaps, stints
+from scheduler.shifts import gaps
 from scheduler.timeutil import DAY_S
 from scheduler.validate import check_roster
-from solver.decode import just_in_time
+from solver.decode import day_start, timed_legs
 from solver.matrix import TravelMatrix, _fastest_path_lengths
 from solver.network import RoadNetwork, Snap, check_snaps
 from solver.repair import remove_stop, with_visit
@@ -614,9 +614,9 @@ class _Wage:
         """Return the worker's day with the visit before stop ``position``, starting at ``start``.
 
         Booking (:func:`solver.repair.insert_stop`, :func:`solver.decode.timed_route`)
-        keeps every stop's start and end and times each leg just in time
-        (:func:`solver.decode.just_in_time`); only the new stop's leg and the next
-        stop's change, so only those two are timed here, the same way.
+        keeps every stop's start and end and times each leg just in time; only the new
+        stop's leg and the next stop's change, so only those two are timed here, by the
+        same :func:`solver.decode.timed_legs` and :func:`solver.decode.day_start`.
         """
         key = (worker_id, position, start)
         hit = self._after.get(key)
@@ -626,24 +626,14 @@ class _Wage:
             blocks = self._blocks.get(worker_id)
             if blocks is None:
                 blocks = self._blocks[worker_id] = [(g.start, g.end) for g in gaps(worker)]
-            here = self.plan.visit_location(visit)
+            stop = Stop(visit.id, start, start, start + visit.duration_s, 0, 0, visit.client_id)
             if position:
                 there, ready = self.plan.visit_location(self.plan.visit(stops[position - 1].visit_id)), \
                     stops[position - 1].end
             else:
-                there, ready, lock = worker.start_location, stints(worker)[0].start, self.day.roster.locked_before
-                if lock is not None and start >= lock:
-                    ready = max(ready, lock)
-            leg_s, leg_m = travel.leg(worker, there, here)
-            departure, arrival = just_in_time(start, -(-leg_s // 60) * 60, ready, blocks)
-            end = start + visit.duration_s
-            timed = [Stop(visit.id, arrival, start, end, leg_s, leg_m, visit.client_id, departure=departure)]
-            if position < len(stops):
-                nxt = stops[position]
-                leg_s, leg_m = travel.leg(worker, here, self.plan.visit_location(self.plan.visit(nxt.visit_id)))
-                departure, arrival = just_in_time(nxt.start, -(-leg_s // 60) * 60, end, blocks)
-                timed.append(dataclasses.replace(nxt, arrival=arrival, travel_s=leg_s, travel_m=leg_m,
-                                                 departure=departure))
+                there, ready = worker.start_location, day_start(worker, [stop, *stops], self.day.roster.locked_before)
+            timed = timed_legs(self.plan, worker, [stop, *stops[position:position + 1]], travel, there=there,
+                               ready=ready, blocks=blocks)
             hit = self._after[key] = day_pay(self.plan, route, old=stops[max(0, position - 1):position + 1],
                                              new=[*stops[max(0, position - 1):position], *timed],
                                              time=self._time(worker_id))
