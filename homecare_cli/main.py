@@ -469,6 +469,7 @@ def solve_week(
     Each date goes through the same pipeline as solve (solver.run). Exits 1 if a
     roster breaks a rule (every date is still solved and written).
     """
+    from scheduler.generate import week_roster_file
     from scheduler.io import write_roster
     from solver import run
     from solver.cache import default_cache_dir
@@ -492,7 +493,7 @@ def solve_week(
         except SchedulerError as exc:
             raise _fail(f"{file}: {exc}") from None
         roster, violations = result.roster, result.violations
-        name = f"roster-{plan.date.isoformat()}"
+        name = Path(week_roster_file(plan.date)).stem
         try:
             write_roster(roster, out_dir / f"{name}.json")
             write_roster(roster, out_dir / f"{name}.csv", plan=plan)

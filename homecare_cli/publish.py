@@ -78,6 +78,8 @@ def week_files(plans_dir: Path, rosters_dir: Path) -> list[tuple[dt.date, Path, 
     PublishError
         A folder is missing, or holds no plans.
     """
+    from scheduler.generate import week_roster_file
+
     for folder, what in ((plans_dir, "plans"), (rosters_dir, "rosters")):
         if not folder.is_dir():
             raise PublishError(f"{folder}: no such folder of {what}")
@@ -90,7 +92,7 @@ def week_files(plans_dir: Path, rosters_dir: Path) -> list[tuple[dt.date, Path, 
             date = dt.date.fromisoformat(match.group(1))
         except ValueError:
             continue
-        found.append((date, file, rosters_dir / f"roster-{date.isoformat()}.json"))
+        found.append((date, file, rosters_dir / week_roster_file(date)))
     if not found:
         raise PublishError(f"{plans_dir}: no plan-YYYY-MM-DD.json files; write a week with homecare generate --days 7")
     return found

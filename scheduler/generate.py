@@ -72,6 +72,7 @@ __all__ = [
     "generate_week",
     "peak_loads",
     "week_file",
+    "week_roster_file",
     "week_profile",
     "write_week",
 ]
@@ -638,6 +639,12 @@ def generate_week(
 def week_file(date: dt.date) -> str:
     """Return the file name of a week's plan for ``date``: ``plan-YYYY-MM-DD.json``."""
     return f"plan-{date.isoformat()}.json"
+
+
+def week_roster_file(date: dt.date) -> str:
+    """Return the file name of a week's roster for ``date`` (``homecare solve-week`` writes it, ``publish-week``
+    reads it): ``roster-YYYY-MM-DD.json``."""
+    return f"roster-{date.isoformat()}.json"
 
 
 def write_week(plans: Sequence[Plan], folder: str | Path) -> list[Path]:
