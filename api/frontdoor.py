@@ -547,7 +547,7 @@ def _book_in(edits: _Edits, *, days: PublishedDays, settings: Settings, current:
              if request.installs is not None and d > dates[0] and d not in roster_ids}
     gone = {v for ch in edits.changes.values() for v in ch.get("cancelled", ())}  # a reschedule's old visits
     result = book(asked, offer, [*pdays, *later.values()], network=days.network(pdays[0].plan, settings),
-                  visit_ids=[_free_id(edits.day(roster_ids[s.date]).plan, gone) for s in offer.slots]  # type: ignore[index]
+                  visit_ids=[_booked_id(edits.day(roster_ids[s.date]).plan, gone) for s in offer.slots]  # type: ignore[index]
                   if gone else None)
     if not result.ok:
         return Stale(f"offer {offer_rec.id!r} no longer fits the roster published now")
@@ -562,12 +562,11 @@ def _book_in(edits: _Edits, *, days: PublishedDays, settings: Settings, current:
     return _Booked(result.client_id or "", visits, roster_ids, equipment)  # type: ignore[arg-type]
 
 
-def _free_id(plan: Any, taken: set[str]) -> str:
-    """``booked-N`` free in the plan and not among ``taken`` (a new visit never takes the id of the one it replaces)."""
-    n = 1
-    while plan.has_visit(f"booked-{n}") or f"booked-{n}" in taken:
-        n += 1
-    return f"booked-{n}"
+def _booked_id(plan: Any, gone: set[str]) -> str:
+    """``booked-N`` free in the plan and not among ``gone`` (a new visit never takes the id of the one it replaces)."""
+    from scheduler.offers import free_id
+
+    return free_id("booked-", lambda x: plan.has_visit(x) or x in gone)
 
 
 def _put_in_place(edits: _Edits, current: Mapping[tuple[dt.date, str], str], result: Any, item: str,

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +40,7 @@ from scheduler.timeutil import DAY_S, format_hhmm
 
 __all__ = [
     "GREEN_MAX_S", "GREEN_QUARTILE_MAX_S", "RESIDENT_WORDS", "SLOT_MIN", "WEEKDAYS", "NewClient", "Offer",
-    "OfferRequest", "Quote", "Recurrence", "Slot", "booked_plan", "in_residents_words", "mark_green", "rank",
+    "OfferRequest", "Quote", "Recurrence", "Slot", "booked_plan", "free_id", "in_residents_words", "mark_green", "rank",
     "recurring_dates", "request_from_dict", "slot_starts", "with_equipment",
 ]
 
@@ -274,11 +274,12 @@ def asked_client(plan: Plan, request: OfferRequest) -> Client:
                                      f"client of the plan of {plan.date}")]) from None
     new = request.new_client
     assert new is not None
-    cid = new.id or _free_id(plan, "resident-", lambda x: any(c.id == x for c in plan.clients))
+    cid = new.id or free_id("resident-", lambda x: any(c.id == x for c in plan.clients))
     return Client(cid, new.location, postcode=new.postcode, name=new.name, gender_preference=new.gender_preference)
 
 
-def _free_id(plan: Plan, prefix: str, taken: Any) -> str:
+def free_id(prefix: str, taken: Callable[[str], bool]) -> str:
+    """Return ``prefix`` and the first whole number from 1 that ``taken`` does not claim (``booked-1``, ...)."""
     n = 1
     while taken(f"{prefix}{n}"):
         n += 1
@@ -291,7 +292,7 @@ def asked_visit(plan: Plan, request: OfferRequest, client: Client, window: TimeW
 
     An installation (``installs``) needs its item as a skill of the technician, as generated plans give them.
     """
-    vid = visit_id or _free_id(plan, "booked-", plan.has_visit)
+    vid = visit_id or free_id("booked-", plan.has_visit)
     skills = request.required_skills | ({request.installs} if request.installs is not None else set())
     return Visit(vid, client.id, request.kind, window, request.duration_min,
                  provider_id=provider_id or request.provider_id, required_skills=frozenset(skills),
