@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.api.support import LONDON_NETWORK, create_keys, solve, submit
+from tests.api.support import LONDON_NETWORK, assert_valid_roster, create_keys, solve, submit
 from tests.helpers import client, plan_dict, provider, visit, worker
 
 DATE = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)).isoformat()
@@ -27,13 +27,15 @@ def _care_and_hair_plan() -> dict:
                 visit("v2", "c2", kind="hairdressing", provider_id="hair-1", window=("10:00", "12:00"))])
 
 
-def test_frontdoor_offers_come_only_from_providers_of_the_kind(server_factory):
+def test_frontdoor_offers_come_only_from_providers_of_the_kind(server_factory, london_network):
     """Before: every provider with a published roster was asked with its own id, so carers were offered haircuts."""
     server = server_factory("frontdoor-kinds")
     keys = create_keys(server.db_url, ["coordinator", "frontdoor"])
     server.start()
     with server.client(keys["coordinator"]) as api:
-        solve(api, submit(api, _care_and_hair_plan()), time_limit_s=0.5, publish=True)
+        data = _care_and_hair_plan()
+        job = solve(api, submit(api, data), time_limit_s=0.5, publish=True)
+        assert_valid_roster(data, api.get(f"/rosters/{job['roster_id']}").json()["roster"], london_network)
     with server.client(keys["frontdoor"]) as fd:
         for kind, only in (("hairdressing", {"hair-1"}), ("care", {"care-1"})):
             answer = fd.post("/offers", json={"client_id": "c1", "kind": kind, "duration_min": 30})
