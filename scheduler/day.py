@@ -478,14 +478,19 @@ class WorkerDay:
         A visit of the route to leave out (to ask where else it could go).
     legs
         Travel seconds from one location to another, instead of ``travel``.
+    rows
+        Travel seconds as a matrix's rows and the row of each location, instead
+        of ``travel`` or ``legs``: read as they are (``rows[i][j]``, nothing copied
+        or filled in), so one matrix serves every worker day of its travel mode.
     """
 
     def __init__(self, plan: Plan, worker: Worker, route: Route | None = None, travel: Any = None, *,
                  not_before: int | None = None, skip: str | None = None,
-                 legs: Callable[[Location, Location], int] | None = None) -> None:
-        if legs is None:
+                 legs: Callable[[Location, Location], int] | None = None,
+                 rows: tuple[Mapping[Location, int], Sequence[Sequence[int]]] | None = None) -> None:
+        if legs is None and rows is None:
             if travel is None:
-                raise TypeError("WorkerDay needs travel or legs")
+                raise TypeError("WorkerDay needs travel, legs or rows")
             legs = lambda a, b: travel.leg(worker, a, b)[0]  # noqa: E731
         self.plan, self.worker = plan, worker
         self.stops: list[Stop] = [s for s in (route.stops if route else ()) if plan.has_visit(s.visit_id)
@@ -497,7 +502,12 @@ class WorkerDay:
         ready = self.stints[0].start
         if self.lock is not None and not any(s.start < self.lock for s in self.stops):
             ready = max(ready, self.lock)
-        self.tt = _Legs(legs)
+        if rows is not None:
+            self._key: Callable[[Location], int] = rows[0].__getitem__
+            self.tt: Any = rows[1]
+        else:
+            self.tt = _Legs(legs)  # type: ignore[arg-type]
+            self._key = self.tt.key
         data = NodeData({}, {}, {}, {}, {}, {}, {})
         for s in self.stops:
             self._know(data, s.visit_id, plan.visit(s.visit_id), s.start, s.end - s.start)
@@ -521,7 +531,7 @@ class WorkerDay:
 
     def key(self, location: Location) -> int:
         """Return the key of a location in the day's travel rows ``tt`` (and its nodes' ``loc``)."""
-        return self.tt.key(location)
+        return self._key(location)
 
     def _know(self, data: NodeData, key: Hashable, visit: Visit, start: int, dur: int) -> None:
         data.loc[key] = self.key(self.plan.visit_location(visit))

@@ -354,10 +354,6 @@ def _cost(plan: Plan, provider_id: str, travel_s: int) -> float:
     return round(travel_s / 3600 * rate, 2)
 
 
-#: Worker days built for a published day, reused by every question about it: roster id -> (day, lock, worker days).
-_DAYS: dict[int, tuple[Published, threading.Lock, dict[str, WorkerDay]]] = {}
-_DAYS_KEPT = 32
-
 
 @dataclass(frozen=True, slots=True)
 class _Loan:
@@ -368,9 +364,60 @@ class _Loan:
     travel: TravelOracle
 
 
+class _Rows:
+    """A travel's matrices as Python rows, shared by every worker day of the travel (one per mode), and its lock.
+
+    ``index`` maps each location to its row; ``modes`` each travel mode to its
+    rows (built on first use). Plain lists because the engine reads legs one at
+    a time, where NumPy's scalar indexing costs more than the lookup; the same
+    whole seconds as ``travel.leg``. Hold ``lock`` while asking the worker days
+    or building them: :func:`_lend` grows the rows by a new client's home for
+    one question.
+    """
+
+    __slots__ = ("index", "lock", "modes", "travel")
+
+    def __init__(self, travel: TravelOracle) -> None:
+        self.travel, self.lock = travel, threading.Lock()
+        self.index: dict[Location, int] = {}
+        self.modes: dict[str, list[list[int]]] = {}
+        if isinstance(travel, PlanTravel):
+            self.index = {loc: i for i, loc in enumerate(travel.locations)}
+
+    def of(self, mode: str) -> tuple[dict[Location, int], list[list[int]]] | None:
+        """Return the index and rows of a mode (``None``: not a :class:`PlanTravel` of that mode; ask ``travel``)."""
+        travel = self.travel
+        if not isinstance(travel, PlanTravel) or mode not in travel.matrices:
+            return None
+        rows = self.modes.get(mode)
+        if rows is None:
+            rows = self.modes[mode] = travel.matrix(mode).time_s.tolist()
+        return self.index, rows
+
+
+#: Per travel: its :class:`_Rows` (days of one travel share them).
+_ROWS: dict[int, _Rows] = {}
+_ROWS_LOCK = threading.Lock()
+#: Worker days built for a published day, reused by every question about it: roster id -> (day, the travel
+#: rows they read, worker days).
+_DAYS: dict[int, tuple[Published, _Rows, dict[str, WorkerDay]]] = {}
+_DAYS_KEPT = 32
+
+
+def _rows(travel: TravelOracle) -> _Rows:
+    with _ROWS_LOCK:
+        hit = _ROWS.get(id(travel))
+        if hit is None or hit.travel is not travel:
+            if len(_ROWS) >= _DAYS_KEPT:
+                _ROWS.clear()
+            hit = _ROWS[id(travel)] = _Rows(travel)
+        return hit
+
+
 def _worker_days(plan: Plan, day: Published, worker_ids: Iterable[str]
-                 ) -> tuple[threading.Lock, dict[str, WorkerDay], _Loan | None]:
-    """Return the day's :class:`WorkerDay` of each worker, the lock to hold while asking them, and any loan.
+                 ) -> tuple[_Rows, dict[str, WorkerDay], _Loan | None]:
+    """Return the day's :class:`WorkerDay` of each worker, the travel rows (whose lock to hold while asking
+    them), and any loan.
 
     Built once per published day (the roster as published; a booking makes a new
     one) and reused: as they are when ``plan`` only adds a visit of a client the
@@ -383,72 +430,49 @@ def _worker_days(plan: Plan, day: Published, worker_ids: Iterable[str]
     if hit is None or hit[0].roster is not day.roster or hit[0].plan is not day.plan or hit[0].travel is not base:
         if len(_DAYS) >= _DAYS_KEPT:
             _DAYS.clear()
-        hit = _DAYS[id(day.roster)] = (dataclasses.replace(day, travel=base), threading.Lock(), {})
-    kept, lock, built = hit
-    for wid in worker_ids:
-        if wid not in built:
-            worker = kept.plan.worker(wid)
-            built[wid] = WorkerDay(kept.plan, worker, kept.roster.route(wid), base,
-                                   legs=_fast_legs(base, worker.travel_mode))
+        hit = _DAYS[id(day.roster)] = (dataclasses.replace(day, travel=base), _rows(base), {})
+    kept, shared, built = hit
+    todo = [wid for wid in worker_ids if wid not in built]
+    if todo:
+        with shared.lock:  # the rows are not lent meanwhile
+            for wid in todo:
+                worker = kept.plan.worker(wid)
+                built[wid] = WorkerDay(kept.plan, worker, kept.roster.route(wid), base,
+                                       rows=shared.of(worker.travel_mode))
     loan = _Loan(plan, kept.plan, day.travel) if len(plan.clients) != len(day.plan.clients) else None
-    return lock, built, loan
+    return shared, built, loan
 
 
-def _lend(days: Iterable[WorkerDay], loan: _Loan, client: Location) -> list[tuple[WorkerDay, list[Location]]]:
-    """Let cached worker days read a client their plan lacks: the plan with them, their home's legs filled in.
+def _lend(days: Iterable[WorkerDay], shared: _Rows, loan: _Loan, client: Location) -> None:
+    """Let cached worker days read a client their plan lacks: the plan with them, and their home's legs.
 
-    The legs to and from the home, from every place each day goes (home, end
-    and its stops), are written into the day's travel rows; :func:`_give_back`
-    takes them out again and gives the day its own plan back.
+    The travel rows gain the home's row and column (one more location, index
+    ``len(base.locations)``, as :class:`PointTravel` numbers it); :func:`_give_back`
+    takes them out again and gives the days their own plan back. Hold the rows' lock.
     """
-    lent = []
-    travel = loan.travel
     for wd in days:
         wd.plan = loan.plan
-        places = [wd.worker.start_location, wd.worker.end_location,
-                  *(loan.own.visit_location(loan.own.visit(s.visit_id)) for s in wd.stops)]
-        if isinstance(travel, PointTravel) and travel.location == client:
-            home = wd.key(client)
-            row = wd.tt[home]
-            row[home] = 0
-            for x in places:
-                row[wd.key(x)] = travel.leg(wd.worker, client, x)[0]
-                wd.tt[wd.key(x)][home] = travel.leg(wd.worker, x, client)[0]
-        lent.append((wd, places))
-    return lent
+    travel = loan.travel
+    if isinstance(travel, PointTravel) and travel.location == client and shared.modes:
+        shared.index[client] = len(shared.index)
+        for mode, rows in shared.modes.items():
+            _, out_s, _, in_s, _ = travel.vectors[mode]
+            for row, s in zip(rows, in_s, strict=True):
+                row.append(s)
+            rows.append([*out_s, 0])
 
 
-def _give_back(lent: Iterable[tuple[WorkerDay, list[Location]]], loan: _Loan, client: Location) -> None:
+def _give_back(days: Iterable[WorkerDay], shared: _Rows, loan: _Loan, client: Location) -> None:
     """Undo :func:`_lend`: each day's own plan, and no legs to the home it does not know."""
-    for wd, places in lent:
+    for wd in days:
         wd.plan = loan.own
-        if isinstance(loan.travel, PointTravel) and loan.travel.location == client:
-            home = wd.key(client)
-            wd.tt.pop(home, None)
-            for x in places:
-                wd.tt[wd.key(x)].pop(home, None)
-
-
-#: Per travel and mode: the matrix as Python rows and the location index (read once, for every worker day).
-_LEGS: dict[tuple[int, str], tuple[TravelOracle, Callable[[Location, Location], int]]] = {}
-
-
-def _fast_legs(travel: TravelOracle, mode: str) -> Callable[[Location, Location], int] | None:
-    """Travel seconds between two of a :class:`PlanTravel`'s locations, from plain lists (``None``: ask ``travel``).
-
-    The same whole seconds as ``travel.leg``; plain lists because the engine reads
-    legs one at a time, where NumPy's scalar indexing costs more than the lookup.
-    """
-    if not isinstance(travel, PlanTravel) or mode not in travel.matrices:
-        return None
-    hit = _LEGS.get((id(travel), mode))
-    if hit is None or hit[0] is not travel:
-        if len(_LEGS) >= _DAYS_KEPT:
-            _LEGS.clear()
-        index = {loc: i for i, loc in enumerate(travel.locations)}
-        rows = travel.matrix(mode).time_s.tolist()
-        hit = _LEGS[(id(travel), mode)] = (travel, lambda a, b: rows[index[a]][index[b]])
-    return hit[1]
+    travel = loan.travel
+    if isinstance(travel, PointTravel) and travel.location == client and shared.modes:
+        del shared.index[client]
+        for rows in shared.modes.values():
+            rows.pop()
+            for row in rows:
+                row.pop()
 
 
 def warm(days: Iterable[Published]) -> None:
@@ -474,16 +498,18 @@ def _answers(plan: Plan, visit: Visit, day: Published, worker_ids: Sequence[str]
     A visit that needs equipment starts once it is in place: installed earlier, or by an installation the
     roster serves (from its end); with neither, every day refuses it (code ``equipment``).
     """
-    lock, days, loan = _worker_days(plan, day, worker_ids)
-    with lock:
+    shared, days, loan = _worker_days(plan, day, worker_ids)
+    with shared.lock:
         home = plan.visit_location(visit)
-        lent = _lend([days[wid] for wid in worker_ids], loan, home) if loan is not None else []
+        asked = [days[wid] for wid in worker_ids]
+        if loan is not None:
+            _lend(asked, shared, loan, home)
         try:
             ends = served_ends(day.roster.routes) if visit.needs_equipment else None
-            return days, [days[wid].ask(visit, ends=ends, why=why) for wid in worker_ids]
+            return days, [wd.ask(visit, ends=ends, why=why) for wd in asked]
         finally:
             if loan is not None:
-                _give_back(lent, loan, home)
+                _give_back(asked, shared, loan, home)
 
 
 def _day_slots(request: OfferRequest, day: Published, client: Client

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import sys
 from collections.abc import Mapping, Sequence
 
 import pytest
@@ -375,3 +376,42 @@ def test_new_clients_one_after_another_on_road_travel(london_network):
     again = ask(client_id=booked.client_id)
     for offer in quote(again, [day2]).offers[:5]:
         assert_booked_as_quoted(day2, offer, book(again, offer, [day2]))
+
+
+def test_new_clients_quoted_at_once_from_threads(london_network):
+    """Quotes for new clients from several threads at once, over days sharing one road travel, answer as one at a
+    time, and leave the travel the worker days read as it was: the homes they lent are gone, nothing grew."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from solver import travel_for
+    from solver.offers import _ROWS, warm
+
+    plan = day_plan()
+    travel = travel_for(plan, london_network)
+    tue = published(plan, {"w1": [("v1", "09:00"), ("v3", "11:00")], "w2": [("v2", "10:00")]}, travel)
+    wed = dataclasses.replace(tue, plan=dataclasses.replace(plan, date=TUESDAY + dt.timedelta(days=1)),
+                              roster=dataclasses.replace(tue.roster, date=TUESDAY + dt.timedelta(days=1)))
+    days = [tue, wed]
+    warm(days)
+    homes = [(51.5250, -0.1285), (51.5205, -0.1480), (51.5230, -0.1350), (51.5190, -0.1400)]
+    asks = [request_from_dict({"client": {"location": {"lat": lat, "lon": lon}}, "kind": "care",
+                               "duration_min": 30 + 15 * (i % 2)}, dates=[d.date for d in days])
+            for i, (lat, lon) in enumerate(homes)] * 3
+    alone = [quote(r, days, network=london_network) for r in asks]
+    assert all(q.offers for q in alone)
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns within a quote, as under load
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            together = list(pool.map(lambda r: quote(r, days, network=london_network), asks))
+    finally:
+        sys.setswitchinterval(switch)
+    assert together == alone
+    shared = _ROWS[id(travel)]
+    n = len(travel.locations)
+    assert len(shared.index) == n
+    for rows in shared.modes.values():
+        assert len(rows) == n and {len(r) for r in rows} == {n}
+    for offer in alone[0].offers[:3]:
+        assert_booked_as_quoted(next(d for d in days if d.date == offer.date), offer,
+                                book(asks[0], offer, days, network=london_network))
