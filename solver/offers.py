@@ -416,10 +416,9 @@ def _rows(travel: TravelOracle) -> _Rows:
 
 def _worker_days(plan: Plan, day: Published, worker_ids: Iterable[str]
                  ) -> tuple[_Rows, dict[str, WorkerDay], _Loan | None]:
-    """Return the day's :class:`WorkerDay` of each worker, the travel rows (whose lock to hold while asking
-    them), and any loan.
+    """Return the day's :class:`WorkerDay` of each worker, the travel rows they read, and any loan.
 
-    Built once per published day (the roster as published; a booking makes a new
+    Hold the rows' lock while asking them. Built once per published day (the roster as published; a booking makes a new
     one) and reused: as they are when ``plan`` only adds a visit of a client the
     day knows, lent (:func:`_lend`) when it adds a new client.
     """

@@ -379,8 +379,11 @@ def test_new_clients_one_after_another_on_road_travel(london_network):
 
 
 def test_new_clients_quoted_at_once_from_threads(london_network):
-    """Quotes for new clients from several threads at once, over days sharing one road travel, answer as one at a
-    time, and leave the travel the worker days read as it was: the homes they lent are gone, nothing grew."""
+    """Quotes for new clients from several threads at once answer as one at a time.
+
+    The days share one road travel; afterwards the travel the worker days read is as it was: the homes
+    they lent are gone, nothing grew.
+    """
     from concurrent.futures import ThreadPoolExecutor
 
     from solver import travel_for
