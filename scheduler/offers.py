@@ -319,8 +319,11 @@ def with_equipment(plan: Plan, client_id: str, item: str, installed_from: int | 
 
 def booked_plan(plan: Plan, client: Client, visit: Visit) -> Plan:
     """Return the plan with ``visit`` added (and ``client``, if new); every other record as it was."""
-    clients = plan.clients if any(c.id == client.id for c in plan.clients) else (*plan.clients, client)
-    return dataclasses.replace(plan, clients=clients, visits=(*plan.visits, visit))
+    try:
+        plan.client(client.id)
+    except KeyError:
+        return plan.extended(clients=[client], visits=[visit])
+    return plan.extended(visits=[visit])
 
 
 # --------------------------------------------------------------------------- offers

@@ -13,6 +13,7 @@ client's answers 404) and ``coordinator``. The request's JSON form is in
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Request, status
@@ -53,7 +54,7 @@ def _offers(request: Request, session: Any, cache: Any, settings: Any, db: Any, 
     names = frontdoor.provider_names(session=session, cache=cache, days=_days(request), settings=settings,
                                      quoted=quoted)
     offers = [{**o, "provider_name": names.get(o["provider_id"], o["provider_id"])} for o in offers]
-    body = quoted.quote.to_dict()
+    body = dataclasses.replace(quoted.quote, offers=()).to_dict()  # the reason and codes (the offers are above)
     return OffersPublic(offers=[frontdoor.public_offer(o, who) for o in offers], reason=body["reason"],
                         codes=body["codes"])
 

@@ -78,3 +78,27 @@ def test_records_are_frozen_and_compare_without_extra() -> None:
 def test_visit_duration_in_seconds() -> None:
     """``duration_s`` converts the contract's minutes to seconds."""
     assert Visit("v1", "c1", "care", TimeWindow(0, 60), duration_min=45).duration_s == 2700
+
+
+def test_plan_extended_is_the_plan_with_the_records_added() -> None:
+    """``Plan.extended`` equals the plan rebuilt with the longer tuples, and finds the new records by id."""
+    import dataclasses
+
+    from tests.helpers import client, make_plan, visit
+
+    plan = make_plan(clients=[client("c1"), client("c2", location=(51.52, -0.14))],
+                     visits=[visit("v1"), visit("v2", "c2")],
+                     history=[{"client_id": "c1", "worker_id": "w1", "visits": 3}])
+    extra = make_plan(clients=[client("c9", location=(51.53, -0.13))], visits=[visit("v9", "c9")])
+    new_client, new_visit = extra.client("c9"), extra.visit("v9")
+    grown = plan.extended(clients=[new_client], visits=[new_visit])
+    rebuilt = dataclasses.replace(plan, clients=(*plan.clients, new_client), visits=(*plan.visits, new_visit))
+    assert grown == rebuilt and grown is not plan
+    assert grown.client("c9") is new_client and grown.visit("v9") is new_visit
+    assert grown.visit("v2") is plan.visit("v2") and grown.familiar("c1", "w1")
+    assert grown.visit_location(new_visit) == new_client.location
+    assert not plan.has_visit("v9")  # the plan itself is as it was
+    with pytest.raises(KeyError):
+        plan.client("c9")
+    only = plan.extended(visits=[dataclasses.replace(new_visit, id="v3", client_id="c2")])
+    assert only.clients is plan.clients and only.has_visit("v3") and [v.id for v in only.visits] == ["v1", "v2", "v3"]
