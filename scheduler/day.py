@@ -52,7 +52,8 @@ from scheduler.shifts import arrive, break_needs, earliest_start, gaps, latest_s
 from scheduler.text import counted
 from scheduler.timeutil import DAY_S, format_hhmm
 
-__all__ = ["Answer", "Day", "Link", "NodeData", "Place", "WorkerDay", "link_bounds", "link_window", "pairs"]
+__all__ = ["Answer", "Day", "Link", "NodeData", "Place", "Sieve", "WorkerDay", "link_bounds", "link_window",
+           "pairs"]
 
 
 # --------------------------------------------------------------------------- the sequence (any unit)
@@ -238,25 +239,33 @@ class Day:
             lt[i] = t
             bound, nxt_loc = t, loc[x]
 
+    def has_room(self, demand: int, double: bool) -> bool:
+        """Whether the day's limits leave room for one more stop.
+
+        Its capacity for ``demand``, its most stops, and its most places of
+        double-handed visits for one (``double``).
+        """
+        if self.capacity is not None and self.load + demand > self.capacity:
+            return False
+        if self.max_count is not None and len(self.nodes) >= self.max_count:
+            return False
+        return not (double and self.double_cap is not None and self.doubles >= self.double_cap)
+
     def slots(self, x: Hashable, extra: int = 0, *, blocks: Sequence[tuple[int, int]] | None = None,
-              limits: bool = True) -> list[tuple[int, int, int, int]]:
+              limits: bool = True, positions: Iterable[int] | None = None) -> list[tuple[int, int, int, int]]:
         """Return (extra cost, first start, last start, position) of every place for node ``x``.
 
         Other stops keep to their earliest and latest starts; ``extra`` is added
         to each place's cost. ``blocks`` replaces the day's blocked time (``()``:
         times and travel only). Without ``limits`` capacity, the most stops and
-        the working time are not asked.
+        the working time are not asked. ``positions`` (in increasing order) asks
+        only those: each answers as it does among all.
         """
         if blocks is None:
             blocks = self.blocks
         d = self.data
-        if limits:
-            if self.capacity is not None and self.load + d.demand[x] > self.capacity:
-                return []
-            if self.max_count is not None and len(self.nodes) >= self.max_count:
-                return []
-            if self.double_cap is not None and d.double[x] and self.doubles >= self.double_cap:
-                return []
+        if limits and not self.has_room(d.demand[x], self.double_cap is not None and bool(d.double[x])):
+            return []
         work_cap = self.work_cap if limits else None
         loc, dur, tt, cost = d.loc, d.dur, self.tt, self.cost
         lx, dx, lo_x, hi_x = loc[x], dur[x], d.lo[x], d.hi[x]
@@ -267,7 +276,7 @@ class Day:
         # starts or after the last ends, the plain bounds are the exact ones.
         first_block = blocks[0][0] if blocks else 0
         last_block = max(b for _, b in blocks) if blocks else 0
-        for p in range(n + 1):
+        for p in (range(n + 1) if positions is None else positions):
             if p == 0:
                 prev_loc, ready = self.start_loc, self.ready
             else:
@@ -276,7 +285,7 @@ class Day:
             if blocks and lo + dx > first_block and ready < last_block:
                 lo = earliest_start(ready, tt[prev_loc][lx], lo_x, dx, blocks)
             if lo > hi_x:
-                break  # later positions only start later
+                break  # later positions only start later (stops keep their times, travel keeps to roads)
             bound = latest[p] if p < n else self.bound
             if bound - dx < lo:
                 continue  # no room before the next stop, whatever the travel (the latest start is lower still)
@@ -560,8 +569,27 @@ class WorkerDay:
 
     # ------------------------------------------------------------------ questions
 
+    def bounds(self, visit: Visit, *, within: tuple[int, int] | None = None, at: int | None = None
+               ) -> tuple[int, int]:
+        """Return the first and last start (seconds) the day allows ``visit`` before asking its stops.
+
+        Its window, from a re-plan's lock time, before the worker is off, ``within``
+        and at ``at`` (as :meth:`places`).
+        """
+        lo, hi = visit.window.start, visit.window.end
+        if self.lock is not None:
+            lo = max(lo, self.lock)
+        if self.off is not None:
+            hi = min(hi, self.off - 60)
+        if within is not None:
+            lo, hi = max(lo, within[0]), min(hi, within[1])
+        if at is not None:
+            lo, hi = max(lo, at), min(hi, at)
+        return lo, hi
+
     def places(self, visit: Visit, *, within: tuple[int, int] | None = None, at: int | None = None,
-               limits: bool = True, rota: bool = True, new_break: bool = True) -> list[Place]:
+               limits: bool = True, rota: bool = True, new_break: bool = True,
+               positions: Iterable[int] | None = None) -> list[Place]:
         """Return every place for ``visit``, in day order.
 
         Parameters
@@ -578,24 +606,19 @@ class WorkerDay:
             Whether stints, gaps in availability and rest breaks count (else only times and travel).
         new_break
             Whether a first visit in a long stint must leave room for the rest break it calls for.
+        positions
+            Only these positions (in increasing order; :meth:`Day.slots`).
         """
         day = self.day
         d = day.data
         here = self.key(self.plan.visit_location(visit))
-        lo, hi = visit.window.start, visit.window.end
-        if self.lock is not None:
-            lo = max(lo, self.lock)
-        if self.off is not None:
-            hi = min(hi, self.off - 60)
-        if within is not None:
-            lo, hi = max(lo, within[0]), min(hi, within[1])
-        if at is not None:
-            lo, hi = max(lo, at), min(hi, at)
+        lo, hi = self.bounds(visit, within=within, at=at)
         d.loc[_ASKED], d.lo[_ASKED], d.hi[_ASKED] = here, lo, hi
         d.dur[_ASKED], d.demand[_ASKED] = visit.duration_s, visit.demand
         d.double[_ASKED] = int(visit.workers_required == 2)
         out = []
-        for travel_s, first, last, p in day.slots(_ASKED, blocks=None if rota else (), limits=limits):
+        for travel_s, first, last, p in day.slots(_ASKED, blocks=None if rota else (), limits=limits,
+                                                  positions=positions):
             pieces = self._pieces(p, first, last, visit.duration_s, here, new_break) if rota else [(first, last)]
             for a, b in pieces:
                 if rota and new_break and self.unowed:
@@ -798,6 +821,107 @@ class WorkerDay:
         self.open_needs = [n for n in needs if not any(n.stint.start <= s.start < n.stint.end for s in self.stops)]
         self.unowed = [n for n in needs if n not in self.open_needs and not any(
             b.end - b.start >= n.duration_s and n.window.start <= b.start <= n.window.end for b in self.breaks)]
+
+
+class Sieve:
+    """Every position of many worker days at once, as NumPy arrays: where a visit might go, least travel first.
+
+    The days read one travel matrix by its indices (:class:`WorkerDay` ``rows``,
+    ``matrix[i][j]`` the same whole seconds) and do not change while the sieve is
+    used. For a visit, :meth:`candidates` bounds each position as
+    :meth:`Day.slots` starts to: the day's bounds for the visit
+    (:meth:`WorkerDay.bounds`), reached from the stop before by its earliest
+    end and on to the next stop by its latest start, the day's limits (capacity,
+    most stops, double-handed visits, working time), in whole minutes. Blocked
+    time, stints, rest breaks and journeys only narrow that, so every place
+    :meth:`WorkerDay.places` gives at a position lies inside its bounds, and a
+    position the sieve leaves out has none. The travel the visit adds at a
+    position is exact: the same sum as :meth:`Day.slots`.
+
+    Parameters
+    ----------
+    days
+        The worker days.
+    matrix
+        Travel seconds between the days' location keys.
+    """
+
+    def __init__(self, days: Sequence[WorkerDay], matrix: Any) -> None:
+        import numpy as np
+
+        self.days, self.matrix = list(days), matrix
+        prev: list[int] = []
+        nxt: list[int] = []
+        ready: list[int] = []
+        bound: list[int] = []
+        owner: list[int] = []
+        position: list[int] = []
+        for i, wd in enumerate(self.days):
+            day, d = wd.day, wd.day.data
+            if day.cost is not day.tt:
+                raise ValueError("a sieve's days cost their travel time")
+            keys = [day.start_loc, *(d.loc[x] for x in day.nodes), day.end_loc]
+            prev += keys[:-1]
+            nxt += keys[1:]
+            ready += [day.ready, *(e + d.dur[x] for e, x in zip(day.earliest, day.nodes, strict=True))]
+            bound += [*day.latest, day.bound]
+            owner += [i] * (len(day.nodes) + 1)
+            position += range(len(day.nodes) + 1)
+        self._prev, self._next = np.array(prev, dtype=np.int64), np.array(nxt, dtype=np.int64)
+        self._ready, self._bound = np.array(ready, dtype=np.int64), np.array(bound, dtype=np.int64)
+        self._owner, self._position = np.array(owner, dtype=np.int64), np.array(position, dtype=np.int64)
+        self._base = np.asarray(matrix)[self._prev, self._next].astype(np.int64)
+        inf = np.iinfo(np.int64).max // 4
+        self._work = np.array([wd.day.work for wd in self.days], dtype=np.int64)
+        self._work_cap = np.array([inf if wd.day.work_cap is None else wd.day.work_cap for wd in self.days],
+                                  dtype=np.int64)
+
+    def candidates(self, visit: Visit, here: int, days: Iterable[int], *, plus: Any = None,
+                   away: tuple[Any, Any] | None = None) -> list[tuple[int, int, int, int, int]]:
+        """Return (added travel, day, position, first start, last start) where ``visit`` might go, least travel first.
+
+        Parameters
+        ----------
+        visit
+            The visit (its window, duration, demand and workers required).
+        here
+            The location key of its place.
+        days
+            Indices of the days to ask (others are left out).
+        plus
+            Travel (seconds) added to each position of each day, by day (e.g. the
+            journey home of a day without stops), counted in the order.
+        away
+            Travel seconds from each location key to ``here`` and from ``here`` to each,
+            when the matrix lacks ``here``.
+        """
+        import numpy as np
+
+        chosen = [i for i in days if self.days[i].day.has_room(visit.demand, visit.workers_required == 2)]
+        if not chosen:
+            return []
+        lo_day = np.ones(len(self.days), dtype=np.int64)
+        hi_day = np.full(len(self.days), -1, dtype=np.int64)
+        for i in chosen:
+            lo_day[i], hi_day[i] = self.days[i].bounds(visit)
+        keep = hi_day[self._owner] >= 0
+        owner, prev, nxt = self._owner[keep], self._prev[keep], self._next[keep]
+        if away is None:
+            matrix = np.asarray(self.matrix)
+            into, out = matrix[prev, here], matrix[here, nxt]
+        else:
+            into, out = np.asarray(away[0])[prev], np.asarray(away[1])[nxt]
+        dx = visit.duration_s
+        lo = np.maximum(lo_day[owner], self._ready[keep] + into)
+        hi = np.minimum(hi_day[owner], self._bound[keep] - out - dx)
+        lo, hi = -(-lo // 60) * 60, hi // 60 * 60
+        added = into + out - self._base[keep]
+        ok = (lo <= hi) & (self._work[owner] + dx + added <= self._work_cap[owner])
+        cost = added if plus is None else added + np.asarray(plus)[owner]
+        found = np.flatnonzero(ok)
+        found = found[np.argsort(cost[found], kind="stable")]
+        return list(zip(cost[found].tolist(), owner[found].tolist(), self._position[keep][found].tolist(),
+                        lo[found].tolist(), hi[found].tolist(), strict=True))
 
 
 def _free_starts(lo: int, hi: int, length: int, blocks: Sequence[tuple[int, int]]) -> tuple[int, int] | None:

@@ -41,7 +41,7 @@ from scheduler.timeutil import DAY_S, format_hhmm
 __all__ = [
     "GREEN_MAX_S", "GREEN_QUARTILE_MAX_S", "RESIDENT_WORDS", "SLOT_MIN", "WEEKDAYS", "NewClient", "Offer",
     "OfferRequest", "Quote", "Recurrence", "Slot", "booked_plan", "free_id", "in_residents_words", "mark_green", "rank",
-    "recurring_dates", "request_from_dict", "slot_starts", "with_equipment",
+    "recurring_dates", "request_from_dict", "slot_starts", "window_open", "with_equipment",
 ]
 
 #: The start-window length each kind of service offers by default (minutes), like a delivery slot.
@@ -455,11 +455,15 @@ def slot_starts(earliest: int, latest: int, slot_s: int, preferred: Sequence[Tim
     t = earliest // slot_s * slot_s
     while t <= latest and t + slot_s <= DAY_S:
         start = max(t, earliest)
-        if start < t + slot_s and start <= latest and (
-                not preferred or any(w.start <= t and t + slot_s <= w.end for w in preferred)):
+        if start < t + slot_s and start <= latest and window_open(t, slot_s, preferred):
             out.append((t, start))
         t += slot_s
     return out
+
+
+def window_open(t: int, slot_s: int, preferred: Sequence[TimeWindow] = ()) -> bool:
+    """Whether the slot-grid window from ``t`` may be offered: inside the day and, with ``preferred``, one of them."""
+    return t + slot_s <= DAY_S and (not preferred or any(w.start <= t and t + slot_s <= w.end for w in preferred))
 
 
 def mark_green(offers: Sequence[Offer]) -> list[Offer]:

@@ -24,14 +24,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import gc
+import math
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
-from scheduler.day import Answer, Place, WorkerDay, pairs
+from scheduler.day import Answer, Place, Sieve, WorkerDay, pairs
 from scheduler.eligibility import eligibility
 from scheduler.errors import NetworkError, PlanError, Problem, SolverError
 from scheduler.model import Client, Location, Plan, TimeWindow, Visit, Worker
@@ -48,6 +50,7 @@ from scheduler.offers import (
     rank,
     recurring_dates,
     slot_starts,
+    window_open,
     with_equipment,
 )
 from scheduler.pay import WorkingTime
@@ -375,12 +378,13 @@ class _Rows:
     one question.
     """
 
-    __slots__ = ("index", "lock", "modes", "travel")
+    __slots__ = ("index", "lock", "matrices", "modes", "travel")
 
     def __init__(self, travel: TravelOracle) -> None:
         self.travel, self.lock = travel, threading.Lock()
         self.index: dict[Location, int] = {}
         self.modes: dict[str, list[list[int]]] = {}
+        self.matrices: dict[str, np.ndarray] = {}
         if isinstance(travel, PlanTravel):
             self.index = {loc: i for i, loc in enumerate(travel.locations)}
 
@@ -391,16 +395,31 @@ class _Rows:
             return None
         rows = self.modes.get(mode)
         if rows is None:
-            rows = self.modes[mode] = travel.matrix(mode).time_s.tolist()
+            self.matrices[mode] = travel.matrix(mode).time_s
+            rows = self.modes[mode] = self.matrices[mode].tolist()
         return self.index, rows
+
+
+@dataclass(slots=True)
+class _Kept:
+    """A published day's worker days (built on first use) and the travel rows they read.
+
+    Per travel mode, ``sieves`` hold a :class:`~scheduler.day.Sieve` over every
+    worker day of that mode, its index by worker, and what a place adds to each
+    day beside its own travel (:func:`_extra`).
+    """
+
+    day: Published
+    shared: _Rows
+    built: dict[str, WorkerDay]
+    sieves: dict[str, tuple[Sieve, dict[str, int], np.ndarray]]
 
 
 #: Per travel: its :class:`_Rows` (days of one travel share them).
 _ROWS: dict[int, _Rows] = {}
 _ROWS_LOCK = threading.Lock()
-#: Worker days built for a published day, reused by every question about it: roster id -> (day, the travel
-#: rows they read, worker days).
-_DAYS: dict[int, tuple[Published, _Rows, dict[str, WorkerDay]]] = {}
+#: Worker days built for a published day, reused by every question about it: roster id -> what is kept.
+_DAYS: dict[int, _Kept] = {}
 _DAYS_KEPT = 32
 
 
@@ -414,32 +433,45 @@ def _rows(travel: TravelOracle) -> _Rows:
         return hit
 
 
-def _worker_days(plan: Plan, day: Published, worker_ids: Iterable[str]
-                 ) -> tuple[_Rows, dict[str, WorkerDay], _Loan | None]:
-    """Return the day's :class:`WorkerDay` of each worker, the travel rows they read, and any loan.
-
-    Hold the rows' lock while asking them. Built once per published day (the roster as published; a booking makes a new
-    one) and reused: as they are when ``plan`` only adds a visit of a client the
-    day knows, lent (:func:`_lend`) when it adds a new client.
-    """
+def _kept(day: Published) -> _Kept:
+    """Return what is kept of a published day (made on first use)."""
     base = day.travel  # the day's own travel: without the point a request added for a client it lacks
     while isinstance(base, PointTravel) and not any(c.location == base.location for c in day.plan.clients):
         base = base.base
     hit = _DAYS.get(id(day.roster))
-    if hit is None or hit[0].roster is not day.roster or hit[0].plan is not day.plan or hit[0].travel is not base:
+    if hit is None or hit.day.roster is not day.roster or hit.day.plan is not day.plan or hit.day.travel is not base:
         if len(_DAYS) >= _DAYS_KEPT:
             _DAYS.clear()
-        hit = _DAYS[id(day.roster)] = (dataclasses.replace(day, travel=base), _rows(base), {})
-    kept, shared, built = hit
-    todo = [wid for wid in worker_ids if wid not in built]
-    if todo:
-        with shared.lock:  # the rows are not lent meanwhile
-            for wid in todo:
-                worker = kept.plan.worker(wid)
-                built[wid] = WorkerDay(kept.plan, worker, kept.roster.route(wid), base,
-                                       rows=shared.of(worker.travel_mode))
-    loan = _Loan(plan, kept.plan, day.travel) if len(plan.clients) != len(day.plan.clients) else None
-    return shared, built, loan
+        hit = _DAYS[id(day.roster)] = _Kept(dataclasses.replace(day, travel=base), _rows(base), {}, {})
+    return hit
+
+
+def _build(kept: _Kept, worker_ids: Iterable[str]) -> None:
+    """Build the worker days missing of ``worker_ids``. Hold the rows' lock (they are not lent meanwhile)."""
+    plan, roster, travel = kept.day.plan, kept.day.roster, kept.day.travel
+    for wid in worker_ids:
+        if wid not in kept.built:
+            worker = plan.worker(wid)
+            kept.built[wid] = WorkerDay(plan, worker, roster.route(wid), travel,
+                                        rows=kept.shared.of(worker.travel_mode))
+
+
+def _worker_days(plan: Plan, day: Published, worker_ids: Iterable[str]
+                 ) -> tuple[_Rows, dict[str, WorkerDay], _Loan | None]:
+    """Return the day's :class:`WorkerDay` of each worker, the travel rows they read, and any loan.
+
+    Hold the rows' lock while asking them. Built once per published day (the
+    roster as published; a booking makes a new one) and reused: as they are
+    when ``plan`` only adds a visit of a client the day knows, lent
+    (:func:`_lend`) when it adds a new client.
+    """
+    kept = _kept(day)
+    worker_ids = list(worker_ids)
+    if any(wid not in kept.built for wid in worker_ids):
+        with kept.shared.lock:
+            _build(kept, worker_ids)
+    loan = _Loan(plan, kept.day.plan, day.travel) if len(plan.clients) != len(day.plan.clients) else None
+    return kept.shared, kept.built, loan
 
 
 def _lend(days: Iterable[WorkerDay], shared: _Rows, loan: _Loan, client: Location) -> None:
@@ -453,7 +485,7 @@ def _lend(days: Iterable[WorkerDay], shared: _Rows, loan: _Loan, client: Locatio
         wd.plan = loan.plan
     travel = loan.travel
     if isinstance(travel, PointTravel) and travel.location == client and shared.modes:
-        shared.index[client] = len(shared.index)
+        shared.index[client] = travel.index(client)  # len(base.locations): the row each mode gains
         for mode, rows in shared.modes.items():
             _, out_s, _, in_s, _ = travel.vectors[mode]
             for row, s in zip(rows, in_s, strict=True):
@@ -486,8 +518,31 @@ def warm(days: Iterable[Published]) -> None:
     would stay, and these structures hold none.
     """
     for day in days:
-        _worker_days(day.plan, day, [w.id for w in day.plan.workers])
+        kept = _kept(day)
+        with kept.shared.lock:
+            _build(kept, [w.id for w in day.plan.workers])
+            for mode in sorted({w.travel_mode for w in day.plan.workers}):
+                _sieve(kept, mode)
     gc.freeze()
+
+
+@contextmanager
+def _asking(plan: Plan, visit: Visit, day: Published, worker_ids: Sequence[str]) -> Iterator[_Kept]:
+    """Hold the day's worker days for questions about ``visit`` of ``plan``: built, locked, lent a new client's home.
+
+    Yields what is kept of the day; its ``built`` worker days read ``plan`` meanwhile.
+    """
+    shared, days, loan = _worker_days(plan, day, worker_ids)
+    with shared.lock:
+        home = plan.visit_location(visit)
+        asked = [days[wid] for wid in worker_ids]
+        if loan is not None:
+            _lend(asked, shared, loan, home)
+        try:
+            yield _kept(day)
+        finally:
+            if loan is not None:
+                _give_back(asked, shared, loan, home)
 
 
 def _answers(plan: Plan, visit: Visit, day: Published, worker_ids: Sequence[str], *,
@@ -497,18 +552,76 @@ def _answers(plan: Plan, visit: Visit, day: Published, worker_ids: Sequence[str]
     A visit that needs equipment starts once it is in place: installed earlier, or by an installation the
     roster serves (from its end); with neither, every day refuses it (code ``equipment``).
     """
-    shared, days, loan = _worker_days(plan, day, worker_ids)
-    with shared.lock:
+    with _asking(plan, visit, day, worker_ids) as kept:
+        ends = served_ends(day.roster.routes) if visit.needs_equipment else None
+        return kept.built, [kept.built[wid].ask(visit, ends=ends, why=why) for wid in worker_ids]
+
+
+def _sieve(kept: _Kept, mode: str) -> tuple[Sieve, dict[str, int], np.ndarray] | None:
+    """Return the day's sieve over every worker day of a travel mode, its index by worker, and their extra travel.
+
+    ``None``: the days of that mode do not read one matrix. Hold the rows' lock.
+    """
+    hit = kept.sieves.get(mode)
+    if hit is None:
+        if kept.shared.of(mode) is None:
+            return None
+        ids = [w.id for w in kept.day.plan.workers if w.travel_mode == mode]
+        _build(kept, ids)
+        days = [kept.built[wid] for wid in ids]
+        hit = kept.sieves[mode] = (Sieve(days, kept.shared.matrices[mode]), {wid: i for i, wid in enumerate(ids)},
+                                   np.array([_extra(wd, 0) for wd in days], dtype=np.int64))
+    return hit
+
+
+def _least_travel_first(request: OfferRequest, plan: Plan, visit: Visit, day: Published, worker_ids: Sequence[str],
+                        offer: Callable[[tuple[str, ...], tuple[int, ...], int, int, int], None],
+                        best: dict[tuple[int, str], Slot]) -> bool:
+    """Offer the places of a single-handed visit that can be the best of a slot window, least added travel first.
+
+    Every worker day of a mode is bounded at once (:class:`~scheduler.day.Sieve`);
+    a day is asked (:meth:`~scheduler.day.WorkerDay.places`) only at a position
+    whose bounds reach a window of the slot grid whose best so far adds as much
+    travel or more. A place asked nowhere would add more travel than the best of
+    each window it could fall in, so the best of every window (``best``, kept by
+    ``offer``) is the one asking every place gives. Returns ``False``, having done
+    nothing, when a day does not read one travel matrix (ask every place then).
+    """
+    slot_s, preferred = request.slot_s, request.preferred_times
+    grid = [-math.inf if not window_open(k * slot_s, slot_s, preferred) else math.inf
+            for k in range(DAY_S // slot_s)]
+    floors: dict[str, list[float]] = {}
+    modes: dict[str, list[str]] = {}
+    for wid in worker_ids:
+        modes.setdefault(plan.worker(wid).travel_mode, []).append(wid)
+    with _asking(plan, visit, day, worker_ids) as kept:
+        sieves = {mode: _sieve(kept, mode) for mode in modes}
+        if any(v is None for v in sieves.values()):
+            return False
         home = plan.visit_location(visit)
-        asked = [days[wid] for wid in worker_ids]
-        if loan is not None:
-            _lend(asked, shared, loan, home)
-        try:
-            ends = served_ends(day.roster.routes) if visit.needs_equipment else None
-            return days, [wd.ask(visit, ends=ends, why=why) for wd in asked]
-        finally:
-            if loan is not None:
-                _give_back(asked, shared, loan, home)
+        here = kept.shared.index[home]
+        travel = day.travel
+        for mode, ids in modes.items():
+            sieve, index, plus = sieves[mode]  # type: ignore[misc]
+            away = None
+            if here >= len(sieve.matrix):  # a new client's home, lent: its travel is the request's
+                assert isinstance(travel, PointTravel)
+                _, out_s, _, in_s, _ = travel.vectors[mode]
+                away = (in_s, out_s)
+            for extra, i, position, lo, hi in sieve.candidates(visit, here, [index[w] for w in ids], plus=plus,
+                                                               away=away):
+                wd = sieve.days[i]
+                provider_id = wd.worker.provider_id
+                floor = floors.get(provider_id)
+                if floor is None:
+                    floor = floors[provider_id] = list(grid)
+                if max(floor[lo // slot_s:hi // slot_s + 1], default=-math.inf) < extra:
+                    continue  # every window it reaches has a best adding less travel
+                for p in wd.places(visit, positions=(position,)):
+                    offer((wd.worker.id,), (p.position,), p.earliest, p.latest, _extra(wd, p.travel_s))
+                    for t, _ in slot_starts(p.earliest, p.latest, slot_s, preferred):
+                        floor[t // slot_s] = best[(t, provider_id)].extra_travel_s
+    return True
 
 
 def _day_slots(request: OfferRequest, day: Published, client: Client
@@ -518,7 +631,6 @@ def _day_slots(request: OfferRequest, day: Published, client: Client
     elig = eligibility(plan, visit)
     if not elig.ok:
         return {}, elig.code or "no_provider"
-    days, answers = _answers(plan, visit, day, elig.worker_ids)
     best: dict[tuple[int, str], Slot] = {}
     preferred = request.preferred_times
     known = set(client.preferred_worker_ids)
@@ -555,11 +667,15 @@ def _day_slots(request: OfferRequest, day: Published, client: Client
                     break
 
     if request.workers_required == 1:
-        for a in answers:
-            wd = days[a.worker_id]
-            for p in a.places:
-                offer((a.worker_id,), (p.position,), p.earliest, p.latest, _extra(wd, p.travel_s))
+        if wage.hard or visit.needs_equipment or not _least_travel_first(request, plan, visit, day,
+                                                                         elig.worker_ids, offer, best):
+            days, answers = _answers(plan, visit, day, elig.worker_ids)
+            for a in answers:
+                wd = days[a.worker_id]
+                for p in a.places:
+                    offer((a.worker_id,), (p.position,), p.earliest, p.latest, _extra(wd, p.travel_s))
     else:
+        days, answers = _answers(plan, visit, day, elig.worker_ids)
         fits = None
         if wage.hard:
             def fits(one: tuple[int, str, Place, int, int], two: tuple[int, str, Place, int, int], start: int) -> bool:
