@@ -42,6 +42,7 @@ from api.models import (
     AuditRecord,
     BookingRecord,
     OfferRecord,
+    QuoteRecord,
     RosterPublication,
     RosterRecord,
     utcnow,
@@ -370,22 +371,58 @@ def provider_names(*, session: Session, cache: ParsedCache, days: PublishedDays,
 
 def store_offers(*, db: Database, quoted: Quoted, data: Any, client_id: str | None,
                  who: Principal) -> list[dict[str, Any]]:
-    """Store the quote's offers and its audit row (``quote``), in one transaction; return each offer's JSON
-    with its ``id``, rank ``n`` and ``expires_at``."""
+    """Store the quote (one :class:`~api.models.QuoteRecord`: the request and every offer) and its audit row
+    (``quote``), in one transaction; return each offer's JSON with its ``id``, rank ``n`` and ``expires_at``.
+
+    Offer ``n`` of quote ``q`` has the id ``q_n`` (:func:`find_offer`).
+    """
     now = utcnow()
-    rows, out = [], []
+    quote_id = crud.new_id("of")
+    stored, out = [], []
+    expires = (now + OFFER_TTL).isoformat()
     for n, (offer, rosters) in enumerate(zip(quoted.quote.offers, quoted.rosters, strict=True), 1):
-        oid = crud.new_id("of")
         body = offer.to_dict()
-        rows.append({"id": oid, "client_id": client_id, "provider_id": offer.provider_id, "request": data,
-                     "offer": body, "rosters": rosters, "created_at": now, "expires_at": now + OFFER_TTL,
-                     "created_by": who.key_id})
-        out.append({"id": oid, "n": n, **body, "expires_at": (now + OFFER_TTL).isoformat()})
+        stored.append({"offer": body, "rosters": rosters})
+        out.append({"id": f"{quote_id}_{n}", "n": n, **body, "expires_at": expires})
     with db.write() as session:
-        if rows:
-            session.execute(insert(OfferRecord), rows)
+        if stored:
+            session.add(QuoteRecord(id=quote_id, client_id=client_id, request=data, offers=stored, created_at=now,
+                                    expires_at=now + OFFER_TTL, created_by=who.key_id))
         _audit(session, who, "quote", f"{len(out)} offers", [client_id] if client_id else ())
     return out
+
+
+def find_offer(session: Session, offer_id: str) -> OfferRecord | None:
+    """Return an offer by id: its row once booked, else offer ``n`` of its quote (``<quote id>_<n>``) as a new
+    :class:`~api.models.OfferRecord` not yet in the session (:func:`_kept_offer` adds it), or ``None``."""
+    found = session.get(OfferRecord, offer_id)
+    if found is not None:
+        return found
+    quote_id, _, n = offer_id.rpartition("_")
+    if not n.isdigit() or not quote_id:
+        return None
+    quote = session.get(QuoteRecord, quote_id)
+    if quote is None or not 1 <= int(n) <= len(quote.offers):
+        return None
+    item = quote.offers[int(n) - 1]
+    return OfferRecord(id=offer_id, client_id=quote.client_id, provider_id=item["offer"]["provider_id"],
+                       request=quote.request, offer=item["offer"], rosters=item["rosters"],
+                       created_at=quote.created_at, expires_at=quote.expires_at, created_by=quote.created_by)
+
+
+def _kept_offer(session: Session, offer_rec: OfferRecord) -> OfferRecord:
+    """Return the offer's row, adding it (from its quote) when this is its first booking.
+
+    Call it once the offer's dates are locked (:func:`_lock`): a booking of the same
+    offer that committed meanwhile added the row, and it is that row that counts.
+    """
+    if offer_rec in session:
+        return offer_rec
+    found = session.get(OfferRecord, offer_rec.id)
+    if found is not None:
+        return found
+    session.add(offer_rec)
+    return offer_rec
 
 
 # --------------------------------------------------------------------------- booking and cancelling
@@ -475,7 +512,7 @@ class _Edits:
 
 def _offer(session: Session, offer_id: str, who: Principal) -> tuple[OfferRecord, Offer, OfferRequest]:
     """Return the stored offer and its request for the offer's dates (a resident: their own only, else NotFound)."""
-    offer_rec = session.get(OfferRecord, offer_id)
+    offer_rec = find_offer(session, offer_id)
     if offer_rec is None or not may_see_booking(who, offer_rec):
         raise NotFound("offer", offer_id)
     offer = Offer.from_dict(offer_rec.offer)
@@ -622,6 +659,7 @@ def book_offer(*, db: Database, cache: ParsedCache, days: PublishedDays, setting
         dates = list(request.dates)
         later = _later_dates(session, request, offer)
         _lock(session, [*dates, *later])
+        offer_rec = _kept_offer(session, offer_rec)
         done = _already(session, offer_rec, key, who)
         if done is not None:
             return done if isinstance(done, Stale) else (done, False)
@@ -764,6 +802,7 @@ def reschedule_booking(*, db: Database, cache: ParsedCache, days: PublishedDays,
             old_offer.request.get("installs") is not None
         dates = list(request.dates)
         _lock(session, [*dates, *_booking_dates(old)])
+        offer_rec = _kept_offer(session, offer_rec)
         done = _already(session, offer_rec, key, who)
         if isinstance(done, BookingRecord):
             if done.replaces != booking_id:

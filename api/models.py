@@ -121,7 +121,8 @@ class OfferRecord(Base):
 
     ``rosters`` maps each date of the offer to the roster published for its
     provider when it was quoted. Offers are kept until ``expires_at``; booking
-    one re-checks it against the roster published then.
+    one re-checks it against the roster published then. A quote stores its
+    offers in one :class:`QuoteRecord`; an offer gets its row here when booked.
     """
 
     __tablename__ = "offers"
@@ -132,6 +133,26 @@ class OfferRecord(Base):
     request: Mapped[dict[str, Any]] = mapped_column(JSON)
     offer: Mapped[dict[str, Any]] = mapped_column(JSON)
     rosters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    created_by: Mapped[str | None] = mapped_column(String(32), default=None)
+
+
+class QuoteRecord(Base):
+    """One quote at the front door (``POST /offers``): the request once, and every offer it made, ranked.
+
+    ``offers`` is the list of ``{"offer": ..., "rosters": ...}`` in rank order; offer
+    ``n`` of the quote has the id ``<quote id>_<n>`` and becomes an
+    :class:`OfferRecord` row when it is booked (``api.frontdoor.find_offer``). One
+    row per quote instead of one per offer: a quote makes a hundred offers.
+    """
+
+    __tablename__ = "quotes"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    client_id: Mapped[str | None] = mapped_column(String(200), index=True, default=None)
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    offers: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column()
     created_by: Mapped[str | None] = mapped_column(String(32), default=None)
@@ -285,7 +306,8 @@ class BookingCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    offer_id: str = Field(min_length=1, max_length=32)
+    offer_id: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$",
+                          description="An offer's id from `POST /offers` (letters, digits, `_` and `-`).")
 
 
 class BookingPublic(BaseModel):

@@ -1,7 +1,9 @@
-"""A quote's offers and audit row in two write transactions (as before) or one (``store_offers`` now).
+"""A quote's offers and audit row: a row per offer in two write transactions or in one, or one quote row.
 
-Writes 100 offer rows (JSON shaped as the service's) and the ``quote`` audit
-row, 300 times each way in interleaved blocks of 30, into a fresh SQLite file
+``store_offers`` wrote 100 offer rows (JSON shaped as the service's) and the
+``quote`` audit row in two transactions, then in one; it now writes one
+``quotes`` row holding the request once and every offer (``one quote row``).
+Each way runs 300 times in interleaved blocks of 30, into a fresh SQLite file
 (``synchronous=FULL``, as the service) in a temporary folder; prints wall and
 CPU time a quote. Run from the repository root::
 
@@ -24,7 +26,7 @@ from sqlalchemy import insert
 
 from api import crud
 from api.db import Database, migrate
-from api.models import AuditRecord, OfferRecord
+from api.models import AuditRecord, OfferRecord, QuoteRecord
 from api.security import Principal
 
 WHO = Principal("k1", "bench", "frontdoor")
@@ -61,7 +63,17 @@ def main() -> None:
                 session.execute(insert(OfferRecord), offer_rows())
                 session.execute(insert(AuditRecord), crud._audit_rows(**audit))
 
-        ways: dict[str, Callable[[], None]] = {"two transactions": two, "one transaction": one}
+        def quote_row() -> None:
+            rows = offer_rows()
+            with db.write() as session:
+                session.execute(insert(QuoteRecord), [{
+                    "id": crud.new_id("of"), "client_id": "c0001", "request": rows[0]["request"],
+                    "offers": [{"offer": r["offer"], "rosters": r["rosters"]} for r in rows],
+                    "created_at": rows[0]["created_at"], "expires_at": rows[0]["expires_at"], "created_by": None}])
+                session.execute(insert(AuditRecord), crud._audit_rows(**audit))
+
+        ways: dict[str, Callable[[], None]] = {"two transactions": two, "one transaction": one,
+                                               "one quote row": quote_row}
         wall: dict[str, list[float]] = {name: [] for name in ways}
         cpu: dict[str, list[float]] = {name: [] for name in ways}
         for block in range(BLOCKS):

@@ -1,7 +1,7 @@
 """The front door: offers (delivery-style slots) and bookings, for the contact centre and residents.
 
 ``POST /offers`` quotes a request over the rosters published now
-(:func:`api.frontdoor.quote_all`) and stores each offer; ``POST /bookings``
+(:func:`api.frontdoor.quote_all`) and stores the quote; ``POST /bookings``
 books one (re-checked against the roster published then, once per
 ``Idempotency-Key``) and publishes the new roster at once; ``DELETE
 /bookings/{id}`` cancels; ``GET /bookings`` lists them. Roles: ``frontdoor``
@@ -67,7 +67,7 @@ def create_offers(request: Request, session: SessionDep, db: DatabaseDep, cache:
                       description="The request (docs/frontdoor.md): client_id or client, kind, duration_min, ...")]
                   ) -> OffersPublic:
     """Quote the request over the rosters published now for its dates (default: each of the next 7 days with
-    a published roster), every provider of the kind, and store each offer (``id``, bookable until
+    a published roster), every provider of the kind, and store the quote (each offer's ``id``, bookable until
     ``expires_at``). No offer: ``reason`` says why in the resident's words.
 
     The contact centre sees who would come: ``provider_id`` and ``provider_name`` of each offer, and the
@@ -111,7 +111,7 @@ def _booked(result: tuple[BookingRecord, bool] | frontdoor.Stale, request: Reque
             settings: Any, db: Any, who: Principal, offer_id: str) -> JSONResponse:
     """Answer a booking: 201 new, 200 the same key's, or 409 stale with fresh offers for the same request and dates."""
     if isinstance(result, frontdoor.Stale):
-        offer = session.get(frontdoor.OfferRecord, offer_id)
+        offer = frontdoor.find_offer(session, offer_id)
         assert offer is not None  # book_offer found it
         dates = sorted({s["date"] for s in offer.offer["slots"]})
         fresh = _offers(request, session, cache, settings, db, who, offer.request, dates=dates)

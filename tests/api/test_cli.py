@@ -55,7 +55,7 @@ def test_cli_db_upgrade_creates_the_schema(tmp_path):
 
     with sqlite3.connect(path) as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0006",)
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0007",)
         assert "params" in {r[1] for r in conn.execute("PRAGMA table_info(jobs)")}
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     assert {"plans", "plan_members", "jobs", "rosters", "roster_publications", "scenarios", "api_keys",

@@ -140,6 +140,41 @@ def test_frontdoor_booking_lands_in_the_live_roster_once_per_key_and_cancels(as_
     _check_published(coordinator, after["roster_id"], london_network)
 
 
+def test_frontdoor_a_quote_is_one_row_and_an_offer_gets_its_own_when_booked(as_, front, london_network):
+    """A quote stores the request once with every offer (one ``quotes`` row, no ``offers`` rows); booking
+    offer n adds that offer's row only; ids no quote has, or past its offers, answer 404."""
+    import sqlalchemy
+
+    from api.models import OfferRecord, QuoteRecord
+
+    server, _ = front
+    engine = sqlalchemy.create_engine(server.db_url)
+
+    def count(table: Any) -> int:
+        with engine.connect() as conn:
+            return conn.execute(sqlalchemy.select(sqlalchemy.func.count()).select_from(table)).scalar_one()
+
+    fd = as_(FD)
+    quotes, rows = count(QuoteRecord.__table__), count(OfferRecord.__table__)
+    offers = _offers(fd)
+    assert len(offers) > 1 and count(QuoteRecord.__table__) == quotes + 1 and count(OfferRecord.__table__) == rows
+    quote_id = offers[0]["id"].rpartition("_")[0]
+    assert [o["id"] for o in offers] == [f"{quote_id}_{n}" for n in range(1, len(offers) + 1)]
+    for wrong in (f"{quote_id}_{len(offers) + 1}", f"{quote_id}_0", f"{quote_id}_x", "of_0000000000000000_1", "of"):
+        answer = _book(fd, wrong, f"key-{wrong}")
+        assert answer.status_code == 404 and "not found" in answer.json()["detail"], (wrong, answer.text)
+    nul = _book(fd, f"{quote_id}\x00_1", "nul-key")  # 500 on PostgreSQL before: text cannot hold U+0000
+    assert nul.status_code == 422 and nul.json()["detail"][0]["field"] == "offer_id", nul.text
+    booked = _book(fd, offers[1]["id"], "one-row-key")
+    assert booked.status_code == 201, booked.text
+    assert count(OfferRecord.__table__) == rows + 1
+    assert _book(fd, offers[1]["id"], "one-row-key").json()["id"] == booked.json()["id"]  # the same key: the same
+    assert _book(fd, offers[1]["id"], "another-key").status_code == 409  # booked already, from its row
+    assert count(OfferRecord.__table__) == rows + 1
+    assert fd.delete(f"/bookings/{booked.json()['id']}").status_code == 200
+    _check_day(as_(C), london_network)
+
+
 def _check_day(coordinator: httpx.Client, network: Any) -> None:
     """Check every roster published for tomorrow with check_roster (the bookings' and cancellations')."""
     rosters = coordinator.get("/rosters", params={"date": DATE}).json()["data"]

@@ -4,8 +4,8 @@
 one SQLite file (or one PostgreSQL database with ``HOMECARE_TEST_DATABASE_URL``):
 concurrent quotes from both are stored with no "database is locked", and each
 solve job runs once although both processes' runners claim from the one queue.
-``POST /offers`` stores its offers and its audit row in one write transaction
-(one fsynced commit a quote on SQLite).
+``POST /offers`` stores its quote (one row, every offer) and its audit row in one
+write transaction (one fsynced commit a quote on SQLite).
 """
 
 from __future__ import annotations
@@ -112,7 +112,9 @@ def test_serve_workers_store_concurrent_quotes_and_run_each_job_once(two_process
     offered = [o["id"] for a in answers if isinstance(a, httpx.Response)
                for o in a.json()["offers"]]
     assert offered and len(set(offered)) == len(offered)
-    assert _count(server.db_url, "SELECT count(*) FROM offers") == len(offered)
+    with_offers = sum(1 for a in answers if isinstance(a, httpx.Response) and a.json()["offers"])
+    assert _count(server.db_url, "SELECT count(*) FROM quotes") == with_offers
+    assert _count(server.db_url, "SELECT count(*) FROM offers") == 0  # an offer gets its row when booked
     quotes = "SELECT count(*) FROM audit_log WHERE action = 'quote'"
     assert _count(server.db_url, quotes) == 40
     assert "database is locked" not in server.log_path.read_text()
@@ -139,7 +141,7 @@ def test_serve_workers_store_concurrent_quotes_and_run_each_job_once(two_process
 
 def test_serve_workers_one_write_transaction_stores_a_quotes_offers_and_its_audit_row(
         tmp_path: Path, network_cache_dir: Path, london_network):
-    """``POST /offers`` writes its offers and its ``quote`` audit row in one transaction."""
+    """``POST /offers`` writes its quote row and its ``quote`` audit row in one transaction."""
     url = f"sqlite:///{tmp_path / 'h.db'}"
     keys = create_keys(url, ["coordinator", "frontdoor"])
     settings = Settings(database_url=url, cache_dir=network_cache_dir, job_heartbeat_s=300,
@@ -155,7 +157,7 @@ def test_serve_workers_one_write_transaction_stores_a_quotes_offers_and_its_audi
         def statement(conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
             if conn.get_execution_options().get("homecare_write"):
                 head = sql.split("(")[0].upper()
-                tables[conn].update(t for t in ("OFFERS", "AUDIT_LOG") if f"INTO {t}" in head)
+                tables[conn].update(t for t in ("QUOTES", "OFFERS", "AUDIT_LOG") if f"INTO {t}" in head)
 
         def commit(conn: Any) -> None:
             if tables.get(conn):
@@ -170,4 +172,4 @@ def test_serve_workers_one_write_transaction_stores_a_quotes_offers_and_its_audi
             event.remove(engine, "before_cursor_execute", statement)
             event.remove(engine, "commit", commit)
     assert answer.status_code == 200 and answer.json()["offers"], answer.text
-    assert written == [{"OFFERS", "AUDIT_LOG"}]
+    assert written == [{"QUOTES", "AUDIT_LOG"}]
