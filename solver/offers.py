@@ -474,31 +474,35 @@ def _worker_days(plan: Plan, day: Published, worker_ids: Iterable[str]
     return kept.shared, kept.built, loan
 
 
-def _lend(days: Iterable[WorkerDay], shared: _Rows, loan: _Loan, client: Location) -> None:
+def _lend(days: Iterable[WorkerDay], shared: _Rows, loan: _Loan, client: Location) -> bool:
     """Let cached worker days read a client their plan lacks: the plan with them, and their home's legs.
 
-    The travel rows gain the home's row and column (one more location, index
-    ``len(base.locations)``, as :class:`PointTravel` numbers it); :func:`_give_back`
-    takes them out again and gives the days their own plan back. Hold the rows' lock.
+    A home the travel rows lack gains its row and column (one more location,
+    index ``len(base.locations)``, as :class:`PointTravel` numbers it); a home
+    they know (another client's) keeps its own. Returns whether the rows grew;
+    :func:`_give_back` takes the row and column out again and gives the days
+    their own plan back. Hold the rows' lock.
     """
     for wd in days:
         wd.plan = loan.plan
     travel = loan.travel
-    if isinstance(travel, PointTravel) and travel.location == client and shared.modes:
-        shared.index[client] = travel.index(client)  # len(base.locations): the row each mode gains
-        for mode, rows in shared.modes.items():
-            _, out_s, _, in_s, _ = travel.vectors[mode]
-            for row, s in zip(rows, in_s, strict=True):
-                row.append(s)
-            rows.append([*out_s, 0])
+    if not (isinstance(travel, PointTravel) and travel.location == client and shared.modes
+            and client not in shared.index):
+        return False
+    shared.index[client] = travel.index(client)  # len(base.locations): the row each mode gains
+    for mode, rows in shared.modes.items():
+        _, out_s, _, in_s, _ = travel.vectors[mode]
+        for row, s in zip(rows, in_s, strict=True):
+            row.append(s)
+        rows.append([*out_s, 0])
+    return True
 
 
-def _give_back(days: Iterable[WorkerDay], shared: _Rows, loan: _Loan, client: Location) -> None:
-    """Undo :func:`_lend`: each day's own plan, and no legs to the home it does not know."""
+def _give_back(days: Iterable[WorkerDay], shared: _Rows, loan: _Loan, client: Location, grown: bool) -> None:
+    """Undo :func:`_lend`: each day's own plan, and (``grown``) no legs to the home it does not know."""
     for wd in days:
         wd.plan = loan.own
-    travel = loan.travel
-    if isinstance(travel, PointTravel) and travel.location == client and shared.modes:
+    if grown:
         del shared.index[client]
         for rows in shared.modes.values():
             rows.pop()
@@ -536,13 +540,12 @@ def _asking(plan: Plan, visit: Visit, day: Published, worker_ids: Sequence[str])
     with shared.lock:
         home = plan.visit_location(visit)
         asked = [days[wid] for wid in worker_ids]
-        if loan is not None:
-            _lend(asked, shared, loan, home)
+        grown = _lend(asked, shared, loan, home) if loan is not None else False
         try:
             yield _kept(day)
         finally:
             if loan is not None:
-                _give_back(asked, shared, loan, home)
+                _give_back(asked, shared, loan, home, grown)
 
 
 def _answers(plan: Plan, visit: Visit, day: Published, worker_ids: Sequence[str], *,

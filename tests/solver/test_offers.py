@@ -378,6 +378,29 @@ def test_new_clients_one_after_another_on_road_travel(london_network):
         assert_booked_as_quoted(day2, offer, book(again, offer, [day2]))
 
 
+def test_a_new_client_at_a_booked_new_clients_home_is_quoted_and_booked(london_network):
+    """A second new client living where a first one (booked, so their home came with the booking) lives.
+
+    The day's travel knows the home already: the quote must not lend it a second time (it did, and
+    crashed reading the grown travel rows), and the offers land as quoted.
+    """
+    from solver import travel_for
+
+    plan = day_plan()
+    travel = travel_for(plan, london_network)
+    day = published(plan, {"w1": [("v1", "09:00"), ("v3", "11:00")], "w2": [("v2", "10:00")]}, travel)
+    home = {"lat": 51.5250, "lon": -0.1285}
+    first = request_from_dict({"client": {"location": home}, "kind": "care", "duration_min": 30}, dates=[TUESDAY])
+    booked = book(first, quote(first, [day], network=london_network).offers[0], [day], network=london_network)
+    day2 = booked.days[0]
+    second = request_from_dict({"client": {"location": home, "name": "Neighbour"}, "kind": "care",
+                                "duration_min": 45}, dates=[TUESDAY])
+    q = quote(second, [day2], network=london_network)
+    assert q.offers and quote(second, [day2], network=london_network) == q
+    for offer in q.offers[:3]:
+        assert_booked_as_quoted(day2, offer, book(second, offer, [day2], network=london_network))
+
+
 def test_new_clients_quoted_at_once_from_threads(london_network):
     """Quotes for new clients from several threads at once answer as one at a time.
 
