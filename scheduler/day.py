@@ -491,12 +491,17 @@ class WorkerDay:
         Travel seconds as a matrix's rows and the row of each location, instead
         of ``travel`` or ``legs``: read as they are (``rows[i][j]``, nothing copied
         or filled in), so one matrix serves every worker day of its travel mode.
+    fixed_breaks
+        The route's rest breaks are all the day will have (a booking into a
+        published roster keeps its breaks and adds none): a visit must not make a
+        stint owe a break it lacks, rather than leave room for one.
     """
 
     def __init__(self, plan: Plan, worker: Worker, route: Route | None = None, travel: Any = None, *,
                  not_before: int | None = None, skip: str | None = None,
                  legs: Callable[[Location, Location], int] | None = None,
-                 rows: tuple[Mapping[Location, int], Sequence[Sequence[int]]] | None = None) -> None:
+                 rows: tuple[Mapping[Location, int], Sequence[Sequence[int]]] | None = None,
+                 fixed_breaks: bool = False) -> None:
         if legs is None and rows is None:
             if travel is None:
                 raise TypeError("WorkerDay needs travel, legs or rows")
@@ -529,14 +534,26 @@ class WorkerDay:
                        work_cap=None if limit is None else limit * 60,
                        double_cap=double_handed_limit.limit(plan, worker), nodes=[s.visit_id for s in self.stops])
         self.limit = limit
-        # Rest breaks owed in stints with no visit yet: a first visit there must leave room for one.
-        self.open_needs = [n for n in break_needs(plan, worker)
-                           if not any(n.stint.start <= s.start < n.stint.end for s in self.stops)]
-        # Rest breaks not owed yet (the day in the stint is short) and not taken: a visit before the first
-        # stop or after the last must not make the day long enough to owe one (the validator's break rule).
         self.after_s = plan.provider(worker.provider_id).break_rule.after_min * 60
-        self.unowed = [n for n in break_needs(plan, worker) if n not in self.open_needs and not any(
-            b.end - b.start >= n.duration_s and n.window.start <= b.start <= n.window.end for b in self.breaks)]
+        self.fixed_breaks = fixed_breaks
+        self.open_needs, self.unowed = self._needs()
+
+    def _needs(self) -> tuple[list[Any], list[Any]]:
+        """Return the rest breaks a first visit must leave room for, and those a visit must not make owed.
+
+        Room: breaks owed in stints with no visit yet (a first visit there calls for
+        one). Not owed: breaks not owed yet (the day in the stint is short) and not
+        taken, where a visit before the first stop or after the last must not make
+        the day long enough to owe one (the validator's break rule). With
+        ``fixed_breaks`` no break is added, so every break not taken is of the second kind.
+        """
+        needs = break_needs(self.plan, self.worker)
+        untaken = [n for n in needs if not any(b.end - b.start >= n.duration_s
+                                               and n.window.start <= b.start <= n.window.end for b in self.breaks)]
+        if self.fixed_breaks:
+            return [], untaken
+        room = [n for n in needs if not any(n.stint.start <= s.start < n.stint.end for s in self.stops)]
+        return room, [n for n in untaken if n not in room]
 
     def key(self, location: Location) -> int:
         """Return the key of a location in the day's travel rows ``tt`` (and its nodes' ``loc``)."""
@@ -817,10 +834,7 @@ class WorkerDay:
         position = self.day.nodes.index(visit_id)
         self.day.remove(position)
         self.stops.pop(position)
-        needs = break_needs(self.plan, self.worker)
-        self.open_needs = [n for n in needs if not any(n.stint.start <= s.start < n.stint.end for s in self.stops)]
-        self.unowed = [n for n in needs if n not in self.open_needs and not any(
-            b.end - b.start >= n.duration_s and n.window.start <= b.start <= n.window.end for b in self.breaks)]
+        self.open_needs, self.unowed = self._needs()
 
 
 class Sieve:

@@ -453,7 +453,7 @@ def _build(kept: _Kept, worker_ids: Iterable[str]) -> None:
         if wid not in kept.built:
             worker = plan.worker(wid)
             kept.built[wid] = WorkerDay(plan, worker, roster.route(wid), travel,
-                                        rows=kept.shared.of(worker.travel_mode))
+                                        rows=kept.shared.of(worker.travel_mode), fixed_breaks=True)
 
 
 def _worker_days(plan: Plan, day: Published, worker_ids: Iterable[str]

@@ -16,6 +16,7 @@ import pytest
 from scheduler.model import Plan, TimeWindow
 from scheduler.offers import asked_visit, booked_plan, request_from_dict
 from scheduler.pay import pay_report
+from scheduler.timeutil import parse_hhmm
 from scheduler.validate import check_roster
 from solver.offers import Published, book, quote
 from solver.repair import with_visit
@@ -210,3 +211,29 @@ def test_a_booking_is_not_refused_for_what_was_broken_before_it():
     after = booking.days[0]
     assert [(v.rule, v.record_id) for v in check_roster(after.plan, after.roster, travel=after.travel)] \
         == [("minimum_wage", "w2")]
+
+
+# --------------------------------------------------------------------------- rest breaks a booking cannot add
+
+def test_a_first_visit_in_a_long_stint_is_not_offered_where_it_would_owe_a_break_the_roster_lacks():
+    """A split shift (07:00-14:00, 16:00-22:00), one visit at 19:15, rest breaks after 6 h.
+
+    A visit early in the first stint makes the day in it (leaving home to 14:00) over 6 h: the break
+    rule then wants a 20-min break there, which booking (every other stop and break as it was) does
+    not add. Before the fix the quote offered 07:00 and booking it broke the roster (SolverError on
+    the break rule); now the first stint's offers start late enough to owe none, and each books valid.
+    """
+    plan = make_plan(providers=[provider("care-1", **{"break": {"after_min": 360, "duration_min": 20}})],
+                     workers=[worker("w1", shift=("07:00", "22:00"),
+                                     availability=[{"start": "07:00", "end": "14:00"},
+                                                   {"start": "16:00", "end": "22:00"}])],
+                     clients=[client("c1", location="fitzroy_sq"), client("c2", location="goodge_st")],
+                     visits=[visit("v1", "c1", window=("19:15", "19:15"))])
+    day = published(plan, {"w1": [("v1", "19:15")]})
+    req = ask(duration_min=60, preferred_times=[{"start": "07:00", "end": "10:00"}])
+    offers = quote(req, [day]).offers
+    assert offers, quote(req, [day]).reason
+    leg = TRAVEL.leg(plan.worker("w1"), plan.worker("w1").start_location, plan.client("c2").location)[0]
+    assert min(o.slots[0].start for o in offers) >= parse_hhmm("08:00") + leg
+    for offer in offers:
+        booked_ok(req, offer, day)
