@@ -36,6 +36,10 @@ Two layers:
 
 Which workers may serve a visit at all (skills, provider, gender, exclusions,
 pins) is :mod:`scheduler.eligibility`'s question, asked before this one.
+
+:class:`Sieve` bounds every position of many worker days at once (NumPy), for a
+caller that asks the days only where a place could matter (the front door's
+quotes, least travel first); :meth:`WorkerDay.places` ``positions`` asks those.
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@ engine, :class:`scheduler.day.WorkerDay`; :func:`scheduler.day.pairs` for two
 workers at one minute) where the requested visit could start, on each date
 searched, and turns the places into :class:`~scheduler.offers.Offer`\\ s on the
 slot grid: ranked, green ones marked, or why nobody can come in the resident's
-words (:mod:`scheduler.offers`).
+words (:mod:`scheduler.offers`). A single-handed request asks the days least
+travel first (:class:`scheduler.day.Sieve`, :func:`_least_travel_first`): only
+where a place could be the best of a slot window.
 
 :func:`book` re-checks an offer against the roster as it is now (a stale offer
 is quoted afresh, never booked blind), adds the visit to the plan with the
