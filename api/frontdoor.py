@@ -29,7 +29,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from api import crud
@@ -65,6 +65,13 @@ from solver.offers import Published
 DEFAULT_DAYS = 7
 #: How long an offer may be booked (it is re-checked when booked anyway).
 OFFER_TTL = dt.timedelta(hours=1)
+#: A quote is deleted this long after its offers expire (booking one answers 409 until then, 404 after;
+#: a booked offer keeps its own ``offers`` row).
+QUOTE_KEPT = dt.timedelta(days=1)
+#: How often a server process deletes such quotes (in the write transaction of the quote it stores).
+PURGE_EVERY = dt.timedelta(hours=1)
+_purged: dict[str, dt.datetime] = {}
+_purged_lock = threading.Lock()
 #: Roster purpose of a roster made by a booking or a cancellation.
 PURPOSE = "frontdoor"
 
@@ -371,10 +378,12 @@ def provider_names(*, session: Session, cache: ParsedCache, days: PublishedDays,
 
 def store_offers(*, db: Database, quoted: Quoted, data: Any, client_id: str | None,
                  who: Principal) -> list[dict[str, Any]]:
-    """Store the quote (one :class:`~api.models.QuoteRecord`: the request and every offer) and its audit row
-    (``quote``), in one transaction; return each offer's JSON with its ``id``, rank ``n`` and ``expires_at``.
+    """Store the quote and its audit row in one transaction; return each offer's JSON, ``id``, ``n``, ``expires_at``.
 
-    Offer ``n`` of quote ``q`` has the id ``q_n`` (:func:`find_offer`).
+    The quote is one :class:`~api.models.QuoteRecord` (the request and every
+    offer); offer ``n`` of quote ``q`` has the id ``q_n`` (:func:`find_offer`). The
+    audit row's action is ``quote``. Quotes past :data:`QUOTE_KEPT` are deleted in
+    the same transaction, at most once per :data:`PURGE_EVERY`.
     """
     now = utcnow()
     quote_id = crud.new_id("of")
@@ -389,12 +398,27 @@ def store_offers(*, db: Database, quoted: Quoted, data: Any, client_id: str | No
             session.add(QuoteRecord(id=quote_id, client_id=client_id, request=data, offers=stored, created_at=now,
                                     expires_at=now + OFFER_TTL, created_by=who.key_id))
         _audit(session, who, "quote", f"{len(out)} offers", [client_id] if client_id else ())
+        if _purge_due(db.url, now):
+            session.execute(delete(QuoteRecord).where(QuoteRecord.expires_at < now - QUOTE_KEPT))
     return out
 
 
+def _purge_due(url: str, now: dt.datetime) -> bool:
+    """Whether this process is to delete old quotes of the database now (at most once per :data:`PURGE_EVERY`)."""
+    with _purged_lock:
+        last = _purged.get(url)
+        if last is not None and now - last < PURGE_EVERY:
+            return False
+        _purged[url] = now
+        return True
+
+
 def find_offer(session: Session, offer_id: str) -> OfferRecord | None:
-    """Return an offer by id: its row once booked, else offer ``n`` of its quote (``<quote id>_<n>``) as a new
-    :class:`~api.models.OfferRecord` not yet in the session (:func:`_kept_offer` adds it), or ``None``."""
+    """Return an offer by id, or ``None``.
+
+    Its row once booked, else offer ``n`` of its quote (``<quote id>_<n>``) as a new
+    :class:`~api.models.OfferRecord` not yet in the session (:func:`_kept_offer` adds it).
+    """
     found = session.get(OfferRecord, offer_id)
     if found is not None:
         return found
