@@ -458,24 +458,6 @@ def _build(kept: _Kept, worker_ids: Iterable[str]) -> None:
                                         rows=kept.shared.of(worker.travel_mode), fixed_breaks=True)
 
 
-def _worker_days(plan: Plan, day: Published, worker_ids: Iterable[str]
-                 ) -> tuple[_Rows, dict[str, WorkerDay], _Loan | None]:
-    """Return the day's :class:`WorkerDay` of each worker, the travel rows they read, and any loan.
-
-    Hold the rows' lock while asking them. Built once per published day (the
-    roster as published; a booking makes a new one) and reused: as they are
-    when ``plan`` only adds a visit of a client the day knows, lent
-    (:func:`_lend`) when it adds a new client.
-    """
-    kept = _kept(day)
-    worker_ids = list(worker_ids)
-    if any(wid not in kept.built for wid in worker_ids):
-        with kept.shared.lock:
-            _build(kept, worker_ids)
-    loan = _Loan(plan, kept.day.plan, day.travel) if len(plan.clients) != len(day.plan.clients) else None
-    return kept.shared, kept.built, loan
-
-
 def _lend(days: Iterable[WorkerDay], shared: _Rows, loan: _Loan, client: Location) -> bool:
     """Let cached worker days read a client their plan lacks: the plan with them, and their home's legs.
 
@@ -536,18 +518,23 @@ def warm(days: Iterable[Published]) -> None:
 def _asking(plan: Plan, visit: Visit, day: Published, worker_ids: Sequence[str]) -> Iterator[_Kept]:
     """Hold the day's worker days for questions about ``visit`` of ``plan``: built, locked, lent a new client's home.
 
-    Yields what is kept of the day; its ``built`` worker days read ``plan`` meanwhile.
+    Yields what is kept of the day; its ``built`` worker days (built once per
+    published day: a booking makes a new one) read ``plan`` meanwhile: as they
+    are when ``plan`` only adds a visit of a client the day knows, lent
+    (:func:`_lend`) when it adds a new client.
     """
-    shared, days, loan = _worker_days(plan, day, worker_ids)
-    with shared.lock:
+    kept = _kept(day)
+    loan = _Loan(plan, kept.day.plan, day.travel) if len(plan.clients) != len(day.plan.clients) else None
+    with kept.shared.lock:
+        _build(kept, worker_ids)
         home = plan.visit_location(visit)
-        asked = [days[wid] for wid in worker_ids]
-        grown = _lend(asked, shared, loan, home) if loan is not None else False
+        asked = [kept.built[wid] for wid in worker_ids]
+        grown = _lend(asked, kept.shared, loan, home) if loan is not None else False
         try:
-            yield _kept(day)
+            yield kept
         finally:
             if loan is not None:
-                _give_back(asked, shared, loan, home, grown)
+                _give_back(asked, kept.shared, loan, home, grown)
 
 
 def _answers(plan: Plan, visit: Visit, day: Published, worker_ids: Sequence[str], *,
